@@ -1,0 +1,123 @@
+# memrun: see README.md.  'make' builds build/memrun; 'make demo' and
+# 'make check' first install what they need (scripts/install-deps.sh).
+
+VERSION := 0.1.0
+
+PREFIX ?= /usr/local
+BINDIR ?= $(PREFIX)/bin
+DATADIR ?= $(PREFIX)/share
+MANDIR ?= $(DATADIR)/man
+PROFILEDIR ?= $(DATADIR)/memrun/profiles
+BASH_COMPDIR ?= $(DATADIR)/bash-completion/completions
+ZSH_COMPDIR ?= $(if $(filter /usr,$(PREFIX)),$(DATADIR)/zsh/vendor-completions,$(DATADIR)/zsh/site-functions)
+FISH_COMPDIR ?= $(DATADIR)/fish/vendor_completions.d
+DESTDIR ?=
+
+CC ?= cc
+PKG_CONFIG ?= pkg-config
+BUILD := build
+
+# Hardening as Debian builds: fortify, stack protector, PIE, full RELRO.
+CFLAGS ?= -O2 -g
+MEMRUN_CFLAGS := -std=gnu11 -D_GNU_SOURCE \
+	-Wall -Wextra -Werror -Wshadow -Wmissing-prototypes -Wformat=2 \
+	-U_FORTIFY_SOURCE -D_FORTIFY_SOURCE=2 -fstack-protector-strong -fPIE \
+	-DMEMRUN_VERSION='"$(VERSION)"' -DPROFILE_DIR='"$(PROFILEDIR)"'
+MEMRUN_LDFLAGS := -pie -Wl,-z,relro,-z,now -Wl,--as-needed
+
+ifeq ($(SANITIZE),1)
+MEMRUN_CFLAGS += -fsanitize=address,undefined -fno-omit-frame-pointer -U_FORTIFY_SOURCE
+MEMRUN_LDFLAGS += -fsanitize=address,undefined
+endif
+
+LIBS_PKGS := libcap
+PKG_CFLAGS = $(shell $(PKG_CONFIG) --cflags $(LIBS_PKGS) 2>/dev/null)
+PKG_LIBS = $(shell $(PKG_CONFIG) --libs $(LIBS_PKGS) 2>/dev/null)
+
+SRCS := $(wildcard src/*.c)
+LIB_SRCS := $(filter-out src/main.c,$(SRCS))
+LIB_OBJS := $(LIB_SRCS:src/%.c=$(BUILD)/obj/%.o)
+UNIT_TESTS := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(wildcard tests/unit/test_*.c))
+HELPERS := $(patsubst tests/helpers/%.c,$(BUILD)/tests/helpers/%,$(wildcard tests/helpers/*.c))
+
+.PHONY: all deps demo check check-unit check-integration bench install uninstall \
+	format clean
+
+all: $(BUILD)/memrun
+
+$(BUILD)/.pkgcheck:
+	@$(PKG_CONFIG) --exists $(LIBS_PKGS) || { \
+	  echo "memrun: the build needs $(LIBS_PKGS) (Debian: libcap-dev); run 'make deps' or scripts/install-deps.sh build" >&2; \
+	  exit 1; }
+	@mkdir -p $(@D) && touch $@
+
+$(BUILD)/obj/%.o: src/%.c $(wildcard src/*.h) $(BUILD)/.pkgcheck
+	@mkdir -p $(@D)
+	$(CC) $(MEMRUN_CFLAGS) $(CFLAGS) $(PKG_CFLAGS) -c -o $@ $<
+
+$(BUILD)/libmemrun.a: $(LIB_OBJS)
+	@rm -f $@
+	$(AR) rcs $@ $^
+
+$(BUILD)/memrun: $(BUILD)/obj/main.o $(BUILD)/libmemrun.a
+	$(CC) $(MEMRUN_LDFLAGS) $(LDFLAGS) -o $@ $^ $(PKG_LIBS)
+
+# Unit tests: one cmocka program per module, linked with the modules.
+$(BUILD)/tests/test_%: tests/unit/test_%.c $(BUILD)/libmemrun.a
+	@mkdir -p $(@D)
+	$(CC) $(MEMRUN_CFLAGS) $(CFLAGS) $(PKG_CFLAGS) -Isrc -Wno-missing-prototypes \
+		$$($(PKG_CONFIG) --cflags cmocka) $(MEMRUN_LDFLAGS) $(LDFLAGS) -o $@ $< \
+		$(BUILD)/libmemrun.a $$($(PKG_CONFIG) --libs cmocka) $(PKG_LIBS)
+
+# Small programs the integration tests run under memrun.
+$(BUILD)/tests/helpers/%: tests/helpers/%.c
+	@mkdir -p $(@D)
+	$(CC) -std=gnu11 -D_GNU_SOURCE -O1 -Wall -Wextra -Werror -o $@ $<
+
+deps:
+	@scripts/install-deps.sh build check
+
+demo:
+	@scripts/install-deps.sh build demo
+	@$(MAKE) --no-print-directory all
+	@scripts/demo.sh
+
+check:
+	@scripts/install-deps.sh build check
+	@$(MAKE) --no-print-directory all $(UNIT_TESTS) $(HELPERS)
+	@tests/run.sh
+
+check-unit: $(UNIT_TESTS)
+	@tests/run.sh unit
+
+check-integration: all $(HELPERS)
+	@tests/run.sh integration
+
+bench:
+	@scripts/install-deps.sh build bench
+	@$(MAKE) --no-print-directory all
+	@scripts/bench.sh
+
+install: all
+	install -D -m 0755 $(BUILD)/memrun $(DESTDIR)$(BINDIR)/memrun
+	install -d $(DESTDIR)$(PROFILEDIR)
+	install -m 0644 profiles/*.conf $(DESTDIR)$(PROFILEDIR)/
+	install -D -m 0644 man/memrun.1 $(DESTDIR)$(MANDIR)/man1/memrun.1
+	install -D -m 0644 man/memrun.profile.5 $(DESTDIR)$(MANDIR)/man5/memrun.profile.5
+	install -D -m 0644 completions/memrun.bash $(DESTDIR)$(BASH_COMPDIR)/memrun
+	install -D -m 0644 completions/_memrun $(DESTDIR)$(ZSH_COMPDIR)/_memrun
+	install -D -m 0644 completions/memrun.fish $(DESTDIR)$(FISH_COMPDIR)/memrun.fish
+
+uninstall:
+	rm -f $(DESTDIR)$(BINDIR)/memrun
+	rm -f $(patsubst profiles/%,$(DESTDIR)$(PROFILEDIR)/%,$(wildcard profiles/*.conf))
+	-rmdir $(DESTDIR)$(PROFILEDIR) $(DESTDIR)$(DATADIR)/memrun 2>/dev/null
+	rm -f $(DESTDIR)$(MANDIR)/man1/memrun.1 $(DESTDIR)$(MANDIR)/man5/memrun.profile.5
+	rm -f $(DESTDIR)$(BASH_COMPDIR)/memrun $(DESTDIR)$(ZSH_COMPDIR)/_memrun \
+		$(DESTDIR)$(FISH_COMPDIR)/memrun.fish
+
+format:
+	clang-format -i src/*.c src/*.h tests/unit/*.c tests/helpers/*.c
+
+clean:
+	rm -rf $(BUILD)

@@ -1,0 +1,183 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#include "dryrun.h"
+
+#include <sys/resource.h>
+#include <sys/stat.h>
+
+#include "caps.h"
+#include "oomadj.h"
+#include "rlimit.h"
+#include "util.h"
+
+int find_executable(const char *cmd, char **ret_path)
+{
+	const char *path = getenv("PATH");
+	bool denied = false;
+	struct stat st;
+
+	if (strchr(cmd, '/')) {
+		if (stat(cmd, &st) < 0)
+			return -ENOENT;
+		if (S_ISDIR(st.st_mode) || access(cmd, X_OK) < 0)
+			return -EACCES;
+		*ret_path = xstrdup(cmd);
+		return 0;
+	}
+	for (const char *p = path ? path : "/usr/local/bin:/bin:/usr/bin"; *p;) {
+		const char *end = strchrnul(p, ':');
+		char *candidate = xasprintf("%.*s/%s", (int)(end - p), p, cmd);
+		if (end == p)	/* an empty entry is the current directory */
+			snprintf(candidate, strlen(candidate) + 1, "./%s", cmd);
+		if (stat(candidate, &st) == 0 && !S_ISDIR(st.st_mode)) {
+			if (access(candidate, X_OK) == 0) {
+				*ret_path = candidate;
+				return 0;
+			}
+			denied = true;
+		}
+		free(candidate);
+		p = *end ? end + 1 : end;
+	}
+	return denied ? -EACCES : -ENOENT;
+}
+
+/* As a shell would need it typed, so the line can be copied. */
+static void print_shell_quoted(FILE *out, const char *arg)
+{
+	fputc(' ', out);
+	if (*arg && strspn(arg, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+			   "0123456789@%+=:,./_-") == strlen(arg)) {
+		fputs(arg, out);
+		return;
+	}
+	fputc('\'', out);
+	for (const char *p = arg; *p; p++)
+		if (*p == '\'')
+			fputs("'\\''", out);
+		else
+			fputc(*p, out);
+	fputc('\'', out);
+}
+
+static void print_row(FILE *out, const char *name, const char *value, const char *from)
+{
+	fprintf(out, "  %-22s %-28s %s\n", name, value, from);
+}
+
+/* What a real run would trip over, said now rather than later. */
+static void print_setting_note(FILE *out, const struct plan *plan, enum setting_id id)
+{
+	const struct setting_value *v = &plan->values[id];
+	const char *rl = rlimit_name(id);
+	int current;
+
+	if (!v->set)
+		return;
+	if (id == SETTING_OOM_SCORE_ADJ && oomadj_read_self(&current) == 0 &&
+	    v->number < current && !caps_have_sys_resource())
+		fprintf(out, "  %-22s ! lowering oom_score_adj below %d needs CAP_SYS_RESOURCE, "
+			"which memrun does not have: a real run stops with exit 125\n", "", current);
+	if (rl) {
+		struct rlimit now;
+		int resource = id == SETTING_AS ? RLIMIT_AS : RLIMIT_DATA;
+		rlim_t want = plan->limit_bytes[id] == LIMIT_UNLIMITED ? RLIM_INFINITY :
+			      (rlim_t)plan->limit_bytes[id];
+		if (getrlimit(resource, &now) == 0 && want > now.rlim_max &&
+		    !caps_have_sys_resource())
+			fprintf(out, "  %-22s ! above the inherited hard limit and memrun lacks "
+				"CAP_SYS_RESOURCE: a real run stops with exit 125\n", "");
+	}
+	if (id == SETTING_MEMORY_MAX || id == SETTING_MEMORY_HIGH || id == SETTING_SWAP_MAX)
+		fprintf(out, "  %-22s ! needs a cgroup, which this version of memrun does not "
+			"create yet: a real run stops with exit 125\n", "");
+}
+
+static void print_settings(FILE *out, const struct plan *plan)
+{
+	char value[96], from[512], tmp[32], fmt[64];
+
+	print_row(out, "setting", "value", "from");
+	for (unsigned i = 0; i < SETTING_COUNT; i++) {
+		const struct setting_value *v = &plan->values[i];
+
+		if (!v->set) {
+			const char *rl = rlimit_name((enum setting_id)i);
+			uint64_t inherited = rl ? rlimit_in_force(plan, (enum setting_id)i) : 0;
+			int adj;
+
+			if (rl)
+				snprintf(value, sizeof(value), "not set (inherited: %s)",
+					 inherited == LIMIT_UNLIMITED ? "unlimited" :
+					 size_format(inherited, tmp));
+			else if (i == SETTING_OOM_SCORE_ADJ && oomadj_read_self(&adj) == 0)
+				snprintf(value, sizeof(value), "not set (inherited: %d)", adj);
+			else
+				snprintf(value, sizeof(value), "not set");
+			/* Unset malloc keys would only be noise. */
+			if (!setting_is_malloc((enum setting_id)i))
+				print_row(out, setting_table[i].key, value, "default");
+			continue;
+		}
+		setting_format((enum setting_id)i, v, fmt);
+		if (setting_table[i].kind == VALUE_LIMIT && v->size.kind == SIZE_PERCENT)
+			snprintf(value, sizeof(value), "%s = %s", fmt,
+				 size_format(plan->limit_bytes[i], tmp));
+		else
+			snprintf(value, sizeof(value), "%s", fmt);
+		print_row(out, setting_table[i].key, value,
+			  origin_describe(&v->origin, from, sizeof(from)));
+		print_setting_note(out, plan, (enum setting_id)i);
+	}
+}
+
+int dryrun_print(FILE *out, const struct plan *plan)
+{
+	char tmp[32];
+	int status = 0;
+
+	fprintf(out, "memrun: dry run, nothing is started\n");
+	fprintf(out, "profiles:\n");
+	if (plan->profiles.count == 0)
+		fprintf(out, "  (none)\n");
+	for (size_t i = 0; i < plan->profiles.count; i++) {
+		const struct loaded_profile *p = &plan->profiles.items[i];
+		fprintf(out, "  %*s%s  %s%s%s\n", (int)(2 * p->depth), "", p->name, p->path,
+			p->depth ? "  (inherited)" : "",
+			plan->default_profile_loaded && i == 0 ? "  (no --profile given)" : "");
+	}
+
+	fprintf(out, "command:\n");
+	if (!plan->command || !plan->command[0]) {
+		fprintf(out, "  (none given)\n");
+	} else {
+		_cleanup_free_ char *path = NULL;
+		int r = find_executable(plan->command[0], &path);
+
+		fputs(" ", out);
+		for (char **a = plan->command; *a; a++)
+			print_shell_quoted(out, *a);
+		fputc('\n', out);
+		if (r == 0)
+			fprintf(out, "  runs %s\n", path);
+		else if (r == -EACCES)
+			fprintf(out, "  ! '%s' is not executable: a real run stops with exit 126\n",
+				plan->command[0]);
+		else
+			fprintf(out, "  ! '%s' is not found: a real run stops with exit 127\n",
+				plan->command[0]);
+		status = r == 0 ? 0 : r == -EACCES ? MEMRUN_EXIT_CANNOT_EXEC : MEMRUN_EXIT_NOT_FOUND;
+	}
+
+	fprintf(out, "settings (100%% = %s, %s):\n", size_format(plan->memory_budget, tmp),
+		plan->memory_budget_source);
+	print_settings(out, plan);
+
+	fprintf(out, "environment:\n");
+	if (plan->glibc_tunables)
+		fprintf(out, "  GLIBC_TUNABLES=%s\n", plan->glibc_tunables);
+	else
+		fprintf(out, "  unchanged\n");
+	fprintf(out, "report:\n  %s\n", plan->report_path ? plan->report_path : "(no --report)");
+	fprintf(out, "summary line:\n  %s\n", plan->quiet ? "off (--quiet)" : "on stderr");
+	return status;
+}

@@ -1,0 +1,322 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * memrun: run a command under memory limits, supervise it, and report how
+ * it ended.  This file is the command line; the work happens in plan.c
+ * (what to do), spawn.c (start), supervise.c (wait) and report.c (tell).
+ */
+#include <getopt.h>
+#include <limits.h>
+
+#include "dryrun.h"
+#include "outcome.h"
+#include "plan.h"
+#include "profiles_cmd.h"
+#include "report.h"
+#include "spawn.h"
+#include "supervise.h"
+#include "util.h"
+
+#ifndef MEMRUN_VERSION
+#define MEMRUN_VERSION "0.0.0"
+#endif
+
+extern char **environ;
+
+enum {
+	OPT_MALLOC = CHAR_MAX + 1,
+	OPT_REPORT,
+	OPT_DRY_RUN,
+	OPT_VERSION,
+	OPT_SETTING,	/* OPT_SETTING + setting id: --as, --data, ... */
+};
+
+static const struct option long_options[] = {
+	{ "profile",       required_argument, NULL, 'p' },
+	{ "as",            required_argument, NULL, OPT_SETTING + SETTING_AS },
+	{ "data",          required_argument, NULL, OPT_SETTING + SETTING_DATA },
+	{ "oom-score-adj", required_argument, NULL, OPT_SETTING + SETTING_OOM_SCORE_ADJ },
+	{ "memory-max",    required_argument, NULL, OPT_SETTING + SETTING_MEMORY_MAX },
+	{ "memory-high",   required_argument, NULL, OPT_SETTING + SETTING_MEMORY_HIGH },
+	{ "swap-max",      required_argument, NULL, OPT_SETTING + SETTING_SWAP_MAX },
+	{ "malloc",        required_argument, NULL, OPT_MALLOC },
+	{ "report",        required_argument, NULL, OPT_REPORT },
+	{ "quiet",         no_argument,       NULL, 'q' },
+	{ "dry-run",       no_argument,       NULL, OPT_DRY_RUN },
+	{ "help",          no_argument,       NULL, 'h' },
+	{ "version",       no_argument,       NULL, OPT_VERSION },
+	{ NULL, 0, NULL, 0 },
+};
+
+static void usage(void)
+{
+	printf("Usage: memrun [OPTION]... [--] COMMAND [ARG]...\n"
+	       "       memrun profiles [list | show NAME]\n"
+	       "\n"
+	       "Run COMMAND under memory limits, supervise it, and report whether it\n"
+	       "exited normally, ran out of memory or was OOM-killed.\n"
+	       "\n"
+	       "Options:\n"
+	       "  -p, --profile NAME|PATH  load a profile; repeatable, later wins\n"
+	       "      --as SIZE            RLIMIT_AS (address space), soft and hard\n"
+	       "      --data SIZE          RLIMIT_DATA (private writable memory), soft and hard\n"
+	       "      --oom-score-adj N    the job's oom_score_adj, -1000..1000\n"
+	       "      --memory-max SIZE    cgroup memory.max (v1 memory.limit_in_bytes)\n"
+	       "      --memory-high SIZE   cgroup memory.high (v1 memory.soft_limit_in_bytes)\n"
+	       "      --swap-max SIZE      cgroup memory.swap.max (v1 memory.memsw.limit_in_bytes)\n"
+	       "      --malloc KEY=VALUE   glibc malloc tuning, repeatable; KEY is one of\n"
+	       "                           %s\n"
+	       "      --report FILE        write the JSON report to FILE\n"
+	       "  -q, --quiet              no summary line on stderr\n"
+	       "      --dry-run            show every resolved setting and its origin; run nothing\n"
+	       "  -h, --help               show this help and exit\n"
+	       "      --version            show the version and exit\n"
+	       "\n"
+	       "SIZE is a byte count with an optional K, M, G or T suffix (powers of 1024,\n"
+	       "optionally followed by iB or B), a percentage of the memory the job could use\n"
+	       "(50%%), or max.  Later options win over profiles, profiles over defaults.\n"
+	       "\n"
+	       "Exit status: COMMAND's; 128+N when it was killed by signal N; 125 when\n"
+	       "memrun itself failed, 126 when COMMAND could not be executed, 127 when it\n"
+	       "was not found.\n"
+	       "\n"
+	       "See memrun(1) and memrun.profile(5).\n",
+	       setting_malloc_names());
+}
+
+static int bad_usage(void)
+{
+	fprintf(stderr, "Try 'memrun --help' for more information.\n");
+	return MEMRUN_EXIT_FAILURE;
+}
+
+static const char *option_name(enum setting_id id, char buf[static 64])
+{
+	if (setting_table[id].option)
+		snprintf(buf, 64, "--%s", setting_table[id].option);
+	else
+		snprintf(buf, 64, "--malloc %s", setting_table[id].key + strlen("malloc."));
+	return buf;
+}
+
+/* One flag value into flags[]; on failure prints why and returns -errno. */
+static int parse_setting_flag(enum setting_id id, const char *value,
+			      struct setting_value flags[SETTING_COUNT])
+{
+	static char option_names[SETTING_COUNT][64];
+	char *reason = NULL;
+	int r;
+
+	flags[id].origin = (struct origin){
+		.kind = ORIGIN_FLAG, .flag = option_name(id, option_names[id]),
+	};
+	r = setting_parse(id, value, &flags[id], &reason);
+	if (r < 0) {
+		log_error("%s: bad value '%s': %s", option_names[id], value, reason);
+		free(reason);
+	}
+	return r;
+}
+
+static int parse_malloc_flag(const char *arg, struct setting_value flags[SETTING_COUNT])
+{
+	_cleanup_free_ char *key = NULL;
+	const char *eq = strchr(arg, '=');
+	enum setting_id id;
+
+	if (!eq) {
+		log_error("--malloc: expected KEY=VALUE, got '%s'", arg);
+		log_hint("KEY is one of: %s", setting_malloc_names());
+		return -EINVAL;
+	}
+	key = strndup(arg, (size_t)(eq - arg));
+	if (!key || !setting_by_malloc_name(key, &id)) {
+		log_error("--malloc: unknown key '%s'", key ? key : arg);
+		log_hint("KEY is one of: %s", setting_malloc_names());
+		return -EINVAL;
+	}
+	return parse_setting_flag(id, eq + 1, flags);
+}
+
+struct options {
+	struct setting_value flags[SETTING_COUNT];
+	char **profiles;
+	size_t profile_count;
+	const char *report_path;
+	bool quiet;
+	bool dry_run;
+	char **command;
+};
+
+/* Returns -1 to go on, else the exit status. */
+static int parse_options(int argc, char **argv, struct options *opts)
+{
+	int c;
+
+	/* '+': stop at the command, so 'memrun ls -l' passes -l to ls. */
+	while ((c = getopt_long(argc, argv, "+p:qh", long_options, NULL)) != -1) {
+		switch (c) {
+		case 'p':
+			opts->profiles = xrealloc(opts->profiles,
+						  (opts->profile_count + 1) * sizeof(char *));
+			opts->profiles[opts->profile_count++] = optarg;
+			break;
+		case OPT_MALLOC:
+			if (parse_malloc_flag(optarg, opts->flags) < 0)
+				return bad_usage();
+			break;
+		case OPT_REPORT:
+			if (!*optarg) {
+				log_error("--report: the file name is empty");
+				return bad_usage();
+			}
+			opts->report_path = optarg;
+			break;
+		case 'q':
+			opts->quiet = true;
+			break;
+		case OPT_DRY_RUN:
+			opts->dry_run = true;
+			break;
+		case 'h':
+			usage();
+			return 0;
+		case OPT_VERSION:
+			printf("memrun %s\n", MEMRUN_VERSION);
+			return 0;
+		default:
+			if (c >= OPT_SETTING && c < OPT_SETTING + SETTING_COUNT) {
+				if (parse_setting_flag((enum setting_id)(c - OPT_SETTING), optarg,
+						       opts->flags) < 0)
+					return bad_usage();
+				break;
+			}
+			return bad_usage();
+		}
+	}
+	opts->command = argv + optind;
+	if (!opts->command[0] && !opts->dry_run) {
+		log_error("no command given");
+		fprintf(stderr, "Usage: memrun [OPTION]... [--] COMMAND [ARG]...\n");
+		return bad_usage();
+	}
+	return -1;
+}
+
+/* Settings this build cannot put in force stop the run, never pass silently. */
+static int check_enforceable(const struct plan *plan)
+{
+	static const enum setting_id cgroup_settings[] = {
+		SETTING_MEMORY_MAX, SETTING_MEMORY_HIGH, SETTING_SWAP_MAX,
+	};
+	char from[512], value[64];
+
+	for (size_t i = 0; i < ELEMENTSOF(cgroup_settings); i++) {
+		const struct setting_value *v = &plan->values[cgroup_settings[i]];
+		if (!v->set || v->size.kind == SIZE_UNLIMITED)
+			continue;
+		log_error("%s %s (from %s) needs a job cgroup, and this version of memrun "
+			  "does not create cgroups yet",
+			  setting_table[cgroup_settings[i]].key,
+			  setting_format(cgroup_settings[i], v, value),
+			  origin_describe(&v->origin, from, sizeof(from)));
+		log_hint("leave it out, or bound the job with --as or --data instead");
+		return -EOPNOTSUPP;
+	}
+	return 0;
+}
+
+static int run_job(struct plan *plan, struct outcome *o)
+{
+	struct supervisor sup;
+	struct spawn_failure failure;
+	pid_t pid = -1;
+	int r;
+
+	r = supervisor_init(&sup);
+	if (r < 0) {
+		o->start_error = xasprintf("cannot set up supervision: %s", strerror(-r));
+		log_error("%s", o->start_error);
+		supervisor_done(&sup);
+		return r;
+	}
+	r = spawn_job(plan, &sup.caller_mask, &pid, &failure);
+	if (r < 0) {
+		o->start_error = xasprintf("cannot fork: %s", strerror(-r));
+		log_error("%s", o->start_error);
+	} else if (r > 0) {
+		spawn_explain_failure(plan, &failure, o);
+	} else {
+		o->started = true;
+		r = supervisor_wait(&sup, pid, o);
+		if (r < 0)
+			log_error("supervision failed: %s", strerror(-r));
+	}
+	supervisor_done(&sup);
+	return r;
+}
+
+int main(int argc, char **argv)
+{
+	struct options opts = { 0 };
+	struct report_file report = { .fd = -1 };
+	struct outcome o = { 0 };
+	struct plan plan;
+	int r, status;
+
+	if (argc > 1 && streq(argv[1], "profiles"))
+		return profiles_command(argc - 1, argv + 1);
+
+	plan_init(&plan);
+	status = parse_options(argc, argv, &opts);
+	if (status >= 0)
+		goto out;
+	plan.command = opts.command;
+	plan.report_path = opts.report_path;
+	plan.quiet = opts.quiet;
+	plan.dry_run = opts.dry_run;
+
+	/* The report file first: a CI job that asked for one gets one, even
+	 * when a profile turns out to be broken. */
+	if (plan.report_path && !plan.dry_run) {
+		r = report_file_open(&report, plan.report_path);
+		if (r < 0) {
+			log_error("cannot write the report to '%s': %s", plan.report_path,
+				  strerror(-r));
+			status = MEMRUN_EXIT_FAILURE;
+			goto out;
+		}
+	}
+
+	r = plan_load_profiles(&plan, opts.profiles, opts.profile_count);
+	if (r >= 0) {
+		plan_apply_flags(&plan, opts.flags);
+		r = plan_resolve(&plan, environ);
+	}
+	if (r < 0) {
+		o.start_error = xstrdup("setup failed: a profile or setting is invalid (see memrun's messages)");
+	} else if (plan.dry_run) {
+		status = dryrun_print(stdout, &plan);
+		goto out;
+	} else if ((r = check_enforceable(&plan)) < 0) {
+		o.start_error = xstrdup("setup failed: a memory limit cannot be put in force");
+	} else {
+		fflush(NULL);	/* nothing buffered may be written twice after fork */
+		run_job(&plan, &o);
+	}
+
+	if (o.started && !plan.quiet)
+		report_print_summary(stderr, &plan, &o);
+	status = outcome_exit_status(&o);
+	if (report.fd >= 0) {
+		r = report_file_commit(&report, &plan, &o);
+		if (r < 0)
+			log_error("cannot write the report to '%s': %s", plan.report_path,
+				  strerror(-r));
+	}
+out:
+	report_file_discard(&report);
+	outcome_free(&o);
+	plan_free(&plan);
+	free(opts.profiles);
+	return status;
+}

@@ -1,0 +1,70 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * How the job ended: the evidence gathered by the supervisor (and, as they
+ * come, the cgroup watcher and the allocation probe), and the one function
+ * that turns evidence into an outcome (contract section 5).
+ */
+#pragma once
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+enum outcome_kind {
+	OUTCOME_EXITED,
+	OUTCOME_SIGNALED,
+	OUTCOME_OUT_OF_MEMORY,
+	OUTCOME_OOM_KILLED,
+	OUTCOME_FAILED_TO_START,
+};
+
+enum oom_killer {
+	OOM_KILLER_UNKNOWN,	/* null: no kill, or no evidence */
+	OOM_KILLER_CGROUP,	/* the job's own limit */
+	OOM_KILLER_OTHER,	/* an enclosing cgroup or the whole system */
+};
+
+/* A count that may be unknown: the report prints null for it. */
+struct maybe_count {
+	bool known;
+	uint64_t value;
+};
+
+struct outcome {
+	/* Start. */
+	bool started;			/* the command was exec'd */
+	int start_exit_status;		/* 125, 126 or 127 when !started */
+	char *start_error;		/* why not, for people */
+
+	/* The main process. */
+	pid_t main_pid;
+	bool main_exited;		/* exit_code valid */
+	int exit_code;
+	int signal;			/* 0: not signaled */
+	bool core_dumped;
+	double duration_s;
+	uint64_t largest_rss_bytes;	/* largest RSS of any reaped process, 0: unknown */
+
+	/* OOM-killer evidence (cgroup counters, kernel log). */
+	struct maybe_count oom_kills;
+	enum oom_killer oom_killer;
+	bool main_oom_killed_known;
+	bool main_oom_killed;
+
+	/* Allocation-failure evidence (the probe). */
+	bool alloc_observed;
+	struct maybe_count alloc_failures;
+
+	/* Cgroup evidence. */
+	int cgroup_version;		/* 0: none */
+	struct maybe_count peak_memory_bytes;
+};
+
+enum outcome_kind outcome_classify(const struct outcome *o);
+/* memrun's exit status for the outcome (contract section 3). */
+int outcome_exit_status(const struct outcome *o);
+/* "exited", "oom-killed", ... */
+const char *outcome_kind_name(enum outcome_kind kind);
+const char *oom_killer_name(enum oom_killer killer);	/* NULL for unknown */
+
+void outcome_free(struct outcome *o);

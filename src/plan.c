@@ -1,0 +1,137 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#include "plan.h"
+
+#include "mallocenv.h"
+#include "meminfo.h"
+#include "util.h"
+
+void plan_init(struct plan *plan)
+{
+	*plan = (struct plan){ 0 };
+	for (unsigned i = 0; i < SETTING_COUNT; i++)
+		plan->values[i].origin.kind = ORIGIN_DEFAULT;
+}
+
+void plan_free(struct plan *plan)
+{
+	profile_set_free(&plan->profiles);
+	free(plan->glibc_tunables_entry);
+	free(plan->environ);	/* a shallow copy: its other strings are the caller's */
+}
+
+int plan_load_profiles(struct plan *plan, char **names, size_t count)
+{
+	_cleanup_free_ char *path = NULL;
+	int r;
+
+	for (size_t i = 0; i < count; i++) {
+		r = profile_load(&plan->profiles, names[i], plan->values);
+		if (r < 0)
+			return r;
+	}
+	/* Site policy lives in a profile named 'default'; a missing one is fine. */
+	if (count == 0 && profile_find("default", NULL, &path) == 0) {
+		r = profile_load(&plan->profiles, path, plan->values);
+		if (r < 0)
+			return r;
+		plan->default_profile_loaded = true;
+	}
+	return 0;
+}
+
+void plan_apply_flags(struct plan *plan, const struct setting_value flags[SETTING_COUNT])
+{
+	for (unsigned i = 0; i < SETTING_COUNT; i++)
+		if (flags[i].set)
+			plan->values[i] = flags[i];
+}
+
+/* A copy of base with NAME=... replaced by (or extended with) entry. */
+static char **environ_with(char **base, const char *name, char *entry)
+{
+	size_t n = 0, len = strlen(name);
+	char **env;
+	bool replaced = false;
+
+	for (char **e = base; e && *e; e++)
+		n++;
+	env = xcalloc(n + 2, sizeof(char *));
+	n = 0;
+	for (char **e = base; e && *e; e++) {
+		if (strncmp(*e, name, len) == 0 && (*e)[len] == '=') {
+			if (replaced)
+				continue;	/* a duplicate name: keep one */
+			env[n++] = entry;
+			replaced = true;
+		} else {
+			env[n++] = *e;
+		}
+	}
+	if (!replaced)
+		env[n++] = entry;
+	env[n] = NULL;
+	return env;
+}
+
+int plan_resolve(struct plan *plan, char **caller_environ)
+{
+	int r;
+
+	r = meminfo_read("MemTotal", &plan->memory_budget);
+	if (r < 0) {
+		log_error("cannot read MemTotal from /proc/meminfo: %s", strerror(-r));
+		log_hint("memrun needs /proc mounted to resolve percentages");
+		return r;
+	}
+	plan->memory_budget_source = "MemTotal in /proc/meminfo";
+
+	for (unsigned i = 0; i < SETTING_COUNT; i++) {
+		const struct setting_value *v = &plan->values[i];
+		if (setting_table[i].kind != VALUE_LIMIT || !v->set)
+			continue;
+		switch (v->size.kind) {
+		case SIZE_UNLIMITED:
+			plan->limit_bytes[i] = LIMIT_UNLIMITED;
+			break;
+		case SIZE_PERCENT:
+			plan->limit_bytes[i] = size_percent_of(v->size.percent_milli,
+							       plan->memory_budget);
+			break;
+		case SIZE_BYTES:
+			plan->limit_bytes[i] = v->size.bytes;
+			break;
+		}
+	}
+
+	_cleanup_free_ char *tunables = mallocenv_merge(getenv("GLIBC_TUNABLES"), plan->values);
+	if (tunables) {
+		plan->glibc_tunables_entry = xasprintf("GLIBC_TUNABLES=%s", tunables);
+		plan->glibc_tunables = plan->glibc_tunables_entry + strlen("GLIBC_TUNABLES=");
+		plan->environ = environ_with(caller_environ, "GLIBC_TUNABLES",
+					     plan->glibc_tunables_entry);
+	}
+	return 0;
+}
+
+bool plan_has(const struct plan *plan, enum setting_id id)
+{
+	return plan->values[id].set;
+}
+
+const char *origin_describe(const struct origin *origin, char *buf, size_t size)
+{
+	switch (origin->kind) {
+	case ORIGIN_FLAG:
+		snprintf(buf, size, "flag %s", origin->flag);
+		break;
+	case ORIGIN_PROFILE:
+		snprintf(buf, size, "profile %s (%s:%u)", origin->profile, origin->file,
+			 origin->line);
+		break;
+	case ORIGIN_DEFAULT:
+	default:
+		snprintf(buf, size, "default");
+		break;
+	}
+	return buf;
+}

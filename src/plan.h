@@ -1,0 +1,51 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * The plan: everything memrun will do for one job, resolved once from
+ * built-in defaults, profiles and flags (in that order, later wins), then
+ * applied and reported.  No module changes it after plan_resolve().
+ */
+#pragma once
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/resource.h>
+
+#include "profile.h"
+#include "settings.h"
+
+#define LIMIT_UNLIMITED UINT64_MAX
+
+struct plan {
+	struct setting_value values[SETTING_COUNT];
+	struct profile_set profiles;
+	bool default_profile_loaded;
+
+	char **command;			/* argv of the job, NULL-terminated */
+	const char *report_path;	/* --report, or NULL */
+	bool quiet;
+	bool dry_run;
+
+	/* Filled by plan_resolve(). */
+	uint64_t memory_budget;			/* what 100% means */
+	const char *memory_budget_source;	/* "MemTotal in /proc/meminfo" */
+	uint64_t limit_bytes[SETTING_COUNT];	/* VALUE_LIMIT settings, or LIMIT_UNLIMITED */
+	char *glibc_tunables_entry;		/* "GLIBC_TUNABLES=...", or NULL: unchanged */
+	const char *glibc_tunables;		/* its value */
+	char **environ;				/* the job's environment, or NULL: memrun's own */
+};
+
+void plan_init(struct plan *plan);
+void plan_free(struct plan *plan);
+
+/* Load profiles in order; with none named, the 'default' profile if one exists. */
+int plan_load_profiles(struct plan *plan, char **names, size_t count);
+/* Put flag values (origin ORIGIN_FLAG) over what profiles set. */
+void plan_apply_flags(struct plan *plan, const struct setting_value flags[SETTING_COUNT]);
+/* Percentages to bytes, GLIBC_TUNABLES, the job's environment. */
+int plan_resolve(struct plan *plan, char **caller_environ);
+
+/* "flag --as", "profile db (/etc/memrun/profiles/db.conf:7)", "default". */
+const char *origin_describe(const struct origin *origin, char *buf, size_t size);
+
+/* True when setting id is set to something the job will feel. */
+bool plan_has(const struct plan *plan, enum setting_id id);

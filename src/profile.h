@@ -1,0 +1,56 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* Profiles: "key = value" files found by name along a search path. */
+#pragma once
+
+#include <stddef.h>
+
+#include "settings.h"
+
+#define PROFILE_SUFFIX ".conf"
+#define PROFILE_MAX_INHERIT_DEPTH 16
+
+struct loaded_profile {
+	char *name;		/* as asked for: "db" or "./x.conf" */
+	char *path;		/* the file read */
+	char *description;	/* or NULL */
+	unsigned depth;		/* 0: named by the user; 1+: through inherit */
+};
+
+/* Every profile file loaded for one run; owns the strings origins point to. */
+struct profile_set {
+	struct loaded_profile *items;
+	size_t count;
+};
+
+void profile_set_free(struct profile_set *set);
+
+/* The directories searched for NAME.conf, in order; a NULL-terminated,
+ * malloc'ed array of malloc'ed strings. */
+char **profile_search_dirs(void);
+void strv_free(char **strv);
+
+/* A profile name (no '/'): letters, digits, '.', '_', '-', '+'. */
+bool profile_name_is_valid(const char *name);
+
+/*
+ * Find the file for NAME along the search path, skipping the file "skip"
+ * (so that a user's db.conf may inherit the system's db).  Returns 0 and a
+ * malloc'ed path, or -ENOENT.
+ */
+int profile_find(const char *name, const char *skip, char **ret_path);
+
+/*
+ * Load a profile (a name, or a path when it holds a '/') and its inherit
+ * chain over values: inherited values first, the file's own on top.
+ * Prints the error (file, line, key, what to do) and returns -errno.
+ */
+int profile_load(struct profile_set *set, const char *name_or_path,
+		 struct setting_value values[SETTING_COUNT]);
+
+/* Parse profile text from memory (for tests and for 'profiles show').
+ * path names the text in messages and origins. */
+int profile_parse_text(struct profile_set *set, const char *path, const char *text,
+		       struct setting_value values[SETTING_COUNT]);
+
+/* The description line of a profile file, malloc'ed, or NULL. */
+char *profile_read_description(const char *path);

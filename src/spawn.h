@@ -1,0 +1,39 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * Starting the job: fork, apply the plan in the child, exec.  A failure in
+ * the child before or at exec comes back through a close-on-exec pipe, so
+ * the parent knows for certain whether the command started.
+ */
+#pragma once
+
+#include <signal.h>
+#include <sys/types.h>
+
+#include "outcome.h"
+#include "plan.h"
+
+enum spawn_stage {
+	SPAWN_STAGE_NONE,
+	SPAWN_STAGE_PARENT_GONE,
+	SPAWN_STAGE_RLIMIT,
+	SPAWN_STAGE_OOM_SCORE_ADJ,
+	SPAWN_STAGE_EXEC,
+};
+
+struct spawn_failure {
+	enum spawn_stage stage;
+	int err;			/* negative errno */
+	enum setting_id setting;	/* SPAWN_STAGE_RLIMIT */
+};
+
+/*
+ * Start the job with child_mask as its signal mask.  Returns 0 when the
+ * command was exec'd (pid in *ret_pid), 1 when the child failed before
+ * exec (reaped; *ret_failure says why), -errno when fork itself failed.
+ */
+int spawn_job(const struct plan *plan, const sigset_t *child_mask, pid_t *ret_pid,
+	      struct spawn_failure *ret_failure);
+
+/* Print the failure for people and record it in the outcome. */
+void spawn_explain_failure(const struct plan *plan, const struct spawn_failure *failure,
+			   struct outcome *o);

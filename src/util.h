@@ -1,0 +1,106 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * Small helpers shared by every module.
+ *
+ * Error convention (see src/README.md): functions return 0 (or a
+ * non-negative count) on success and a negative errno on failure.  The
+ * function that knows the context prints the message, once; memrun's own
+ * failures end in exit status 125.
+ */
+#pragma once
+
+#include <errno.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#define MEMRUN_EXIT_FAILURE 125	/* memrun itself failed */
+#define MEMRUN_EXIT_CANNOT_EXEC 126
+#define MEMRUN_EXIT_NOT_FOUND 127
+
+#define ELEMENTSOF(a) (sizeof(a) / sizeof((a)[0]))
+
+#define _printf_(a, b) __attribute__((format(printf, a, b)))
+#define _cleanup_(f) __attribute__((cleanup(f)))
+#define _unused_ __attribute__((unused))
+
+/* Cleanups do nothing for NULL / -1 and keep errno. */
+static inline void freep(void *p)
+{
+	int saved = errno;
+	free(*(void **)p);
+	errno = saved;
+}
+
+static inline int safe_close(int fd)
+{
+	/* Never retry close() on EINTR: on Linux the fd is gone anyway. */
+	if (fd >= 0) {
+		int saved = errno;
+		close(fd);
+		errno = saved;
+	}
+	return -1;
+}
+
+static inline void closep(int *fd)
+{
+	*fd = safe_close(*fd);
+}
+
+static inline void fclosep(FILE **f)
+{
+	if (*f) {
+		int saved = errno;
+		fclose(*f);
+		errno = saved;
+	}
+}
+
+#define _cleanup_free_ _cleanup_(freep)
+#define _cleanup_close_ _cleanup_(closep)
+#define _cleanup_fclose_ _cleanup_(fclosep)
+
+/* Hand ownership out of a cleanup-managed variable. */
+#define TAKE_PTR(p)                                                       \
+	({                                                                \
+		__typeof__(p) _taken = (p);                               \
+		(p) = NULL;                                               \
+		_taken;                                                   \
+	})
+#define TAKE_FD(fd)                                                       \
+	({                                                                \
+		int _taken = (fd);                                        \
+		(fd) = -1;                                                \
+		_taken;                                                   \
+	})
+
+static inline bool streq(const char *a, const char *b)
+{
+	return strcmp(a, b) == 0;
+}
+
+static inline bool startswith(const char *s, const char *prefix)
+{
+	return strncmp(s, prefix, strlen(prefix)) == 0;
+}
+
+/* Messages go to stderr as "memrun: ...". */
+void log_error(const char *fmt, ...) _printf_(1, 2);
+void log_warning(const char *fmt, ...) _printf_(1, 2);
+/* Continuation line ("  hint: ...") under an error, for the remedy. */
+void log_hint(const char *fmt, ...) _printf_(1, 2);
+
+/* Allocation that cannot fail quietly: memrun aborts with a message. */
+void *xmalloc(size_t size);
+void *xcalloc(size_t n, size_t size);
+void *xrealloc(void *p, size_t size);
+char *xstrdup(const char *s);
+char *xasprintf(const char *fmt, ...) _printf_(1, 2);
+
+/* Read a whole small file (procfs, sysfs) into buf; returns length or -errno. */
+ssize_t read_small_file(const char *path, char *buf, size_t size);
+/* Parse a decimal int64 with end, range and errno checks. */
+int parse_int64(const char *s, long long min, long long max, long long *ret);

@@ -1,0 +1,107 @@
+# Shared by tests/integration/test_*.sh: source it, define test_* functions,
+# then call run_tests.  Each test runs the real build/memrun on real programs.
+#
+#   run_memrun ARGS...     runs memrun; sets $status, files $out and $err
+#   expect_status N        the exit status memrun returned
+#   expect_err 'text'      stderr contains text (fixed string)
+#   expect_out 'text'      stdout contains text
+#   expect_json 'EXPR'     Python expression over the report r is true
+#   expect 'what' CMD...   CMD succeeds
+#   skip 'why'             the machine lacks something: say so loudly
+set -u
+TOP=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
+MEMRUN=${MEMRUN:-$TOP/build/memrun}
+HELPERS=$TOP/build/tests/helpers
+WORK=$(mktemp -d "${TMPDIR:-/tmp}/memrun-test.XXXXXX")
+trap 'rm -rf "$WORK"' EXIT
+out=$WORK/stdout
+err=$WORK/stderr
+report=$WORK/report.json
+status=0
+
+# Only the project's profiles, never the user's or the system's.
+export MEMRUN_PROFILE_PATH=$TOP/profiles
+export HOME=$WORK/home
+mkdir -p "$HOME"
+
+_failed=0
+_skipped=""
+
+fail() {
+	echo "#   FAIL: $*"
+	_failed=1
+}
+
+skip() {
+	_skipped=$*
+}
+
+run_memrun() {
+	"$MEMRUN" "$@" >"$out" 2>"$err" </dev/null
+	status=$?
+}
+
+show_output() {
+	echo "#   stdout: $(head -c 2000 "$out" | sed 's/^/#     /')"
+	echo "#   stderr: $(head -c 2000 "$err" | sed 's/^/#     /')"
+}
+
+expect_status() {
+	if [ "$status" -ne "$1" ]; then
+		fail "exit status $status, expected $1"
+		show_output
+	fi
+}
+
+expect_err() {
+	grep -qF -- "$1" "$err" || { fail "stderr lacks '$1'"; show_output; }
+}
+
+expect_no_err() {
+	! grep -qF -- "$1" "$err" || { fail "stderr has '$1'"; show_output; }
+}
+
+expect_out() {
+	grep -qF -- "$1" "$out" || { fail "stdout lacks '$1'"; show_output; }
+}
+
+expect_json() {
+	local file=${2:-$report}
+	python3 - "$file" "$1" <<'PY' || fail "report: $1 is not true"
+import json, sys
+path, expr = sys.argv[1], sys.argv[2]
+try:
+    r = json.load(open(path))
+except Exception as e:
+    print(f"#   report {path} is not JSON: {e}")
+    sys.exit(1)
+ok = eval(expr, {"r": r})
+if not ok:
+    print("#   report: " + json.dumps(r)[:1500])
+sys.exit(0 if ok else 1)
+PY
+}
+
+expect() {
+	local what=$1
+	shift
+	"$@" || fail "$what"
+}
+
+run_tests() {
+	local t n=0
+	for t in $(declare -F | awk '{print $3}' | grep '^test_'); do
+		n=$((n + 1))
+		_failed=0
+		_skipped=""
+		rm -f "$out" "$err" "$report"
+		"$t"
+		if [ -n "$_skipped" ]; then
+			echo "skip $n - ${t#test_}: SKIPPED, $_skipped"
+		elif [ "$_failed" -eq 0 ]; then
+			echo "ok $n - ${t#test_}"
+		else
+			echo "not ok $n - ${t#test_}"
+		fi
+	done
+}

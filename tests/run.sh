@@ -1,0 +1,62 @@
+#!/usr/bin/env bash
+# Run memrun's tests and end with one line: "N passed, N failed, N skipped".
+#   tests/run.sh [unit|integration]...   (default: both)
+# Unit tests are the cmocka programs build/tests/test_*; integration tests
+# are tests/integration/test_*.sh, which print "ok", "not ok" or "skip" lines.
+set -u
+top=$(cd "$(dirname "$0")/.." && pwd)
+cd "$top" || exit 1
+
+passed=0 failed=0 skipped=0
+failures=()
+
+run_unit() {
+	local t out p f
+	for t in build/tests/test_*; do
+		[ -x "$t" ] || continue
+		echo "== unit: ${t##*/}"
+		out=$(CMOCKA_MESSAGE_OUTPUT=stdout "$t" 2>&1)
+		local rc=$?
+		printf '%s\n' "$out" | grep -E '^\[ +(RUN|OK|FAILED|PASSED|SKIPPED|ERROR) +\]|^.*(Failure|error)' | grep -v '^\[ RUN' || true
+		p=$(printf '%s\n' "$out" | sed -n 's/^\[  PASSED  \] \([0-9]*\) test.*/\1/p' | tail -1)
+		f=$(printf '%s\n' "$out" | sed -n 's/^\[  FAILED  \] \([0-9]*\) test.*/\1/p' | tail -1)
+		passed=$((passed + ${p:-0}))
+		if [ -n "$f" ] && [ "$f" -gt 0 ]; then
+			failed=$((failed + f)); failures+=("${t##*/}")
+		elif [ $rc -ne 0 ] || [ -z "$p" ]; then
+			printf '%s\n' "$out" | tail -20
+			failed=$((failed + 1)); failures+=("${t##*/} (exit $rc)")
+		fi
+	done
+}
+
+run_integration() {
+	local t line
+	for t in tests/integration/test_*.sh; do
+		echo "== integration: ${t##*/}"
+		while IFS= read -r line; do
+			printf '%s\n' "$line"
+			case "$line" in
+			"ok "*) passed=$((passed + 1)) ;;
+			"not ok "*) failed=$((failed + 1)); failures+=("${t##*/}: ${line#not ok }") ;;
+			"skip "*) skipped=$((skipped + 1)) ;;
+			esac
+		done < <(bash "$t" 2>&1)
+	done
+}
+
+[ $# -eq 0 ] && set -- unit integration
+for suite in "$@"; do
+	case "$suite" in
+	unit) run_unit ;;
+	integration) run_integration ;;
+	*) echo "tests/run.sh: unknown suite '$suite'" >&2; exit 2 ;;
+	esac
+done
+
+if [ ${#failures[@]} -gt 0 ]; then
+	echo "== failed:"
+	printf '  %s\n' "${failures[@]}"
+fi
+echo "$passed passed, $failed failed, $skipped skipped"
+[ "$failed" -eq 0 ] && [ "$passed" -gt 0 ]
