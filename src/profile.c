@@ -341,7 +341,11 @@ static int load_inherited(struct profile_set *set, const char *path,
 			parent_path = xstrdup(pf->inherit);
 		} else {
 			_cleanup_free_ char *dir = xstrdup(path);
-			parent_path = xasprintf("%s/%s", dirname(dir), pf->inherit);
+			const char *rel = pf->inherit;
+
+			while (startswith(rel, "./"))	/* keep messages' paths clean */
+				rel += 2;
+			parent_path = xasprintf("%s/%s", dirname(dir), rel);
 		}
 	} else if (!profile_name_is_valid(pf->inherit)) {
 		parse_error(path, pf->inherit_line, "inherit: '%s' is not a profile name "
