@@ -125,7 +125,7 @@ const char *origin_describe(const struct origin *origin, char *buf, size_t size)
 		snprintf(buf, size, "flag %s", origin->flag);
 		break;
 	case ORIGIN_PROFILE:
-		snprintf(buf, size, "profile %s (%s:%u)", origin->profile, origin->file,
+		snprintf(buf, size, "profile %s at %s:%u", origin->profile, origin->file,
 			 origin->line);
 		break;
 	case ORIGIN_DEFAULT:

@@ -44,7 +44,7 @@ void plan_apply_flags(struct plan *plan, const struct setting_value flags[SETTIN
 /* Percentages to bytes, GLIBC_TUNABLES, the job's environment. */
 int plan_resolve(struct plan *plan, char **caller_environ);
 
-/* "flag --as", "profile db (/etc/memrun/profiles/db.conf:7)", "default". */
+/* "flag --as", "profile db at /etc/memrun/profiles/db.conf:7", "default". */
 const char *origin_describe(const struct origin *origin, char *buf, size_t size);
 
 /* True when setting id is set to something the job will feel. */

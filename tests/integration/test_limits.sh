@@ -52,7 +52,7 @@ test_db_profile_names_its_file_when_oom_score_adj_fails() {
 	without_sys_resource "$MEMRUN" -p db -- true >"$out" 2>"$err"
 	status=$?
 	expect_status 125
-	expect_err "(from profile db ($TOP/profiles/db.conf:"
+	expect_err "(from profile db at $TOP/profiles/db.conf:"
 }
 
 test_lowering_oom_score_adj_with_the_capability_works() {

@@ -49,7 +49,7 @@ test_dry_run_shows_origin_of_every_value_and_runs_nothing() {
 	[ -e "$WORK/ran" ] && fail "--dry-run ran the command"
 	expect_out "dry run, nothing is started"
 	grep -qE "^  as +1 GiB +flag --as$" "$out" || fail "as origin"
-	grep -qE "^  oom_score_adj +300 +profile ci \($TOP/profiles/ci.conf:[0-9]+\)$" "$out" ||
+	grep -qE "^  oom_score_adj +300 +profile ci at $TOP/profiles/ci.conf:[0-9]+$" "$out" ||
 		fail "oom_score_adj origin"
 	grep -qE "^  data +75% = .* +profile ci " "$out" || fail "data origin"
 	grep -qE "^  memory_max +not set +default$" "$out" || fail "default origin"
@@ -86,8 +86,8 @@ test_user_profile_inherits_the_system_one_of_the_same_name() {
 	printf 'inherit = batch\nmalloc.arena_max = 7\n' >"$WORK/batch.conf"
 	MEMRUN_PROFILE_PATH=$WORK:$TOP/profiles run_memrun --dry-run -p batch -- true
 	expect_status 0
-	grep -qE "^  malloc.arena_max +7 +profile batch \($WORK/batch.conf:2\)$" "$out" || fail "own value"
-	grep -qE "^  oom_score_adj +500 +profile batch \($TOP/profiles/batch.conf:[0-9]+\)$" "$out" ||
+	grep -qE "^  malloc.arena_max +7 +profile batch at $WORK/batch.conf:2$" "$out" || fail "own value"
+	grep -qE "^  oom_score_adj +500 +profile batch at $TOP/profiles/batch.conf:[0-9]+$" "$out" ||
 		fail "inherited value"
 	rm -f "$user_profiles/batch.conf"
 }
