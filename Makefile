@@ -22,7 +22,7 @@ CFLAGS ?= -O2 -g
 MEMRUN_CFLAGS := -std=gnu11 -D_GNU_SOURCE \
 	-Wall -Wextra -Werror -Wshadow -Wmissing-prototypes -Wformat=2 \
 	-U_FORTIFY_SOURCE -D_FORTIFY_SOURCE=2 -fstack-protector-strong -fPIE \
-	-DMEMRUN_VERSION='"$(VERSION)"' -DPROFILE_DIR='"$(PROFILEDIR)"'
+	-include $(BUILD)/config.h
 MEMRUN_LDFLAGS := -pie -Wl,-z,relro,-z,now -Wl,--as-needed
 
 ifeq ($(SANITIZE),1)
@@ -40,7 +40,7 @@ LIB_OBJS := $(LIB_SRCS:src/%.c=$(BUILD)/obj/%.o)
 UNIT_TESTS := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(wildcard tests/unit/test_*.c))
 HELPERS := $(patsubst tests/helpers/%.c,$(BUILD)/tests/helpers/%,$(wildcard tests/helpers/*.c))
 
-.PHONY: all deps demo check check-unit check-integration bench install uninstall \
+.PHONY: FORCE all deps demo check check-unit check-integration bench install uninstall \
 	format clean
 
 all: $(BUILD)/memrun
@@ -51,7 +51,17 @@ $(BUILD)/.pkgcheck:
 	  exit 1; }
 	@mkdir -p $(@D) && touch $@
 
-$(BUILD)/obj/%.o: src/%.c $(wildcard src/*.h) $(BUILD)/.pkgcheck
+# Paths compiled in; rewritten only when they change, so 'make install
+# PREFIX=/usr' rebuilds what must know the new place.
+$(BUILD)/config.h: FORCE
+	@mkdir -p $(@D)
+	@printf '#define MEMRUN_VERSION "%s"\n#define PROFILE_DIR "%s"\n' \
+		'$(VERSION)' '$(PROFILEDIR)' >$@.new
+	@cmp -s $@.new $@ && rm -f $@.new || mv -f $@.new $@
+
+FORCE:
+
+$(BUILD)/obj/%.o: src/%.c $(wildcard src/*.h) $(BUILD)/config.h $(BUILD)/.pkgcheck
 	@mkdir -p $(@D)
 	$(CC) $(MEMRUN_CFLAGS) $(CFLAGS) $(PKG_CFLAGS) -c -o $@ $<
 
