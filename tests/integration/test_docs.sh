@@ -1,0 +1,251 @@
+#!/usr/bin/env bash
+# The man pages and the shell completions follow the binary: every option
+# --help prints and every profile key memrun knows is documented and
+# completed, the pages are lint-clean, and the completions really complete.
+source "$(dirname "$0")/lib.sh"
+
+man1=$TOP/man/memrun.1
+man5=$TOP/man/memrun.profile.5
+bash_completion=$TOP/completions/memrun.bash
+zsh_completion=$TOP/completions/_memrun
+fish_completion=$TOP/completions/memrun.fish
+bindir=$(dirname "$MEMRUN")
+
+# The long options --help prints, one a line.
+help_long_options() {
+	"$MEMRUN" --help | grep -oE '(^|[[:space:],])--[a-z][a-z0-9-]*' |
+		sed 's/^[[:space:],]*//' | sort -u
+}
+
+# The short options --help prints ("  -p, --profile ..."), one a line.
+help_short_options() {
+	"$MEMRUN" --help | grep -oE '^ +-[a-zA-Z],' | tr -d ' ,' | sort -u
+}
+
+# The --malloc keys, as memrun lists them when given an unknown one.
+malloc_keys() {
+	"$MEMRUN" --dry-run --malloc no_such_key=1 -- true 2>&1 |
+		sed -n 's/.*KEY is one of: //p' | tr ',' '\n' | tr -d ' ' | grep .
+}
+
+# Every profile key: as memrun lists them for an unknown key, and as the
+# settings table spells them.
+profile_keys() {
+	local conf=$WORK/unknown-key.conf
+	printf 'no_such_key = 1\n' >"$conf"
+	{
+		"$MEMRUN" profiles show "$conf" 2>&1 >/dev/null |
+			sed -n 's/.*known keys: //p' | tr ',' '\n' | tr -d ' '
+		grep -oE '^[[:space:]]*\[SETTING_[A-Z0-9_]+\] = \{ "[^"]+"' "$TOP/src/settings.c" |
+			sed 's/.*"\(.*\)"/\1/'
+	} | grep . | sort -u
+}
+
+# A roff source with \- and font escapes removed, so options read as typed.
+deroff() {
+	sed 's/\\-/-/g; s/\\f[BIRP]//g; s/\\%//g; s/\\~/ /g; s/\\&//g' "$1"
+}
+
+# The lines that head a .TP/.TQ item in section $2 of page $1.
+item_heads() {
+	deroff "$1" | awk -v section=".SH $2" '
+		/^\.SH / { in_section = ($0 == section) }
+		in_section && (prev == ".TP" || prev == ".TQ") { print }
+		{ prev = $0 }'
+}
+
+# has_word FILE WORD: WORD occurs in FILE, not as part of a longer name.
+has_word() {
+	grep -qE -- "(^|[^a-zA-Z0-9_.-])${2//./\\.}([^a-zA-Z0-9_-]|\$)" "$1"
+}
+
+test_every_option_of_help_is_in_the_man_page_and_completions() {
+	local opts shorts opt heads=$WORK/option-items
+	opts=$(help_long_options)
+	shorts=$(help_short_options)
+	[ "$(wc -w <<<"$opts")" -ge 10 ] || { fail "too few long options in --help: $opts"; return; }
+	[ -n "$shorts" ] || { fail "no short options found in --help"; return; }
+	item_heads "$man1" OPTIONS >"$heads"
+	for opt in $opts $shorts; do
+		has_word "$heads" "$opt" || fail "memrun.1 OPTIONS has no item for $opt"
+		has_word "$bash_completion" "$opt" || fail "memrun.bash lacks $opt"
+		has_word "$zsh_completion" "$opt" || fail "_memrun lacks $opt"
+	done
+	for opt in $opts; do
+		grep -qE -- "-l ${opt#--}( |\$)" "$fish_completion" || fail "memrun.fish lacks -l ${opt#--}"
+	done
+	for opt in $shorts; do
+		grep -qE -- "-s ${opt#-}( |\$)" "$fish_completion" || fail "memrun.fish lacks -s ${opt#-}"
+	done
+}
+
+test_every_malloc_key_is_documented_and_completed() {
+	local keys key file
+	keys=$(malloc_keys)
+	[ "$(wc -w <<<"$keys")" -ge 8 ] || { fail "too few --malloc keys from memrun: $keys"; return; }
+	for key in $keys; do
+		has_word "$man1" "$key" || fail "memrun.1 does not mention --malloc $key"
+		for file in "$bash_completion" "$zsh_completion" "$fish_completion"; do
+			has_word "$file" "$key" || fail "${file##*/} does not complete --malloc $key"
+		done
+	done
+}
+
+test_every_profile_key_is_in_memrun_profile_5() {
+	local keys key heads=$WORK/key-items
+	keys=$(profile_keys)
+	for key in description inherit as oom_score_adj malloc.arena_max; do
+		grep -qxF "$key" <<<"$keys" || { fail "key list from memrun lacks '$key': $keys"; return; }
+	done
+	item_heads "$man5" KEYS >"$heads"
+	for key in $keys; do
+		grep -qE "^\.(B|BI|BR|IB) \"?${key//./\\.}\"?( |\$)" "$heads" ||
+			fail "memrun.profile.5 KEYS has no item for '$key'"
+		if [[ $key == malloc.* ]]; then
+			has_word "$man5" "glibc.$key" || fail "memrun.profile.5 does not name glibc.$key"
+		fi
+	done
+}
+
+test_every_shipped_profile_is_described() {
+	local conf name n=0 heads=$WORK/profile-items
+	item_heads "$man5" "SHIPPED PROFILES" >"$heads"
+	for conf in "$TOP"/profiles/*.conf; do
+		name=$(basename "$conf" .conf)
+		n=$((n + 1))
+		grep -qxE "\.B $name" "$heads" || fail "memrun.profile.5 does not describe profile $name"
+	done
+	[ "$n" -ge 5 ] || fail "only $n shipped profiles found"
+}
+
+test_man_pages_are_lint_clean_and_render() {
+	local page lint
+	command -v mandoc >/dev/null || { skip "mandoc is not installed"; return; }
+	for page in "$man1" "$man5"; do
+		[ -s "$page" ] || { fail "${page##*/} is missing"; continue; }
+		lint=$(mandoc -Tlint "$page" 2>&1) || fail "mandoc -Tlint ${page##*/} failed"
+		[ -z "$lint" ] || fail "mandoc -Tlint ${page##*/}: $lint"
+		if command -v man >/dev/null; then
+			MANWIDTH=80 man -l "$page" >"$out" 2>"$err" </dev/null ||
+				fail "man -l ${page##*/} failed"
+			expect_out "NAME"
+			expect_out "SEE ALSO"
+			[ -s "$err" ] && fail "man -l ${page##*/}: $(cat "$err")"
+		fi
+	done
+}
+
+test_completion_files_parse() {
+	expect "bash -n memrun.bash" bash -n "$bash_completion"
+	if command -v zsh >/dev/null; then
+		expect "zsh -n _memrun" zsh -n "$zsh_completion"
+	else
+		fail "zsh is not installed: _memrun cannot be checked"
+	fi
+	if command -v fish >/dev/null; then
+		expect "fish -n memrun.fish" fish -n "$fish_completion"
+	else
+		fail "fish is not installed: memrun.fish cannot be checked"
+	fi
+	head -1 "$zsh_completion" | grep -qx '#compdef memrun' || fail "_memrun does not start with #compdef memrun"
+}
+
+# Completes the line $1 (cursor at its end) with memrun.bash in a bare bash:
+# COMPREPLY one a line in $out.  Words split at blanks only, as bash does
+# for lines without '=' or ':'.
+bash_complete() {
+	PATH="$bindir:$PATH" bash --norc --noprofile -c '
+		source "$1" || exit 1
+		complete -p memrun | grep -q -- "-F _memrun memrun" || { echo "not registered" >&2; exit 1; }
+		COMP_LINE=$2
+		COMP_POINT=${#COMP_LINE}
+		read -ra COMP_WORDS <<<"$COMP_LINE"
+		[[ $COMP_LINE == *" " ]] && COMP_WORDS+=("")
+		COMP_CWORD=$((${#COMP_WORDS[@]} - 1))
+		COMPREPLY=()
+		_memrun memrun "${COMP_WORDS[COMP_CWORD]}" "${COMP_WORDS[COMP_CWORD - 1]}"
+		printf "%s\n" "${COMPREPLY[@]}"
+	' bash "$bash_completion" "$1" >"$out" 2>"$err"
+	status=$?
+	expect_status 0
+	[ -s "$err" ] && fail "completing '$1' printed: $(cat "$err")"
+}
+
+expect_reply() {
+	grep -qxF -- "$1" "$out" || fail "completions lack '$1': $(tr '\n' ' ' <"$out")"
+}
+
+expect_no_reply() {
+	! grep -qxF -- "$1" "$out" || fail "completions offer '$1': $(tr '\n' ' ' <"$out")"
+}
+
+test_bash_completion_works_without_bash_completion_package() {
+	local name
+	grep -qE '_init_completion|_get_comp_words_by_ref|_filedir' "$bash_completion" &&
+		fail "memrun.bash calls bash-completion helpers"
+
+	bash_complete "memrun --me"
+	expect_reply --memory-max
+	expect_reply --memory-high
+	expect_no_reply --profile
+
+	bash_complete "memrun --profile "
+	for name in db ci batch strict default; do
+		expect_reply "$name"
+	done
+	expect_no_reply --as
+
+	bash_complete "memrun -q -p s"
+	expect_reply strict
+	expect_no_reply db
+
+	bash_complete "memrun profiles "
+	expect_reply list
+	expect_reply show
+
+	bash_complete "memrun profiles show "
+	for name in db ci batch strict default; do
+		expect_reply "$name"
+	done
+
+	bash_complete "memrun --malloc ar"
+	expect_reply arena_max=
+	expect_no_reply perturb=
+
+	# After the command word, the command's arguments, not memrun's options.
+	bash_complete "memrun -p db true --me"
+	expect_no_reply --memory-max
+	bash_complete "memrun -- --me"
+	expect_no_reply --memory-max
+	bash_complete "memrun --as 1G ech"
+	expect_reply echo
+}
+
+fish_complete() {
+	PATH="$bindir:$PATH" fish --no-config -c 'source $argv[1]; and complete -C $argv[2]' \
+		"$fish_completion" "$1" >"$WORK/fish.out" 2>"$err"
+	status=$?
+	cut -f1 "$WORK/fish.out" >"$out"
+	expect_status 0
+	[ -s "$err" ] && fail "fish completing '$1' printed: $(cat "$err")"
+}
+
+test_fish_completion_works() {
+	local name
+	command -v fish >/dev/null || { fail "fish is not installed"; return; }
+	fish_complete "memrun --mem"
+	expect_reply --memory-max
+	expect_reply --memory-high
+	fish_complete "memrun --profile "
+	for name in db ci batch strict default; do
+		expect_reply "$name"
+	done
+	fish_complete "memrun profiles show "
+	expect_reply db
+	fish_complete "memrun --malloc ar"
+	expect_reply arena_max=
+	fish_complete "memrun -p db true --mem"
+	expect_no_reply --memory-max
+}
+
+run_tests
