@@ -5,6 +5,7 @@
 #include <sys/stat.h>
 
 #include "caps.h"
+#include "kmsg.h"
 #include "oomadj.h"
 #include "rlimit.h"
 #include "util.h"
@@ -61,7 +62,7 @@ static void print_shell_quoted(FILE *out, const char *arg)
 
 static void print_row(FILE *out, const char *name, const char *value, const char *from)
 {
-	fprintf(out, "  %-22s %-28s %s\n", name, value, from);
+	fprintf(out, "  %-22s %-30s %s\n", name, value, from);
 }
 
 /* What a real run would trip over, said now rather than later. */
@@ -87,9 +88,6 @@ static void print_setting_note(FILE *out, const struct plan *plan, enum setting_
 			fprintf(out, "  %-22s ! above the inherited hard limit and memrun lacks "
 				"CAP_SYS_RESOURCE: a real run stops with exit 125\n", "");
 	}
-	if (id == SETTING_MEMORY_MAX || id == SETTING_MEMORY_HIGH || id == SETTING_SWAP_MAX)
-		fprintf(out, "  %-22s ! needs a cgroup, which this version of memrun does not "
-			"create yet: a real run stops with exit 125\n", "");
 }
 
 static void print_settings(FILE *out, const struct plan *plan)
@@ -111,6 +109,8 @@ static void print_settings(FILE *out, const struct plan *plan)
 					 size_format(inherited, tmp));
 			else if (i == SETTING_OOM_SCORE_ADJ && oomadj_read_self(&adj) == 0)
 				snprintf(value, sizeof(value), "not set (inherited: %d)", adj);
+			else if (setting_table[i].kind == VALUE_BOOL)
+				snprintf(value, sizeof(value), "no");
 			else
 				snprintf(value, sizeof(value), "not set");
 			/* Unset malloc keys would only be noise. */
@@ -130,7 +130,44 @@ static void print_settings(FILE *out, const struct plan *plan)
 	}
 }
 
-int dryrun_print(FILE *out, const struct plan *plan)
+static void print_cgroup(FILE *out, const struct plan *plan, const struct cgroup_place *place)
+{
+	const struct cgroup_backend *backend = NULL;
+	_cleanup_free_ char *why = NULL;
+	_cleanup_free_ char *parent = cgroup_choose_parent(place, plan, &backend, &why);
+	int kmsg_fd;
+	char buf[32];
+
+	fprintf(out, "cgroup:\n");
+	if (place->backend) {
+		fprintf(out, "  %s, memory controller at %s\n", place->backend->name, place->mountpoint);
+		fprintf(out, "  memrun's cgroup: %s", place->own_path);
+		if (place->enclosing_limit != LIMIT_UNLIMITED)
+			fprintf(out, " (limited to %s by %s)", size_format(place->enclosing_limit, buf),
+				place->enclosing_limit_dir);
+		fputc('\n', out);
+	} else {
+		fprintf(out, "  none usable: %s\n", place->why_none);
+	}
+	if (parent && access(parent, W_OK) == 0)
+		fprintf(out, "  the job's cgroup: a new one in %s\n", parent);
+	else if (parent)
+		fprintf(out, "  ! the job's cgroup would go in %s, which memrun may not write "
+			"(%s)\n", parent, strerror(errno));
+	else
+		fprintf(out, "  ! no cgroup for the job: %s\n", why);
+
+	kmsg_fd = kmsg_open();
+	fprintf(out, "kernel log:\n");
+	if (kmsg_fd >= 0)
+		fprintf(out, "  /dev/kmsg is readable: OOM-killed processes are named in the report\n");
+	else
+		fprintf(out, "  /dev/kmsg is not readable (%s): the report's oom.victims stays null\n",
+			strerror(-kmsg_fd));
+	safe_close(kmsg_fd);
+}
+
+int dryrun_print(FILE *out, const struct plan *plan, const struct cgroup_place *place)
 {
 	char tmp[32];
 	int status = 0;
@@ -172,6 +209,7 @@ int dryrun_print(FILE *out, const struct plan *plan)
 		plan->memory_budget_source);
 	print_settings(out, plan);
 
+	print_cgroup(out, plan, place);
 	fprintf(out, "environment:\n");
 	if (plan->glibc_tunables)
 		fprintf(out, "  GLIBC_TUNABLES=%s\n", plan->glibc_tunables);

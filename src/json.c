@@ -103,9 +103,9 @@ static void newline_indent(struct json_writer *w)
 static void begin_value(struct json_writer *w, const char *key)
 {
 	if (w->depth > 0) {
-		if (w->need_comma[w->depth])
+		if (w->need_comma)
 			fputc(',', w->out);
-		w->need_comma[w->depth] = true;
+		w->need_comma = true;
 		newline_indent(w);
 	}
 	if (key) {
@@ -118,17 +118,17 @@ static void open_container(struct json_writer *w, const char *key, char c)
 {
 	begin_value(w, key);
 	fputc(c, w->out);
-	if (w->depth + 1 < JSON_MAX_DEPTH)
-		w->depth++;
-	w->need_comma[w->depth] = false;
+	w->depth++;
+	w->need_comma = false;
 }
 
 static void close_container(struct json_writer *w, char c)
 {
-	bool had_items = w->need_comma[w->depth];
+	bool had_items = w->need_comma;
 
 	if (w->depth > 0)
 		w->depth--;
+	w->need_comma = true;
 	if (had_items)
 		newline_indent(w);
 	fputc(c, w->out);

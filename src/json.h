@@ -6,12 +6,12 @@
 #include <stdint.h>
 #include <stdio.h>
 
-#define JSON_MAX_DEPTH 16
-
 struct json_writer {
 	FILE *out;
 	unsigned depth;
-	bool need_comma[JSON_MAX_DEPTH];
+	/* For the innermost open container only: once a child closes, the
+	 * container holding it has an item, so no stack is needed. */
+	bool need_comma;
 	bool pretty;
 };
 

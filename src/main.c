@@ -7,7 +7,9 @@
 #include <getopt.h>
 #include <limits.h>
 
+#include "cgroup.h"
 #include "dryrun.h"
+#include "kmsg.h"
 #include "outcome.h"
 #include "plan.h"
 #include "profiles_cmd.h"
@@ -38,6 +40,10 @@ static const struct option long_options[] = {
 	{ "memory-max",    required_argument, NULL, OPT_SETTING + SETTING_MEMORY_MAX },
 	{ "memory-high",   required_argument, NULL, OPT_SETTING + SETTING_MEMORY_HIGH },
 	{ "swap-max",      required_argument, NULL, OPT_SETTING + SETTING_SWAP_MAX },
+	{ "oom-group",     no_argument,       NULL, OPT_SETTING + SETTING_OOM_GROUP },
+	{ "wait-all",      no_argument,       NULL, OPT_SETTING + SETTING_WAIT_ALL },
+	{ "cgroup-parent", required_argument, NULL, OPT_SETTING + SETTING_CGROUP_PARENT },
+	{ "best-effort",   no_argument,       NULL, OPT_SETTING + SETTING_BEST_EFFORT },
 	{ "malloc",        required_argument, NULL, OPT_MALLOC },
 	{ "report",        required_argument, NULL, OPT_REPORT },
 	{ "quiet",         no_argument,       NULL, 'q' },
@@ -63,6 +69,12 @@ static void usage(void)
 	       "      --memory-max SIZE    cgroup memory.max (v1 memory.limit_in_bytes)\n"
 	       "      --memory-high SIZE   cgroup memory.high (v1 memory.soft_limit_in_bytes)\n"
 	       "      --swap-max SIZE      cgroup memory.swap.max (v1 memory.memsw.limit_in_bytes)\n"
+	       "      --oom-group          one OOM kill ends the whole job (v2 memory.oom.group)\n"
+	       "      --wait-all           when the main process ends, wait for the job's other\n"
+	       "                           processes instead of killing them (daemonizing programs)\n"
+	       "      --cgroup-parent PATH create the job's cgroup below PATH (a delegated cgroup)\n"
+	       "      --best-effort        run the job even when a cgroup limit cannot be put in\n"
+	       "                           force; the report shows it as not applied\n"
 	       "      --malloc KEY=VALUE   glibc malloc tuning, repeatable; KEY is one of\n"
 	       "                           %s\n"
 	       "      --report FILE        write the JSON report to FILE\n"
@@ -72,8 +84,10 @@ static void usage(void)
 	       "      --version            show the version and exit\n"
 	       "\n"
 	       "SIZE is a byte count with an optional K, M, G or T suffix (powers of 1024,\n"
-	       "optionally followed by iB or B), a percentage of the memory the job could use\n"
-	       "(50%%), or max.  Later options win over profiles, profiles over defaults.\n"
+	       "optionally followed by iB or B; 1.5G works too), a percentage of the memory\n"
+	       "the job could use (50%%: of MemTotal, or of the tightest limit of the cgroups\n"
+	       "around memrun when lower), or max (also: unlimited).  Later options win over\n"
+	       "profiles, profiles over defaults.\n"
 	       "\n"
 	       "Exit status: COMMAND's; 128+N when it was killed by signal N; 125 when\n"
 	       "memrun itself failed, 126 when COMMAND could not be executed, 127 when it\n"
@@ -185,8 +199,9 @@ static int parse_options(int argc, char **argv, struct options *opts)
 			return 0;
 		default:
 			if (c >= OPT_SETTING && c < OPT_SETTING + SETTING_COUNT) {
-				if (parse_setting_flag((enum setting_id)(c - OPT_SETTING), optarg,
-						       opts->flags) < 0)
+				/* An option without argument turns a yes/no setting on. */
+				if (parse_setting_flag((enum setting_id)(c - OPT_SETTING),
+						       optarg ? optarg : "yes", opts->flags) < 0)
 					return bad_usage();
 				break;
 			}
@@ -202,44 +217,97 @@ static int parse_options(int argc, char **argv, struct options *opts)
 	return -1;
 }
 
-/* Settings this build cannot put in force stop the run, never pass silently. */
-static int check_enforceable(const struct plan *plan)
+/* The first cgroup setting the plan asks for, or SETTING_COUNT. */
+static enum setting_id wanted_cgroup_setting(const struct plan *plan)
 {
 	static const enum setting_id cgroup_settings[] = {
-		SETTING_MEMORY_MAX, SETTING_MEMORY_HIGH, SETTING_SWAP_MAX,
+		SETTING_MEMORY_MAX, SETTING_MEMORY_HIGH, SETTING_SWAP_MAX, SETTING_OOM_GROUP,
+		SETTING_CGROUP_PARENT,
 	};
-	char from[512], value[64];
 
 	for (size_t i = 0; i < ELEMENTSOF(cgroup_settings); i++) {
 		const struct setting_value *v = &plan->values[cgroup_settings[i]];
-		if (!v->set || v->size.kind == SIZE_UNLIMITED)
+		if (!v->set)
 			continue;
-		log_error("%s %s (from %s) needs a job cgroup, and this version of memrun "
-			  "does not create cgroups yet",
-			  setting_table[cgroup_settings[i]].key,
-			  setting_format(cgroup_settings[i], v, value),
-			  origin_describe(&v->origin, from, sizeof(from)));
-		log_hint("leave it out, or bound the job with --as or --data instead");
-		return -EOPNOTSUPP;
+		if (setting_table[cgroup_settings[i]].kind == VALUE_LIMIT &&
+		    v->size.kind == SIZE_UNLIMITED)
+			continue;
+		if (setting_table[cgroup_settings[i]].kind == VALUE_BOOL && !v->number)
+			continue;
+		return cgroup_settings[i];
 	}
-	return 0;
+	return SETTING_COUNT;
 }
 
-static int run_job(struct plan *plan, struct outcome *o)
+/*
+ * Every job gets its own cgroup where memrun may make one.  Where it may
+ * not, a job that asked for no cgroup setting runs without (the report
+ * says why); one that did stops with 125, or with --best-effort runs and
+ * the report shows the limits as not applied.
+ */
+static int setup_cgroup(const struct plan *plan, const struct cgroup_place *place,
+			struct job_cgroup *cg, struct outcome *o)
+{
+	enum setting_id wanted = wanted_cgroup_setting(plan);
+	_cleanup_free_ char *why = NULL;
+	char value[64], from[512];
+	int r;
+
+	r = cgroup_create(cg, place, plan, &why);
+	if (r >= 0)
+		return 1;
+	o->cgroup_error = xstrdup(why);
+	if (wanted == SETTING_COUNT)
+		return 0;
+	setting_format(wanted, &plan->values[wanted], value);
+	origin_describe(&plan->values[wanted].origin, from, sizeof(from));
+	if (setting_enabled(plan->values, SETTING_BEST_EFFORT)) {
+		log_warning("%s = %s (from %s) is not in force: %s", setting_table[wanted].key,
+			    value, from, why);
+		log_warning("running the job without its cgroup limits (best effort)");
+		o->limits_not_applied = true;
+		return 0;
+	}
+	log_error("cannot put %s = %s (from %s) in force: %s", setting_table[wanted].key, value,
+		  from, why);
+	o->start_error = xasprintf("%s cannot be put in force: %s", setting_table[wanted].key, why);
+	o->start_exit_status = MEMRUN_EXIT_FAILURE;
+	return r;
+}
+
+static int run_job(struct plan *plan, const struct cgroup_place *place, struct outcome *o)
 {
 	struct supervisor sup;
 	struct spawn_failure failure;
+	struct job_cgroup cg;
+	_cleanup_close_ int kmsg_fd = -1;
+	bool have_cgroup = false;
 	pid_t pid = -1;
 	int r;
 
+	job_cgroup_init(&cg);
 	r = supervisor_init(&sup);
 	if (r < 0) {
 		o->start_error = xasprintf("cannot set up supervision: %s", strerror(-r));
 		log_error("%s", o->start_error);
-		supervisor_done(&sup);
-		return r;
+		goto out;
 	}
-	r = spawn_job(plan, &sup.caller_mask, &pid, &failure);
+	r = setup_cgroup(plan, place, &cg, o);
+	if (r < 0)
+		goto out;
+	have_cgroup = r > 0;
+	if (have_cgroup) {
+		kmsg_fd = kmsg_open();	/* unreadable: victims stay unknown */
+		r = supervisor_watch_cgroup(&sup, &cg);
+		if (r < 0) {
+			o->start_error = xasprintf("cannot watch the job's cgroup: %s", strerror(-r));
+			log_error("%s", o->start_error);
+			goto out;
+		}
+	}
+
+	fflush(NULL);	/* nothing buffered may be written twice after fork */
+	r = spawn_job(plan, &sup.caller_mask, have_cgroup ? cg.join_fd : -1, &pid, &failure);
 	if (r < 0) {
 		o->start_error = xasprintf("cannot fork: %s", strerror(-r));
 		log_error("%s", o->start_error);
@@ -250,7 +318,15 @@ static int run_job(struct plan *plan, struct outcome *o)
 		r = supervisor_wait(&sup, pid, o);
 		if (r < 0)
 			log_error("supervision failed: %s", strerror(-r));
+		if (setting_enabled(plan->values, SETTING_WAIT_ALL))
+			supervisor_wait_all(&sup, o);
 	}
+out:
+	if (have_cgroup)
+		cgroup_finish(&cg, o, kmsg_fd);
+	supervisor_end_children();
+	supervisor_collect_rusage(o);
+	job_cgroup_free(&cg);
 	supervisor_done(&sup);
 	return r;
 }
@@ -259,6 +335,7 @@ int main(int argc, char **argv)
 {
 	struct options opts = { 0 };
 	struct report_file report = { .fd = -1 };
+	struct cgroup_place place = { 0 };
 	struct outcome o = { 0 };
 	struct plan plan;
 	int r, status;
@@ -287,21 +364,20 @@ int main(int argc, char **argv)
 		}
 	}
 
+	cgroup_locate(&place);
 	r = plan_load_profiles(&plan, opts.profiles, opts.profile_count);
 	if (r >= 0) {
 		plan_apply_flags(&plan, opts.flags);
-		r = plan_resolve(&plan, environ);
+		r = plan_resolve(&plan, environ, place.enclosing_limit, place.enclosing_limit_dir,
+				 place.backend ? place.backend->memory_max_file : NULL);
 	}
 	if (r < 0) {
 		o.start_error = xstrdup("setup failed: a profile or setting is invalid (see memrun's messages)");
 	} else if (plan.dry_run) {
-		status = dryrun_print(stdout, &plan);
+		status = dryrun_print(stdout, &plan, &place);
 		goto out;
-	} else if ((r = check_enforceable(&plan)) < 0) {
-		o.start_error = xstrdup("setup failed: a memory limit cannot be put in force");
 	} else {
-		fflush(NULL);	/* nothing buffered may be written twice after fork */
-		run_job(&plan, &o);
+		run_job(&plan, &place, &o);
 	}
 
 	if (o.started && !plan.quiet)
@@ -317,6 +393,8 @@ out:
 	report_file_discard(&report);
 	outcome_free(&o);
 	plan_free(&plan);
+	cgroup_place_free(&place);
+	settings_free_strings();
 	free(opts.profiles);
 	return status;
 }

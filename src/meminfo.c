@@ -12,20 +12,27 @@ int meminfo_parse(const char *text, const char *field, uint64_t *ret_bytes)
 	for (const char *line = text; line && *line;) {
 		if (strncmp(line, field, flen) == 0 && line[flen] == ':') {
 			const char *p = line + flen + 1;
-			unsigned long long kib = 0;
+			uint64_t value = 0;
 			bool digits = false;
 
 			while (*p == ' ' || *p == '\t')
 				p++;
 			for (; isdigit((unsigned char)*p); p++, digits = true) {
-				if (kib > (UINT64_MAX - 9) / 10 / 1024)
+				unsigned digit = (unsigned)(*p - '0');
+
+				if (value > (UINT64_MAX - digit) / 10)
 					return -ERANGE;
-				kib = kib * 10 + (unsigned)(*p - '0');
+				value = value * 10 + digit;
 			}
 			if (!digits)
 				return -EINVAL;
 			/* Every size field is in kB except the HugePages_ counts. */
-			*ret_bytes = strncmp(p, " kB", 3) == 0 ? kib * 1024 : kib;
+			if (strncmp(p, " kB", 3) == 0) {
+				if (value > UINT64_MAX / 1024)
+					return -ERANGE;
+				value *= 1024;
+			}
+			*ret_bytes = value;
 			return 0;
 		}
 		line = strchr(line, '\n');

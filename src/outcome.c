@@ -57,5 +57,7 @@ const char *oom_killer_name(enum oom_killer killer)
 void outcome_free(struct outcome *o)
 {
 	free(o->start_error);
-	o->start_error = NULL;
+	free(o->cgroup_dir);
+	free(o->cgroup_error);
+	o->start_error = o->cgroup_dir = o->cgroup_error = NULL;
 }

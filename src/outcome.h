@@ -10,6 +10,8 @@
 #include <stdint.h>
 #include <sys/types.h>
 
+#include "kmsg.h"
+
 enum outcome_kind {
 	OUTCOME_EXITED,
 	OUTCOME_SIGNALED,
@@ -55,9 +57,20 @@ struct outcome {
 	bool alloc_observed;
 	struct maybe_count alloc_failures;
 
+	bool victims_known;		/* the kernel log was read */
+	struct oom_victims victims;
+
 	/* Cgroup evidence. */
 	int cgroup_version;		/* 0: none */
+	char *cgroup_dir;
+	char *cgroup_error;		/* why the job ran without a cgroup */
+	bool limits_not_applied;	/* --best-effort ran it without its cgroup limits */
+	uint64_t memory_max, memory_high, swap_max;	/* in force; LIMIT_UNLIMITED: none */
+	bool oom_group;
+	uint64_t cgroup_oom_events;	/* the job's own limit invoked the OOM killer */
+	uint64_t memory_max_events, memory_high_events;
 	struct maybe_count peak_memory_bytes;
+	bool peak_sampled;
 };
 
 enum outcome_kind outcome_classify(const struct outcome *o);

@@ -16,6 +16,7 @@ void plan_free(struct plan *plan)
 {
 	profile_set_free(&plan->profiles);
 	free(plan->glibc_tunables_entry);
+	free(plan->memory_budget_source);
 	free(plan->environ);	/* a shallow copy: its other strings are the caller's */
 }
 
@@ -31,7 +32,7 @@ int plan_load_profiles(struct plan *plan, char **names, size_t count)
 	}
 	/* Site policy lives in a profile named 'default'; a missing one is fine. */
 	if (count == 0 && profile_find("default", NULL, &path) == 0) {
-		r = profile_load(&plan->profiles, path, plan->values);
+		r = profile_load(&plan->profiles, "default", plan->values);
 		if (r < 0)
 			return r;
 		plan->default_profile_loaded = true;
@@ -73,7 +74,8 @@ static char **environ_with(char **base, const char *name, char *entry)
 	return env;
 }
 
-int plan_resolve(struct plan *plan, char **caller_environ)
+int plan_resolve(struct plan *plan, char **caller_environ, uint64_t enclosing_limit,
+		 const char *limit_dir, const char *limit_file)
 {
 	int r;
 
@@ -83,7 +85,12 @@ int plan_resolve(struct plan *plan, char **caller_environ)
 		log_hint("memrun needs /proc mounted to resolve percentages");
 		return r;
 	}
-	plan->memory_budget_source = "MemTotal in /proc/meminfo";
+	if (enclosing_limit < plan->memory_budget && limit_dir) {
+		plan->memory_budget = enclosing_limit;
+		plan->memory_budget_source = xasprintf("%s of %s", limit_file, limit_dir);
+	} else {
+		plan->memory_budget_source = xstrdup("MemTotal in /proc/meminfo");
+	}
 
 	for (unsigned i = 0; i < SETTING_COUNT; i++) {
 		const struct setting_value *v = &plan->values[i];

@@ -27,7 +27,7 @@ struct plan {
 
 	/* Filled by plan_resolve(). */
 	uint64_t memory_budget;			/* what 100% means */
-	const char *memory_budget_source;	/* "MemTotal in /proc/meminfo" */
+	char *memory_budget_source;		/* "MemTotal in /proc/meminfo" */
 	uint64_t limit_bytes[SETTING_COUNT];	/* VALUE_LIMIT settings, or LIMIT_UNLIMITED */
 	char *glibc_tunables_entry;		/* "GLIBC_TUNABLES=...", or NULL: unchanged */
 	const char *glibc_tunables;		/* its value */
@@ -41,8 +41,13 @@ void plan_free(struct plan *plan);
 int plan_load_profiles(struct plan *plan, char **names, size_t count);
 /* Put flag values (origin ORIGIN_FLAG) over what profiles set. */
 void plan_apply_flags(struct plan *plan, const struct setting_value flags[SETTING_COUNT]);
-/* Percentages to bytes, GLIBC_TUNABLES, the job's environment. */
-int plan_resolve(struct plan *plan, char **caller_environ);
+/*
+ * Percentages to bytes, GLIBC_TUNABLES, the job's environment.  100% is
+ * MemTotal, or the tightest limit of the cgroups enclosing memrun when
+ * lower (enclosing_limit, LIMIT_UNLIMITED for none, set in limit_dir).
+ */
+int plan_resolve(struct plan *plan, char **caller_environ, uint64_t enclosing_limit,
+		 const char *limit_dir, const char *limit_file);
 
 /* "flag --as", "profile db at /etc/memrun/profiles/db.conf:7", "default". */
 const char *origin_describe(const struct origin *origin, char *buf, size_t size);

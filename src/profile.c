@@ -76,9 +76,20 @@ static bool same_file(const char *a, const char *b)
 int profile_find(const char *name, const char *skip, char **ret_path)
 {
 	char **dirs = profile_search_dirs();
+	char **start = dirs;
 	int r = -ENOENT;
 
-	for (char **d = dirs; *d; d++) {
+	/* Like #include_next: NAME.conf on the path that inherits NAME gets
+	 * the next one after it, so user, site and shipped files can stack
+	 * without the last one finding the first again. */
+	for (char **d = dirs; skip && *d; d++) {
+		_cleanup_free_ char *path = xasprintf("%s/%s%s", *d, name, PROFILE_SUFFIX);
+		if (same_file(path, skip)) {
+			start = d + 1;
+			break;
+		}
+	}
+	for (char **d = start; *d; d++) {
 		char *path = xasprintf("%s/%s%s", *d, name, PROFILE_SUFFIX);
 		if (is_regular_file(path) && !same_file(path, skip)) {
 			*ret_path = path;
@@ -126,11 +137,12 @@ static char *strip(char *s)
 	return s;
 }
 
-/* A trailing " # comment" ends the value; '#' inside a word does not. */
+/* A trailing " # comment" ends the value; '#' inside a word does not.
+ * value comes stripped: a '#' at its start had blanks or '=' before it. */
 static void strip_trailing_comment(char *value)
 {
 	for (char *p = value; *p; p++)
-		if (*p == '#' && p > value && isspace((unsigned char)p[-1])) {
+		if (*p == '#' && (p == value || isspace((unsigned char)p[-1]))) {
 			*p = '\0';
 			break;
 		}

@@ -33,8 +33,9 @@ void strv_free(char **strv);
 bool profile_name_is_valid(const char *name);
 
 /*
- * Find the file for NAME along the search path, skipping the file "skip"
- * (so that a user's db.conf may inherit the system's db).  Returns 0 and a
+ * Find the file for NAME along the search path, after the file "skip" when
+ * it is on the path and never skip itself (so that a user's db.conf may
+ * inherit the system's db, and that one the shipped db).  Returns 0 and a
  * malloc'ed path, or -ENOENT.
  */
 int profile_find(const char *name, const char *skip, char **ret_path);

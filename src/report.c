@@ -58,26 +58,99 @@ static void print_limits(FILE *out, const struct plan *plan)
 		fprintf(out, "%soom_score_adj %lld", sep, plan->values[SETTING_OOM_SCORE_ADJ].number);
 }
 
+static const char *limit_file(const struct outcome *o)
+{
+	return o->cgroup_version == 1 ? "memory.limit_in_bytes" : "memory.max";
+}
+
+/* "(cc1plus, pid 4242; sh, pid 4243)" from the kernel log, when read. */
+static void print_victims(FILE *out, const struct outcome *o, bool skip_main)
+{
+	const char *sep = " (";
+	unsigned shown = 0;
+
+	for (unsigned i = 0; o->victims_known && i < o->victims.count && shown < 3; i++) {
+		if (skip_main && o->victims.list[i].pid == o->main_pid)
+			continue;
+		fprintf(out, "%s%s, pid %d", sep, o->victims.list[i].comm, (int)o->victims.list[i].pid);
+		sep = "; ";
+		shown++;
+	}
+	if (shown)
+		fputc(')', out);
+}
+
+/* Who did it: "cgroup memory.max 64 MiB reached". */
+static void print_oom_cause(FILE *out, const struct outcome *o)
+{
+	char buf[32];
+	bool global = false;
+
+	for (unsigned i = 0; o->victims_known && i < o->victims.count; i++)
+		global |= o->victims.list[i].global;
+	if (o->oom_killer == OOM_KILLER_CGROUP && o->memory_max != LIMIT_UNLIMITED)
+		fprintf(out, "cgroup %s %s reached", limit_file(o), size_format(o->memory_max, buf));
+	else if (o->oom_killer == OOM_KILLER_CGROUP)
+		fputs("the job's cgroup limit was reached", out);
+	else if (global)
+		fputs("the whole system ran out of memory (the kernel's global OOM killer)", out);
+	else
+		fputs("a limit around the job's cgroup was reached, not the job's own", out);
+}
+
+static void print_peak(FILE *out, const struct outcome *o, const char *lead)
+{
+	char peak[32], limit[32];
+
+	if (o->peak_memory_bytes.known) {
+		fprintf(out, "%speak %s%s", lead, o->peak_sampled ? "sampled " : "",
+			size_format(o->peak_memory_bytes.value, peak));
+		if (o->memory_max != LIMIT_UNLIMITED)
+			fprintf(out, " of %s", size_format(o->memory_max, limit));
+	} else if (o->largest_rss_bytes > 0) {
+		fprintf(out, "%slargest process %s RSS", lead, size_format(o->largest_rss_bytes, peak));
+	}
+}
+
 void report_print_summary(FILE *out, const struct plan *plan, const struct outcome *o)
 {
+	enum outcome_kind kind = outcome_classify(o);
 	const char *name = plan->command && plan->command[0] ? plan->command[0] : "the job";
-	char dur[32], sig[16], rss[32];
+	unsigned long long kills = o->oom_kills.value;
+	char dur[32], sig[16];
 
-	if (!o->started) {
-		fprintf(out, "memrun: %s failed to start: %s\n", name,
-			o->start_error ? o->start_error : "unknown error");
-		return;
+	fprintf(out, "memrun: %s", name);
+	if (kind == OUTCOME_OOM_KILLED && o->main_oom_killed) {
+		fputs(" was OOM-killed: ", out);
+		print_oom_cause(out, o);
+		print_peak(out, o, " (");
+		if (o->peak_memory_bytes.known || o->largest_rss_bytes > 0)
+			fputc(')', out);
+		fprintf(out, ", %llu process%s killed", kills, kills == 1 ? "" : "es");
+		print_victims(out, o, true);
+		fprintf(out, ", after %s", format_duration(o->duration_s, dur));
+	} else {
+		if (o->signal > 0)
+			fprintf(out, " was killed by %s%s after %s", signal_name(o->signal, sig),
+				o->core_dumped ? " (core dumped)" : "",
+				format_duration(o->duration_s, dur));
+		else
+			fprintf(out, " exited %d after %s", o->exit_code,
+				format_duration(o->duration_s, dur));
+		if (kind == OUTCOME_OOM_KILLED) {
+			fprintf(out, "; %llu job process%s OOM-killed", kills,
+				kills == 1 ? " was" : "es were");
+			print_victims(out, o, false);
+			if (o->oom_killer == OOM_KILLER_CGROUP && o->memory_max != LIMIT_UNLIMITED)
+				fprintf(out, " under %s %s", limit_file(o), size_format(o->memory_max, dur));
+			else
+				fputs(": ", out), print_oom_cause(out, o);
+		}
+		print_peak(out, o, "; ");
 	}
-	fputs("memrun: ", out);
-	fputs(name, out);
-	if (o->signal > 0)
-		fprintf(out, " was killed by %s%s after %s", signal_name(o->signal, sig),
-			o->core_dumped ? " (core dumped)" : "", format_duration(o->duration_s, dur));
-	else
-		fprintf(out, " exited %d after %s", o->exit_code, format_duration(o->duration_s, dur));
-	if (o->largest_rss_bytes > 0)
-		fprintf(out, "; largest process %s RSS", size_format(o->largest_rss_bytes, rss));
 	print_limits(out, plan);
+	if (o->limits_not_applied)
+		fputs("; cgroup limits NOT applied (--best-effort)", out);
 	if (o->signal == SIGKILL && !o->oom_kills.known)
 		fputs("; without a memory cgroup memrun cannot tell whether the OOM killer sent "
 		      "SIGKILL (see dmesg)", out);
@@ -100,7 +173,7 @@ static void json_maybe_count(struct json_writer *w, const char *key, struct mayb
 		json_null(w, key);
 }
 
-static void write_limits(struct json_writer *w, const struct plan *plan)
+static void write_limits(struct json_writer *w, const struct plan *plan, const struct outcome *o)
 {
 	const struct setting_value *adj = &plan->values[SETTING_OOM_SCORE_ADJ];
 	int inherited_adj;
@@ -108,10 +181,9 @@ static void write_limits(struct json_writer *w, const struct plan *plan)
 	json_begin_object(w, "limits");
 	json_limit(w, "as_bytes", rlimit_in_force(plan, SETTING_AS), true);
 	json_limit(w, "data_bytes", rlimit_in_force(plan, SETTING_DATA), true);
-	/* No cgroup yet: nothing of these is in force. */
-	json_null(w, "memory_max_bytes");
-	json_null(w, "memory_high_bytes");
-	json_null(w, "swap_max_bytes");
+	json_limit(w, "memory_max_bytes", o->memory_max, o->cgroup_version > 0);
+	json_limit(w, "memory_high_bytes", o->memory_high, o->cgroup_version > 0);
+	json_limit(w, "swap_max_bytes", o->swap_max, o->cgroup_version > 0);
 	if (adj->set)
 		json_int(w, "oom_score_adj", adj->number);
 	else if (oomadj_read_self(&inherited_adj) == 0)
@@ -124,6 +196,9 @@ static void write_limits(struct json_writer *w, const struct plan *plan)
 			json_int(w, setting_table[i].key + strlen("malloc."), plan->values[i].number);
 	json_end_object(w);
 	json_string(w, "glibc_tunables", plan->glibc_tunables);
+	json_bool(w, "oom_group", o->oom_group);
+	/* --best-effort: what was asked for but is not in force, and why. */
+	json_string(w, "not_applied_reason", o->limits_not_applied ? o->cgroup_error : NULL);
 	json_end_object(w);
 }
 
@@ -159,6 +234,29 @@ void report_write_json(FILE *out, const struct plan *plan, const struct outcome 
 	json_begin_object(&w, "oom");
 	json_maybe_count(&w, "kills", o->oom_kills);
 	json_string(&w, "killer", oom_killer_name(o->oom_killer));
+	if (o->cgroup_version) {
+		json_uint(&w, "limit_events", o->cgroup_oom_events);
+		json_uint(&w, "memory_max_events", o->memory_max_events);
+		json_uint(&w, "memory_high_events", o->memory_high_events);
+	} else {
+		json_null(&w, "limit_events");
+		json_null(&w, "memory_max_events");
+		json_null(&w, "memory_high_events");
+	}
+	if (o->victims_known) {
+		json_begin_array(&w, "victims");
+		for (unsigned i = 0; i < o->victims.count; i++) {
+			json_begin_object(&w, NULL);
+			json_int(&w, "pid", o->victims.list[i].pid);
+			json_string(&w, "comm", o->victims.list[i].comm);
+			json_bool(&w, "main", o->victims.list[i].pid == o->main_pid);
+			json_bool(&w, "by_job_limit", o->victims.list[i].by_job_limit);
+			json_end_object(&w);
+		}
+		json_end_array(&w);
+	} else {
+		json_null(&w, "victims");	/* the kernel log was not readable */
+	}
 	json_end_object(&w);
 
 	json_begin_object(&w, "alloc_failures");
@@ -168,19 +266,22 @@ void report_write_json(FILE *out, const struct plan *plan, const struct outcome 
 
 	json_begin_object(&w, "peak");
 	json_maybe_count(&w, "memory_bytes", o->peak_memory_bytes);
+	json_bool(&w, "memory_sampled", o->peak_sampled);
 	if (o->largest_rss_bytes > 0)
 		json_uint(&w, "largest_process_rss_bytes", o->largest_rss_bytes);
 	else
 		json_null(&w, "largest_process_rss_bytes");
 	json_end_object(&w);
 
-	write_limits(&w, plan);
+	write_limits(&w, plan, o);
 
 	json_begin_object(&w, "cgroup");
 	if (o->cgroup_version)
 		json_int(&w, "version", o->cgroup_version);
 	else
 		json_null(&w, "version");
+	json_string(&w, "path", o->cgroup_dir);
+	json_string(&w, "error", o->cgroup_error);
 	json_end_object(&w);
 
 	json_double(&w, "duration_s", o->started ? o->duration_s : 0.0, 3);

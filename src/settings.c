@@ -3,6 +3,7 @@
 
 #include <errno.h>
 #include <stdio.h>
+#include <strings.h>
 
 #include "util.h"
 
@@ -48,7 +49,33 @@ const struct setting_desc setting_table[SETTING_COUNT] = {
 	[SETTING_MALLOC_HUGETLB] = { "malloc.hugetlb", NULL, VALUE_HUGETLB,
 				     0, INT64_MAX, "glibc.malloc.hugetlb",
 				     "huge pages: 0 off, 1 THP madvise, 2 or a page size: hugetlbfs" },
+	[SETTING_OOM_GROUP] = { "oom_group", "oom-group", VALUE_BOOL, 0, 1, NULL,
+				"one OOM kill ends the whole job (v2 memory.oom.group)" },
+	[SETTING_WAIT_ALL] = { "wait_all", "wait-all", VALUE_BOOL, 0, 1, NULL,
+			       "wait for every job process, not only the main one" },
+	[SETTING_BEST_EFFORT] = { "best_effort", "best-effort", VALUE_BOOL, 0, 1, NULL,
+				  "run even when a cgroup limit cannot be put in force" },
+	[SETTING_CGROUP_PARENT] = { "cgroup_parent", "cgroup-parent", VALUE_PATH, 0, 0, NULL,
+				    "the cgroup to create the job's cgroup in" },
 };
+
+static char **string_pool;
+static size_t string_pool_count;
+
+static const char *pool_strdup(const char *s)
+{
+	string_pool = xrealloc(string_pool, (string_pool_count + 1) * sizeof(char *));
+	return string_pool[string_pool_count++] = xstrdup(s);
+}
+
+void settings_free_strings(void)
+{
+	for (size_t i = 0; i < string_pool_count; i++)
+		free(string_pool[i]);
+	free(string_pool);
+	string_pool = NULL;
+	string_pool_count = 0;
+}
 
 const struct setting_desc *setting_by_key(const char *key, enum setting_id *ret_id)
 {
@@ -159,6 +186,35 @@ static int parse_hugetlb(const char *text, long long *ret, char **ret_reason)
 	return 0;
 }
 
+static int parse_bool(const char *text, long long *ret, char **ret_reason)
+{
+	static const char *const yes[] = { "yes", "true", "on", "1" };
+	static const char *const no[] = { "no", "false", "off", "0" };
+
+	for (size_t i = 0; i < ELEMENTSOF(yes); i++) {
+		if (strcasecmp(text, yes[i]) == 0) {
+			*ret = 1;
+			return 0;
+		}
+		if (strcasecmp(text, no[i]) == 0) {
+			*ret = 0;
+			return 0;
+		}
+	}
+	*ret_reason = xstrdup("expected yes or no");
+	return -EINVAL;
+}
+
+static int parse_path(const char *text, const char **ret, char **ret_reason)
+{
+	if (!*text) {
+		*ret_reason = xstrdup("the path is empty");
+		return -EINVAL;
+	}
+	*ret = pool_strdup(text);
+	return 0;
+}
+
 int setting_parse(enum setting_id id, const char *text,
 		  struct setting_value *ret, char **ret_reason)
 {
@@ -176,6 +232,12 @@ int setting_parse(enum setting_id id, const char *text,
 		break;
 	case VALUE_HUGETLB:
 		r = parse_hugetlb(text, &v.number, ret_reason);
+		break;
+	case VALUE_BOOL:
+		r = parse_bool(text, &v.number, ret_reason);
+		break;
+	case VALUE_PATH:
+		r = parse_path(text, &v.text, ret_reason);
 		break;
 	case VALUE_INTEGER:
 	default:
@@ -197,6 +259,12 @@ const char *setting_format(enum setting_id id, const struct setting_value *v,
 	switch (setting_table[id].kind) {
 	case VALUE_LIMIT:
 		snprintf(buf, 64, "%s", size_spec_format(&v->size, tmp));
+		break;
+	case VALUE_BOOL:
+		snprintf(buf, 64, "%s", v->number ? "yes" : "no");
+		break;
+	case VALUE_PATH:
+		snprintf(buf, 64, "%s", v->text);
 		break;
 	case VALUE_BYTES:
 		if (v->number >= 1024)

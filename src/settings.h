@@ -26,6 +26,10 @@ enum setting_id {
 	SETTING_MALLOC_TCACHE_COUNT,
 	SETTING_MALLOC_PERTURB,
 	SETTING_MALLOC_HUGETLB,
+	SETTING_OOM_GROUP,
+	SETTING_WAIT_ALL,
+	SETTING_BEST_EFFORT,
+	SETTING_CGROUP_PARENT,
 	SETTING_COUNT,
 	SETTING_MALLOC_FIRST = SETTING_MALLOC_ARENA_MAX,
 	SETTING_MALLOC_LAST = SETTING_MALLOC_HUGETLB,
@@ -36,6 +40,8 @@ enum value_kind {
 	VALUE_INTEGER,		/* whole number in [min, max] */
 	VALUE_BYTES,		/* SIZE without percent or max, in [min, max] */
 	VALUE_HUGETLB,		/* 0, 1, 2 or a huge page size */
+	VALUE_BOOL,		/* yes/no, true/false, on/off, 1/0; a flag takes no argument */
+	VALUE_PATH,		/* a file system path */
 };
 
 struct setting_desc {
@@ -66,7 +72,8 @@ struct origin {
 struct setting_value {
 	bool set;
 	struct size_spec size;	/* VALUE_LIMIT */
-	long long number;	/* every other kind, normalised */
+	long long number;	/* every other kind, normalised; VALUE_BOOL: 0 or 1 */
+	const char *text;	/* VALUE_PATH, owned by the settings string pool */
 	struct origin origin;
 };
 
@@ -90,6 +97,15 @@ int setting_parse(enum setting_id id, const char *text,
 /* Value as people read it ("4 GiB", "50%", "-500", "2"). */
 const char *setting_format(enum setting_id id, const struct setting_value *v,
 			   char buf[static 64]);
+
+/* True for a VALUE_BOOL setting that is set to yes. */
+static inline bool setting_enabled(const struct setting_value values[], enum setting_id id)
+{
+	return values[id].set && values[id].number;
+}
+
+/* Free the strings VALUE_PATH values point to (at exit). */
+void settings_free_strings(void);
 
 /* "arena_max, mmap_threshold, ..." for error hints. */
 const char *setting_malloc_names(void);

@@ -161,7 +161,9 @@ const char *size_format(uint64_t bytes, char buf[static 32])
 	static const char *const units[] = { "B", "KiB", "MiB", "GiB", "TiB", "PiB", "EiB" };
 	unsigned u = 0;
 
-	while (u + 1 < sizeof(units) / sizeof(units[0]) && bytes >= (1ULL << (10 * (u + 1))))
+	/* Up a unit also when "%.1f" would round to 1024: "1.0 GiB", not "1024.0 MiB". */
+	while (u + 1 < sizeof(units) / sizeof(units[0]) &&
+	       (double)bytes >= 1023.95 * (double)(1ULL << (10 * u)))
 		u++;
 	if (u == 0)
 		snprintf(buf, 32, "%llu B", (unsigned long long)bytes);
@@ -178,13 +180,19 @@ const char *size_spec_format(const struct size_spec *spec, char buf[static 32])
 	case SIZE_UNLIMITED:
 		snprintf(buf, 32, "max");
 		return buf;
-	case SIZE_PERCENT:
-		if (spec->percent_milli % 1000 == 0)
+	case SIZE_PERCENT: {
+		unsigned frac = spec->percent_milli % 1000;
+		int digits = 3;
+
+		/* As people write it: "12.5%", not "12.500%". */
+		while (frac && frac % 10 == 0)
+			frac /= 10, digits--;
+		if (frac == 0)
 			snprintf(buf, 32, "%u%%", spec->percent_milli / 1000);
 		else
-			snprintf(buf, 32, "%u.%03u%%", spec->percent_milli / 1000,
-				 spec->percent_milli % 1000);
+			snprintf(buf, 32, "%u.%0*u%%", spec->percent_milli / 1000, digits, frac);
 		return buf;
+	}
 	case SIZE_BYTES:
 	default:
 		return size_format(spec->bytes, buf);

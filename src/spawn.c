@@ -22,7 +22,7 @@ static _Noreturn void child_fail(int fd, enum spawn_stage stage, int err, enum s
 
 /* Between fork and exec: only async-signal-safe calls. */
 static _Noreturn void child_run(const struct plan *plan, const sigset_t *child_mask,
-				pid_t parent, int error_fd)
+				int cgroup_join_fd, pid_t parent, int error_fd)
 {
 	enum setting_id failed = SETTING_COUNT;
 	int r;
@@ -30,6 +30,10 @@ static _Noreturn void child_run(const struct plan *plan, const sigset_t *child_m
 	/* If memrun dies (even by SIGKILL), the job dies with it. */
 	if (prctl(PR_SET_PDEATHSIG, SIGKILL) < 0 || getppid() != parent)
 		child_fail(error_fd, SPAWN_STAGE_PARENT_GONE, -ESRCH, SETTING_COUNT);
+
+	/* "0" is the writer itself: the job is in its cgroup before it runs. */
+	if (cgroup_join_fd >= 0 && write(cgroup_join_fd, "0", 1) != 1)
+		child_fail(error_fd, SPAWN_STAGE_CGROUP, -errno, SETTING_COUNT);
 
 	r = rlimit_apply(plan, &failed);
 	if (r < 0)
@@ -44,8 +48,8 @@ static _Noreturn void child_run(const struct plan *plan, const sigset_t *child_m
 	child_fail(error_fd, SPAWN_STAGE_EXEC, -errno, SETTING_COUNT);
 }
 
-int spawn_job(const struct plan *plan, const sigset_t *child_mask, pid_t *ret_pid,
-	      struct spawn_failure *ret_failure)
+int spawn_job(const struct plan *plan, const sigset_t *child_mask, int cgroup_join_fd,
+	      pid_t *ret_pid, struct spawn_failure *ret_failure)
 {
 	_cleanup_close_ int read_fd = -1, write_fd = -1;
 	struct spawn_failure f = { 0 };
@@ -62,7 +66,7 @@ int spawn_job(const struct plan *plan, const sigset_t *child_mask, pid_t *ret_pi
 	if (pid < 0)
 		return -errno;
 	if (pid == 0)
-		child_run(plan, child_mask, parent, write_fd);
+		child_run(plan, child_mask, cgroup_join_fd, parent, write_fd);
 
 	write_fd = safe_close(write_fd);
 	/* End of file: exec succeeded and closed the pipe. */
@@ -134,6 +138,11 @@ void spawn_explain_failure(const struct plan *plan, const struct spawn_failure *
 		o->start_error = xasprintf("cannot set oom_score_adj to %lld: %s",
 					   plan->values[SETTING_OOM_SCORE_ADJ].number,
 					   strerror(-failure->err));
+		break;
+	case SPAWN_STAGE_CGROUP:
+		o->start_error = xasprintf("the job could not enter its cgroup: %s",
+					   strerror(-failure->err));
+		log_error("%s", o->start_error);
 		break;
 	case SPAWN_STAGE_PARENT_GONE:
 	case SPAWN_STAGE_NONE:

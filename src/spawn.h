@@ -15,6 +15,7 @@
 enum spawn_stage {
 	SPAWN_STAGE_NONE,
 	SPAWN_STAGE_PARENT_GONE,
+	SPAWN_STAGE_CGROUP,
 	SPAWN_STAGE_RLIMIT,
 	SPAWN_STAGE_OOM_SCORE_ADJ,
 	SPAWN_STAGE_EXEC,
@@ -27,12 +28,14 @@ struct spawn_failure {
 };
 
 /*
- * Start the job with child_mask as its signal mask.  Returns 0 when the
+ * Start the job with child_mask as its signal mask, in the cgroup whose
+ * cgroup.procs is open as cgroup_join_fd (-1: none), so that not one
+ * allocation of the job escapes its limit.  Returns 0 when the
  * command was exec'd (pid in *ret_pid), 1 when the child failed before
  * exec (reaped; *ret_failure says why), -errno when fork itself failed.
  */
-int spawn_job(const struct plan *plan, const sigset_t *child_mask, pid_t *ret_pid,
-	      struct spawn_failure *ret_failure);
+int spawn_job(const struct plan *plan, const sigset_t *child_mask, int cgroup_join_fd,
+	      pid_t *ret_pid, struct spawn_failure *ret_failure);
 
 /* Print the failure for people and record it in the outcome. */
 void spawn_explain_failure(const struct plan *plan, const struct spawn_failure *failure,

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 #include "supervise.h"
 
+#include <stdio.h>
 #include <sys/epoll.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
@@ -9,6 +10,8 @@
 #include <time.h>
 
 #include "util.h"
+
+#define CHILDREN_ROUNDS_MAX 10000
 
 /* Passed on to the job: what a shell, a service manager or a terminal
  * sends to the process it started. */
@@ -56,6 +59,15 @@ int supervisor_init(struct supervisor *s)
 	return 0;
 }
 
+int supervisor_watch_cgroup(struct supervisor *s, struct job_cgroup *cg)
+{
+	if (epoll_ctl(s->epoll_fd, EPOLL_CTL_ADD, cg->watch_fd,
+		      &(struct epoll_event){ .events = EPOLLIN, .data.fd = cg->watch_fd }) < 0)
+		return -errno;
+	s->cgroup = cg;
+	return 0;
+}
+
 void supervisor_done(struct supervisor *s)
 {
 	s->epoll_fd = safe_close(s->epoll_fd);
@@ -89,7 +101,7 @@ static double seconds_since(const struct timespec *start)
 }
 
 /* Reap every child that has ended; true once main_pid is among them. */
-static bool reap_children(pid_t main_pid, const struct timespec *start, struct outcome *o)
+static bool reap_children(struct supervisor *s, pid_t main_pid, struct outcome *o)
 {
 	bool main_done = false;
 	int status;
@@ -98,7 +110,7 @@ static bool reap_children(pid_t main_pid, const struct timespec *start, struct o
 	while ((pid = waitpid(-1, &status, WNOHANG)) > 0) {
 		if (pid != main_pid)
 			continue;
-		o->duration_s = seconds_since(start);
+		o->duration_s = seconds_since(&s->start);
 		if (WIFEXITED(status)) {
 			o->main_exited = true;
 			o->exit_code = WEXITSTATUS(status);
@@ -111,15 +123,36 @@ static bool reap_children(pid_t main_pid, const struct timespec *start, struct o
 	return main_done;
 }
 
-int supervisor_wait(struct supervisor *s, pid_t main_pid, struct outcome *o)
+/* Reap what has ended; true when memrun has no child left at all. */
+static bool reap_all_ended(void)
 {
-	struct timespec start;
-	struct rusage ru;
+	pid_t pid;
 
-	clock_gettime(CLOCK_MONOTONIC, &start);
-	o->main_pid = main_pid;
+	while ((pid = waitpid(-1, NULL, WNOHANG)) > 0)
+		;
+	return pid < 0 && errno == ECHILD;
+}
 
-	for (bool main_done = false; !main_done;) {
+/* A memory event of the job's cgroup. */
+static void on_cgroup_event(struct supervisor *s)
+{
+	struct job_cgroup *cg = s->cgroup;
+	struct cgroup_counters delta;
+
+	cg->backend->ack_watch(cg);
+	if (cgroup_read_delta(cg, &delta) < 0)
+		return;
+	/* v1 has no memory.oom.group: one OOM kill ends the job here. */
+	if (cg->oom_group_emulated && delta.oom_kill > 0)
+		cgroup_kill_now(cg);
+}
+
+enum wait_until { UNTIL_MAIN_ENDS, UNTIL_ALL_END };
+
+static int run_loop(struct supervisor *s, enum wait_until until, pid_t main_pid,
+		    struct outcome *o)
+{
+	for (bool done = false; !done;) {
 		struct epoll_event events[4];
 		int n = epoll_wait(s->epoll_fd, events, ELEMENTSOF(events), -1);
 
@@ -131,19 +164,94 @@ int supervisor_wait(struct supervisor *s, pid_t main_pid, struct outcome *o)
 		for (int i = 0; i < n; i++) {
 			struct signalfd_siginfo si;
 
-			if (events[i].data.fd != s->signal_fd)
+			if (s->cgroup && events[i].data.fd == s->cgroup->watch_fd) {
+				on_cgroup_event(s);
 				continue;
+			}
 			while (read(s->signal_fd, &si, sizeof(si)) == (ssize_t)sizeof(si)) {
-				if (si.ssi_signo == SIGCHLD)
-					main_done |= reap_children(main_pid, &start, o);
-				else
+				if (si.ssi_signo == SIGCHLD && until == UNTIL_MAIN_ENDS) {
+					done |= reap_children(s, main_pid, o);
+				} else if (si.ssi_signo == SIGCHLD) {
+					done |= reap_all_ended();
+				} else if (until == UNTIL_MAIN_ENDS) {
 					forward_signal(&si, main_pid);
+				} else if (s->cgroup) {
+					cgroup_signal_all(s->cgroup, (int)si.ssi_signo);
+				} else if (si.ssi_signo != SIGWINCH && si.ssi_signo != SIGCONT) {
+					done = true;	/* asked to stop: the rest is killed */
+				}
 			}
 		}
 	}
+	return 0;
+}
+
+int supervisor_wait(struct supervisor *s, pid_t main_pid, struct outcome *o)
+{
+	clock_gettime(CLOCK_MONOTONIC, &s->start);
+	o->main_pid = main_pid;
+	return run_loop(s, UNTIL_MAIN_ENDS, main_pid, o);
+}
+
+int supervisor_wait_all(struct supervisor *s, struct outcome *o)
+{
+	/* Children that ended before we got here sent no new SIGCHLD. */
+	if (reap_all_ended())
+		return 0;
+	return run_loop(s, UNTIL_ALL_END, -1, o);
+}
+
+/* Pids of memrun's children, from /proc/self/task/TID/children. */
+static int read_children(pid_t *pids, int max)
+{
+	char path[64], buf[4096];
+	int n = 0;
+	char *p;
+
+	snprintf(path, sizeof(path), "/proc/self/task/%d/children", (int)getpid());
+	if (read_small_file(path, buf, sizeof(buf)) < 0)
+		return -errno;
+	for (p = buf; *p && n < max;) {
+		char *end;
+		long pid = strtol(p, &end, 10);
+		if (end == p)
+			break;
+		pids[n++] = (pid_t)pid;
+		p = end;
+	}
+	return n;
+}
+
+void supervisor_end_children(void)
+{
+	pid_t pids[256];
+
+	for (int round = 0; round < CHILDREN_ROUNDS_MAX; round++) {
+		int n = read_children(pids, ELEMENTSOF(pids));
+
+		if (n < 0) {
+			/* No children file (CONFIG_PROC_CHILDREN off): wait for them. */
+			while (waitpid(-1, NULL, 0) > 0 || errno == EINTR)
+				;
+			return;
+		}
+		if (n == 0)
+			break;
+		for (int i = 0; i < n; i++)
+			kill(pids[i], SIGKILL);
+		for (int i = 0; i < n; i++)
+			while (waitpid(pids[i], NULL, 0) < 0 && errno == EINTR)
+				;
+	}
+	while (waitpid(-1, NULL, WNOHANG) > 0)
+		;
+}
+
+void supervisor_collect_rusage(struct outcome *o)
+{
+	struct rusage ru;
 
 	/* RUSAGE_CHILDREN's ru_maxrss is the largest single reaped process. */
 	if (getrusage(RUSAGE_CHILDREN, &ru) == 0)
 		o->largest_rss_bytes = (uint64_t)ru.ru_maxrss * 1024;
-	return 0;
 }

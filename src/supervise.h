@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * The supervisor: one epoll loop that sleeps until the kernel has news
- * (a signal to forward, a child to reap).  No timers, no polling, and no
- * allocation once the job runs.
+ * (a signal to forward, a child to reap, a memory event of the job's
+ * cgroup).  No timers, no polling, and no allocation once the job runs.
  */
 #pragma once
 
@@ -10,6 +10,7 @@
 #include <stdbool.h>
 #include <sys/types.h>
 
+#include "cgroup.h"
 #include "outcome.h"
 
 struct supervisor {
@@ -17,6 +18,8 @@ struct supervisor {
 	int signal_fd;
 	sigset_t caller_mask;	/* restored in the job before exec */
 	bool mask_changed;
+	struct job_cgroup *cgroup;	/* NULL: the job runs without one */
+	struct timespec start;
 };
 
 /* Before fork: become a child subreaper, block the forwarded signals and
@@ -24,6 +27,21 @@ struct supervisor {
 int supervisor_init(struct supervisor *s);
 void supervisor_done(struct supervisor *s);
 
+/* Wake up on the memory events of the job's cgroup too. */
+int supervisor_watch_cgroup(struct supervisor *s, struct job_cgroup *cg);
+
 /* Forward signals to main_pid and reap children until main_pid ends; its
- * status, run time and the largest RSS go into o. */
+ * status and run time go into o. */
 int supervisor_wait(struct supervisor *s, pid_t main_pid, struct outcome *o);
+
+/* After the main process: wait until every process of the job has ended
+ * (--wait-all).  Signals go to every process of the job's cgroup; without
+ * a cgroup, a terminating signal ends the wait. */
+int supervisor_wait_all(struct supervisor *s, struct outcome *o);
+
+/* Kill what is left of the job among memrun's children (grandchildren
+ * come to memrun as their parents die) and reap it all. */
+void supervisor_end_children(void);
+
+/* The largest RSS of any process reaped, into o. */
+void supervisor_collect_rusage(struct outcome *o);

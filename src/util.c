@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 #include "util.h"
 
+#include <ctype.h>
 #include <fcntl.h>
 #include <stdarg.h>
 
@@ -116,8 +117,8 @@ int parse_int64(const char *s, long long min, long long max, long long *ret)
 
 	if (!s || !*s)
 		return -EINVAL;
-	/* strtoll skips leading blanks; a value with them is junk here. */
-	if (*s == ' ' || *s == '\t')
+	/* strtoll skips leading white space ("\n5" too); here it is junk. */
+	if (isspace((unsigned char)*s))
 		return -EINVAL;
 	errno = 0;
 	v = strtoll(s, &end, 10);

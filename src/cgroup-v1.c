@@ -1,0 +1,153 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* cgroup v1 memory controller: memory.limit_in_bytes, memory.oom_control. */
+#include <fcntl.h>
+#include <stdio.h>
+#include <sys/eventfd.h>
+
+#include "cgroup.h"
+#include "cgroupfs.h"
+#include "util.h"
+
+static int v1_prepare_parent(const char *parent, char **ret_why)
+{
+	/* v1 has no rule against processes in inner cgroups: nothing to do. */
+	(void)parent;
+	(void)ret_why;
+	return 0;
+}
+
+static int write_limit(struct job_cgroup *cg, const char *file, uint64_t bytes, char **ret_why)
+{
+	/* v1 takes -1 for "no limit". */
+	int r = bytes == LIMIT_UNLIMITED ? cg_write(cg->dir_fd, file, "-1") :
+		cg_write_u64(cg->dir_fd, file, bytes);
+
+	if (r < 0)
+		*ret_why = xasprintf("cannot write %s/%s: %s", cg->dir, file,
+				     r == -ENOENT ? "no such file (is swap accounting off? "
+				     "boot with swapaccount=1)" : strerror(-r));
+	return r;
+}
+
+static int v1_apply_limits(struct job_cgroup *cg, const struct plan *plan, char **ret_why)
+{
+	bool has_max = plan_has(plan, SETTING_MEMORY_MAX);
+	bool has_swap = plan_has(plan, SETTING_SWAP_MAX);
+	uint64_t max = has_max ? plan->limit_bytes[SETTING_MEMORY_MAX] : LIMIT_UNLIMITED;
+	uint64_t swap = has_swap ? plan->limit_bytes[SETTING_SWAP_MAX] : LIMIT_UNLIMITED;
+	int r;
+
+	if (has_max) {
+		r = write_limit(cg, "memory.limit_in_bytes", max, ret_why);
+		if (r < 0)
+			return r;
+	}
+	if (plan_has(plan, SETTING_MEMORY_HIGH)) {
+		r = write_limit(cg, "memory.soft_limit_in_bytes",
+				plan->limit_bytes[SETTING_MEMORY_HIGH], ret_why);
+		if (r < 0)
+			return r;
+	}
+	if (has_swap && swap != LIMIT_UNLIMITED) {
+		/* v1 limits memory + swap together: memsw = memory_max + swap_max. */
+		if (max == LIMIT_UNLIMITED) {
+			*ret_why = xstrdup("cgroup v1 limits swap only together with memory "
+					   "(memory.memsw.limit_in_bytes = memory + swap): "
+					   "set memory_max too");
+			return -EINVAL;
+		}
+		r = write_limit(cg, "memory.memsw.limit_in_bytes",
+				max > UINT64_MAX - swap ? LIMIT_UNLIMITED : max + swap, ret_why);
+		if (r < 0)
+			return r;
+	}
+	cg->memory_max = max;
+	cg->memory_high = plan_has(plan, SETTING_MEMORY_HIGH) ? plan->limit_bytes[SETTING_MEMORY_HIGH] :
+			  LIMIT_UNLIMITED;
+	cg->swap_max = swap;
+	/* v1 has no memory.oom.group: the supervisor ends the job on the first kill. */
+	cg->oom_group_emulated = plan->values[SETTING_OOM_GROUP].set &&
+				 plan->values[SETTING_OOM_GROUP].number;
+
+	cg->events_fd = openat(cg->dir_fd, "memory.oom_control", O_RDONLY | O_CLOEXEC);
+	if (cg->events_fd < 0) {
+		*ret_why = xasprintf("cannot open %s/memory.oom_control: %s", cg->dir, strerror(errno));
+		return -errno;
+	}
+	return 0;
+}
+
+static int v1_open_watch(struct job_cgroup *cg)
+{
+	_cleanup_close_ int efd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+	char line[64];
+	int r;
+
+	if (efd < 0)
+		return -errno;
+	/* cgroup.event_control: "<eventfd> <fd of memory.oom_control>". */
+	snprintf(line, sizeof(line), "%d %d", efd, cg->events_fd);
+	r = cg_write(cg->dir_fd, "cgroup.event_control", line);
+	if (r < 0)
+		return r;
+	return TAKE_FD(efd);
+}
+
+static void v1_ack_watch(struct job_cgroup *cg)
+{
+	uint64_t count;
+
+	while (read(cg->watch_fd, &count, sizeof(count)) > 0)
+		;
+}
+
+static int v1_read_counters(struct job_cgroup *cg, struct cgroup_counters *ret)
+{
+	char buf[256];
+	ssize_t n = cg_pread(cg->events_fd, buf, sizeof(buf));
+	uint64_t failcnt = 0;
+
+	if (n < 0)
+		return (int)n;
+	/* oom_kill counts the job's processes any OOM killer killed (4.13+). */
+	cg_keyed_u64(buf, "oom_kill", &ret->oom_kill);
+	cg_read_u64(cg->dir_fd, "memory.failcnt", &failcnt);
+	ret->max = failcnt;
+	/* v1 counts no OOM invocations: usage at the job's limit together with
+	 * a kill is the job's own limit at work. */
+	ret->oom = cg->memory_max != LIMIT_UNLIMITED && failcnt > 0 && ret->oom_kill > 0;
+	cg_read_u64(cg->dir_fd, "memory.max_usage_in_bytes", &ret->peak_bytes);
+	ret->peak_sampled = false;
+	return 0;
+}
+
+static int v1_kill_all(struct job_cgroup *cg)
+{
+	(void)cg;
+	return -EOPNOTSUPP;	/* no cgroup.kill: the caller kills pid by pid */
+}
+
+static uint64_t v1_enclosing_limit(const char *dir)
+{
+	_cleanup_close_ int fd = open(dir, O_PATH | O_DIRECTORY | O_CLOEXEC);
+	uint64_t v;
+
+	if (fd < 0 || cg_read_u64(fd, "memory.limit_in_bytes", &v) < 0)
+		return LIMIT_UNLIMITED;
+	return v;
+}
+
+const struct cgroup_backend cgroup_v1_backend = {
+	.name = "cgroup v1",
+	.version = 1,
+	.memory_max_file = "memory.limit_in_bytes",
+	.memory_high_file = "memory.soft_limit_in_bytes",
+	.swap_max_file = "memory.memsw.limit_in_bytes",
+	.prepare_parent = v1_prepare_parent,
+	.apply_limits = v1_apply_limits,
+	.open_watch = v1_open_watch,
+	.ack_watch = v1_ack_watch,
+	.read_counters = v1_read_counters,
+	.kill_all = v1_kill_all,
+	.enclosing_limit = v1_enclosing_limit,
+};

@@ -1,0 +1,106 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#include "cgroupfs.h"
+
+#include <ctype.h>
+#include <fcntl.h>
+#include <stdio.h>
+
+#include "util.h"
+
+int cg_write(int dir_fd, const char *name, const char *value)
+{
+	_cleanup_close_ int fd = openat(dir_fd, name, O_WRONLY | O_CLOEXEC);
+	size_t len = strlen(value);
+	ssize_t n;
+
+	if (fd < 0)
+		return -errno;
+	n = write(fd, value, len);
+	if (n < 0)
+		return -errno;
+	return (size_t)n == len ? 0 : -EIO;
+}
+
+int cg_write_u64(int dir_fd, const char *name, uint64_t value)
+{
+	char buf[32];
+
+	if (value == UINT64_MAX)
+		return cg_write(dir_fd, name, "max");
+	snprintf(buf, sizeof(buf), "%llu", (unsigned long long)value);
+	return cg_write(dir_fd, name, buf);
+}
+
+ssize_t cg_pread(int fd, char *buf, size_t size)
+{
+	ssize_t n;
+
+	do
+		n = pread(fd, buf, size - 1, 0);
+	while (n < 0 && errno == EINTR);
+	if (n < 0)
+		return -errno;
+	buf[n] = '\0';
+	return n;
+}
+
+ssize_t cg_read(int dir_fd, const char *name, char *buf, size_t size)
+{
+	_cleanup_close_ int fd = openat(dir_fd, name, O_RDONLY | O_CLOEXEC);
+
+	if (fd < 0)
+		return -errno;
+	return cg_pread(fd, buf, size);
+}
+
+int cg_parse_u64(const char *text, uint64_t *ret)
+{
+	unsigned long long v;
+	char *end;
+
+	while (isspace((unsigned char)*text))
+		text++;
+	if (strncmp(text, "max", 3) == 0) {
+		*ret = UINT64_MAX;
+		return 0;
+	}
+	if (!isdigit((unsigned char)*text))
+		return -EINVAL;
+	errno = 0;
+	v = strtoull(text, &end, 10);
+	if (errno)
+		return -errno;
+	if (*end && !isspace((unsigned char)*end))
+		return -EINVAL;
+	*ret = v >= CG_V1_UNLIMITED_MIN ? UINT64_MAX : v;
+	return 0;
+}
+
+int cg_read_u64(int dir_fd, const char *name, uint64_t *ret)
+{
+	char buf[64];
+	ssize_t n = cg_read(dir_fd, name, buf, sizeof(buf));
+
+	if (n < 0)
+		return (int)n;
+	return cg_parse_u64(buf, ret);
+}
+
+int cg_keyed_u64(const char *text, const char *key, uint64_t *ret)
+{
+	size_t klen = strlen(key);
+
+	for (const char *line = text; line && *line;) {
+		if (strncmp(line, key, klen) == 0 && line[klen] == ' ')
+			return cg_parse_u64(line + klen + 1, ret);
+		line = strchr(line, '\n');
+		if (line)
+			line++;
+	}
+	return -ENOENT;
+}
+
+bool cg_exists(int dir_fd, const char *name)
+{
+	return faccessat(dir_fd, name, F_OK, 0) == 0;
+}

@@ -1,0 +1,33 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* The kernel's own word on OOM kills: "oom-kill:" records in /dev/kmsg. */
+#pragma once
+
+#include <stdbool.h>
+#include <sys/types.h>
+
+#define OOM_VICTIMS_MAX 8
+
+struct oom_victim {
+	pid_t pid;
+	char comm[16];
+	bool by_job_limit;	/* the OOM was the job's own cgroup limit */
+	bool global;		/* CONSTRAINT_NONE: the whole system ran out */
+};
+
+struct oom_victims {
+	struct oom_victim list[OOM_VICTIMS_MAX];
+	unsigned count;		/* recorded, at most OOM_VICTIMS_MAX */
+	unsigned total;		/* seen */
+};
+
+/* Open /dev/kmsg positioned after what is already there; -errno when the
+ * log is not readable (dmesg_restrict, no CAP_SYSLOG, a container). */
+int kmsg_open(void);
+
+/* Read what the kernel logged since kmsg_open and keep the OOM kills of
+ * processes in the cgroup whose path ends in job_suffix ("/memrun-1-2"). */
+void kmsg_collect_oom(int fd, const char *job_suffix, struct oom_victims *ret);
+
+/* One record ("6,123,456,-;oom-kill:constraint=...") into v; false when
+ * it is not an oom-kill record of the job.  For the unit tests too. */
+bool kmsg_parse_oom_record(const char *record, const char *job_suffix, struct oom_victim *v);
