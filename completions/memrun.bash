@@ -5,8 +5,8 @@
 # _command_offset for the command's own arguments when it is loaded.
 
 _memrun_options='-p --profile --as --data --oom-score-adj --memory-max
-	--memory-high --swap-max --malloc --report -q --quiet --dry-run -h --help
-	--version'
+	--memory-high --swap-max --oom-group --wait-all --cgroup-parent
+	--best-effort --malloc --report -q --quiet --dry-run -h --help --version'
 _memrun_malloc_keys='arena_max mmap_threshold trim_threshold top_pad mmap_max
 	tcache_count perturb hugetlb'
 
@@ -15,7 +15,8 @@ _memrun_takes_value()
 {
 	case $1 in
 	-p | --profile | --as | --data | --oom-score-adj | --memory-max | \
-		--memory-high | --swap-max | --malloc | --report | -[!-]*p)
+		--memory-high | --swap-max | --cgroup-parent | --malloc | \
+		--report | -[!-]*p)
 		return 0 ;;
 	esac
 	return 1
@@ -64,12 +65,12 @@ _memrun_reply()
 	done
 }
 
-_memrun_files()	# $1: what precedes the file name in $cur
+_memrun_files()	# $1: what precedes the file name in $cur; $2: -d for directories
 {
 	local f files=()
 	while IFS= read -r f; do
 		files+=("$1$f")
-	done < <(compgen -f -- "${cur#"$1"}")
+	done < <(compgen "${2:--f}" -- "${cur#"$1"}")
 	compopt -o filenames 2>/dev/null
 	_memrun_reply "${files[@]}"
 }
@@ -105,6 +106,10 @@ _memrun_value()
 		;;
 	--report)
 		_memrun_files "$pre"
+		;;
+	--cgroup-parent)
+		# A cgroup directory, such as one below /sys/fs/cgroup.
+		_memrun_files "$pre" -d
 		;;
 	*)
 		COMPREPLY=()

@@ -11,7 +11,7 @@ function __memrun_command_index
             case --
                 math $i + 1
                 return
-            case -p --profile --as --data --oom-score-adj --memory-max --memory-high --swap-max --malloc --report
+            case -p --profile --as --data --oom-score-adj --memory-max --memory-high --swap-max --cgroup-parent --malloc --report
                 set i (math $i + 2)
                 continue
             case '-?*'
@@ -98,9 +98,14 @@ complete -c memrun -n __memrun_in_options -s p -l profile -x -a '(__memrun_profi
 complete -c memrun -n __memrun_in_options -l as -x -a max -d 'RLIMIT_AS (address space), soft and hard'
 complete -c memrun -n __memrun_in_options -l data -x -a max -d 'RLIMIT_DATA (private writable memory), soft and hard'
 complete -c memrun -n __memrun_in_options -l oom-score-adj -x -d "The job's oom_score_adj, -1000..1000"
-complete -c memrun -n __memrun_in_options -l memory-max -x -a max -d 'cgroup memory.max'
-complete -c memrun -n __memrun_in_options -l memory-high -x -a max -d 'cgroup memory.high'
-complete -c memrun -n __memrun_in_options -l swap-max -x -a max -d 'cgroup memory.swap.max'
+complete -c memrun -n __memrun_in_options -l memory-max -x -a max -d 'cgroup memory.max (v1 memory.limit_in_bytes)'
+complete -c memrun -n __memrun_in_options -l memory-high -x -a max -d 'cgroup memory.high (v1 memory.soft_limit_in_bytes)'
+complete -c memrun -n __memrun_in_options -l swap-max -x -a max -d 'cgroup memory.swap.max (v1 memory.memsw.limit_in_bytes)'
+complete -c memrun -n __memrun_in_options -l oom-group -d 'One OOM kill ends the whole job (memory.oom.group)'
+complete -c memrun -n __memrun_in_options -l wait-all -d "When the main process ends, wait for the job's other processes"
+complete -c memrun -n __memrun_in_options -l cgroup-parent -x -a '(__fish_complete_directories (commandline -ct))' \
+    -d "Create the job's cgroup below this cgroup"
+complete -c memrun -n __memrun_in_options -l best-effort -d 'Run the job even when a cgroup limit cannot be put in force'
 complete -c memrun -n __memrun_in_options -l malloc -x -a '(__memrun_malloc_keys)' \
     -d 'glibc malloc tuning KEY=VALUE (repeatable)'
 complete -c memrun -n __memrun_in_options -l report -r -F -d 'Write the JSON report to FILE'

@@ -107,6 +107,51 @@ test_every_profile_key_is_in_memrun_profile_5() {
 	done
 }
 
+# The text of section $2 of page $1, deroffed.
+section_text() {
+	deroff "$1" | awk -v section=".SH $2" '
+		/^\.SH / { in_section = ($0 == section); next }
+		in_section { print }'
+}
+
+# Every field of a report memrun writes, as a dotted path ("oom.kills"): an
+# object's members are fields, an empty object or anything else is one.
+report_fields() {
+	python3 - "$1" <<'PY'
+import json, sys
+def walk(prefix, value):
+    if isinstance(value, dict) and value:
+        for key, member in value.items():
+            walk(f"{prefix}.{key}" if prefix else key, member)
+    else:
+        print(prefix)
+walk("", json.load(open(sys.argv[1])))
+PY
+}
+
+test_every_report_field_is_documented() {
+	local fields field key keys heads=$WORK/report-items text=$WORK/report-text
+	: >"$WORK/empty.conf"
+	run_memrun -q -p "$WORK/empty.conf" --report "$report" -- true
+	expect_status 0
+	fields=$(report_fields "$report") || { fail "cannot read the report"; return; }
+	[ "$(wc -w <<<"$fields")" -ge 30 ] || { fail "too few report fields: $fields"; return; }
+	item_heads "$man1" REPORT >"$heads"
+	section_text "$man1" REPORT >"$text"
+	for field in $fields; do
+		grep -qE "^\.(B|BR) ${field//./\\.}( |\$)" "$heads" ||
+			fail "memrun.1 REPORT has no item for the report field $field"
+	done
+	# Members of arrays of objects (oom.victims[], profiles[]) and fields a
+	# run on this machine may not show: every key the writer names.
+	keys=$(grep -oE 'json_[a-z_]+\(&?w, "[a-z_]+"' "$TOP/src/report.c" | sed 's/.*"\(.*\)"/\1/' | sort -u)
+	[ "$(wc -w <<<"$keys")" -ge 30 ] || { fail "too few keys in report.c: $keys"; return; }
+	for key in $keys; do
+		grep -qE -- "(^|[^a-zA-Z0-9_-])${key}([^a-zA-Z0-9_-]|\$)" "$text" ||
+			fail "memrun.1 REPORT does not mention the report key $key"
+	done
+}
+
 test_every_shipped_profile_is_described() {
 	local conf name n=0 heads=$WORK/profile-items
 	item_heads "$man5" "SHIPPED PROFILES" >"$heads"
@@ -219,6 +264,16 @@ test_bash_completion_works_without_bash_completion_package() {
 	expect_no_reply --memory-max
 	bash_complete "memrun --as 1G ech"
 	expect_reply echo
+
+	# A cgroup parent is a directory, never a plain file.
+	mkdir -p "$WORK/cg/batch" "$WORK/cg/build"
+	: >"$WORK/cg/bfile"
+	bash_complete "memrun --cgroup-parent $WORK/cg/b"
+	expect_reply "$WORK/cg/batch"
+	expect_reply "$WORK/cg/build"
+	expect_no_reply "$WORK/cg/bfile"
+	bash_complete "memrun --cgroup-parent $WORK/cg ech"
+	expect_reply echo
 }
 
 fish_complete() {
@@ -246,6 +301,15 @@ test_fish_completion_works() {
 	expect_reply arena_max=
 	fish_complete "memrun -p db true --mem"
 	expect_no_reply --memory-max
+
+	mkdir -p "$WORK/cg/batch" "$WORK/cg/build"
+	: >"$WORK/cg/bfile"
+	fish_complete "memrun --cgroup-parent $WORK/cg/b"
+	expect_reply "$WORK/cg/batch/"
+	expect_reply "$WORK/cg/build/"
+	expect_no_reply "$WORK/cg/bfile"
+	fish_complete "memrun --cgroup-parent $WORK/cg ech"
+	expect_reply echo
 }
 
 run_tests
