@@ -45,6 +45,17 @@ except MemoryError:
     print("MemoryError: the kernel refused the allocation")
     raise SystemExit(1)'
 
+step "The OOM killer, told apart: a 64 MiB cgroup limit, a program that wants 512 MiB" \
+	"memrun --memory-max 64M -- python3 -c 'bytearray(512 << 20)'"
+run "$memrun" --memory-max 64M -- python3 -c 'bytearray(512 << 20)'
+
+step "Only a child was OOM-killed: the main process exits 0, memrun still says what happened" \
+	"memrun --memory-max 64M -- sh -c 'python3 -c \"bytearray(512 << 20)\" & wait; exit 0'"
+run "$memrun" --memory-max 64M -- sh -c 'python3 -c "bytearray(512 << 20)" & wait; exit 0'
+
+step "A kill -9 from a user is not an OOM kill" "memrun --memory-max 64M -- sh -c 'kill -9 \$\$'"
+run "$memrun" --memory-max 64M -- sh -c 'kill -9 $$'
+
 threads_vmsize='
 import threading
 def work():

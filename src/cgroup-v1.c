@@ -97,8 +97,8 @@ static void v1_ack_watch(struct job_cgroup *cg)
 {
 	uint64_t count;
 
-	while (read(cg->watch_fd, &count, sizeof(count)) > 0)
-		;
+	while (read(cg->watch_fd, &count, sizeof(count)) == (ssize_t)sizeof(count))
+		cg->oom_notifications += count;
 }
 
 static int v1_read_counters(struct job_cgroup *cg, struct cgroup_counters *ret)

@@ -406,7 +406,7 @@ void job_cgroup_init(struct job_cgroup *cg)
 	*cg = (struct job_cgroup){
 		.dir_fd = -1, .join_fd = -1, .watch_fd = -1, .events_fd = -1, .extra_fd = -1,
 		.memory_max = LIMIT_UNLIMITED, .memory_high = LIMIT_UNLIMITED,
-		.swap_max = LIMIT_UNLIMITED,
+		.swap_max = LIMIT_UNLIMITED, .group_killed = -1,
 	};
 }
 
@@ -440,7 +440,9 @@ static const struct cgroup_backend *backend_of_dir(const char *dir)
  * memrun's own cgroup ("jobs"). */
 static char *requested_parent_dir(const struct cgroup_place *place, const char *req)
 {
-	if (req[0] == '/' && (backend_of_dir(req) ||
+	struct stat st;
+
+	if (req[0] == '/' && (stat(req, &st) == 0 ||
 			      (place->mountpoint && startswith(req, place->mountpoint))))
 		return xstrdup(req);
 	if (!place->backend)
@@ -631,7 +633,7 @@ int cgroup_kill_now(struct job_cgroup *cg)
 }
 
 /* Who killed what, from the counters and, where readable, the kernel log. */
-static void conclude_oom(struct outcome *o)
+static void conclude_oom(struct outcome *o, bool group_killed)
 {
 	bool any_kill = o->oom_kills.value > 0;
 
@@ -647,6 +649,8 @@ static void conclude_oom(struct outcome *o)
 		o->oom_killer = by_job ? OOM_KILLER_CGROUP : OOM_KILLER_OTHER;
 		if (o->oom_kills.value < o->victims.total)
 			o->oom_kills.value = o->victims.total;
+		/* memrun's oom_group kill (v1) took the main process with it. */
+		o->main_oom_killed |= group_killed && o->signal == SIGKILL;
 		return;
 	}
 	/* No log: the main process died of SIGKILL while the kernel counted
@@ -667,6 +671,11 @@ void cgroup_finish(struct job_cgroup *cg, struct outcome *o, int kmsg_fd)
 		log_warning("processes of the job are still in %s: %s", cg->dir, strerror(-r));
 
 	if (cgroup_read_delta(cg, &delta) == 0) {
+		/* memrun's own group kill (v1) ended processes for the OOM too. */
+		if (cg->group_killed > 0 && (uint64_t)cg->group_killed > delta.oom_kill)
+			delta.oom_kill = (uint64_t)cg->group_killed;
+		if (cg->group_killed > 0 && cg->memory_max != LIMIT_UNLIMITED && delta.max > 0)
+			delta.oom = 1;
 		o->oom_kills = (struct maybe_count){ true, delta.oom_kill };
 		o->cgroup_oom_events = delta.oom;
 		o->memory_max_events = delta.max;
@@ -689,7 +698,7 @@ void cgroup_finish(struct job_cgroup *cg, struct outcome *o, int kmsg_fd)
 		o->victims_known = true;
 	}
 	if (o->oom_kills.known)
-		conclude_oom(o);
+		conclude_oom(o, cg->group_killed > 0);
 
 	if (r >= 0) {
 		_cleanup_close_ int parent_fd = open_parent_of(cg->dir, &name);

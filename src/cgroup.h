@@ -79,7 +79,9 @@ struct job_cgroup {
 	/* What is in force, for the report (LIMIT_UNLIMITED: none). */
 	uint64_t memory_max, memory_high, swap_max;
 	bool oom_group;		/* v2 memory.oom.group set */
-	bool oom_group_emulated;	/* v1: memrun ends the job on the first OOM kill */
+	bool oom_group_emulated;	/* v1: memrun ends the job on the first OOM */
+	uint64_t oom_notifications;	/* v1: OOM eventfd wake-ups */
+	int group_killed;		/* processes memrun killed for oom_group; -1: none */
 };
 
 /* Find memrun's place.  Never fails: place->backend is NULL when there is

@@ -40,10 +40,10 @@ static const struct option long_options[] = {
 	{ "memory-max",    required_argument, NULL, OPT_SETTING + SETTING_MEMORY_MAX },
 	{ "memory-high",   required_argument, NULL, OPT_SETTING + SETTING_MEMORY_HIGH },
 	{ "swap-max",      required_argument, NULL, OPT_SETTING + SETTING_SWAP_MAX },
-	{ "oom-group",     no_argument,       NULL, OPT_SETTING + SETTING_OOM_GROUP },
-	{ "wait-all",      no_argument,       NULL, OPT_SETTING + SETTING_WAIT_ALL },
+	{ "oom-group",     optional_argument, NULL, OPT_SETTING + SETTING_OOM_GROUP },
+	{ "wait-all",      optional_argument, NULL, OPT_SETTING + SETTING_WAIT_ALL },
 	{ "cgroup-parent", required_argument, NULL, OPT_SETTING + SETTING_CGROUP_PARENT },
-	{ "best-effort",   no_argument,       NULL, OPT_SETTING + SETTING_BEST_EFFORT },
+	{ "best-effort",   optional_argument, NULL, OPT_SETTING + SETTING_BEST_EFFORT },
 	{ "malloc",        required_argument, NULL, OPT_MALLOC },
 	{ "report",        required_argument, NULL, OPT_REPORT },
 	{ "quiet",         no_argument,       NULL, 'q' },
@@ -69,11 +69,11 @@ static void usage(void)
 	       "      --memory-max SIZE    cgroup memory.max (v1 memory.limit_in_bytes)\n"
 	       "      --memory-high SIZE   cgroup memory.high (v1 memory.soft_limit_in_bytes)\n"
 	       "      --swap-max SIZE      cgroup memory.swap.max (v1 memory.memsw.limit_in_bytes)\n"
-	       "      --oom-group          one OOM kill ends the whole job (v2 memory.oom.group)\n"
-	       "      --wait-all           when the main process ends, wait for the job's other\n"
+	       "      --oom-group[=no]     one OOM kill ends the whole job (v2 memory.oom.group)\n"
+	       "      --wait-all[=no]      when the main process ends, wait for the job's other\n"
 	       "                           processes instead of killing them (daemonizing programs)\n"
 	       "      --cgroup-parent PATH create the job's cgroup below PATH (a delegated cgroup)\n"
-	       "      --best-effort        run the job even when a cgroup limit cannot be put in\n"
+	       "      --best-effort[=no]   run the job even when a cgroup limit cannot be put in\n"
 	       "                           force; the report shows it as not applied\n"
 	       "      --malloc KEY=VALUE   glibc malloc tuning, repeatable; KEY is one of\n"
 	       "                           %s\n"

@@ -98,14 +98,14 @@ static void print_oom_cause(FILE *out, const struct outcome *o)
 		fputs("a limit around the job's cgroup was reached, not the job's own", out);
 }
 
-static void print_peak(FILE *out, const struct outcome *o, const char *lead)
+static void print_peak(FILE *out, const struct outcome *o, const char *lead, bool with_limit)
 {
 	char peak[32], limit[32];
 
 	if (o->peak_memory_bytes.known) {
 		fprintf(out, "%speak %s%s", lead, o->peak_sampled ? "sampled " : "",
 			size_format(o->peak_memory_bytes.value, peak));
-		if (o->memory_max != LIMIT_UNLIMITED)
+		if (with_limit && o->memory_max != LIMIT_UNLIMITED)
 			fprintf(out, " of %s", size_format(o->memory_max, limit));
 	} else if (o->largest_rss_bytes > 0) {
 		fprintf(out, "%slargest process %s RSS", lead, size_format(o->largest_rss_bytes, peak));
@@ -123,7 +123,7 @@ void report_print_summary(FILE *out, const struct plan *plan, const struct outco
 	if (kind == OUTCOME_OOM_KILLED && o->main_oom_killed) {
 		fputs(" was OOM-killed: ", out);
 		print_oom_cause(out, o);
-		print_peak(out, o, " (");
+		print_peak(out, o, " (", false);
 		if (o->peak_memory_bytes.known || o->largest_rss_bytes > 0)
 			fputc(')', out);
 		fprintf(out, ", %llu process%s killed", kills, kills == 1 ? "" : "es");
@@ -146,7 +146,7 @@ void report_print_summary(FILE *out, const struct plan *plan, const struct outco
 			else
 				fputs(": ", out), print_oom_cause(out, o);
 		}
-		print_peak(out, o, "; ");
+		print_peak(out, o, "; ", true);
 	}
 	print_limits(out, plan);
 	if (o->limits_not_applied)
@@ -237,7 +237,11 @@ void report_write_json(FILE *out, const struct plan *plan, const struct outcome 
 	if (o->cgroup_version) {
 		json_uint(&w, "limit_events", o->cgroup_oom_events);
 		json_uint(&w, "memory_max_events", o->memory_max_events);
-		json_uint(&w, "memory_high_events", o->memory_high_events);
+		/* v1 counts no memory.high events. */
+		if (o->cgroup_version == 2)
+			json_uint(&w, "memory_high_events", o->memory_high_events);
+		else
+			json_null(&w, "memory_high_events");
 	} else {
 		json_null(&w, "limit_events");
 		json_null(&w, "memory_max_events");

@@ -142,9 +142,11 @@ static void on_cgroup_event(struct supervisor *s)
 	cg->backend->ack_watch(cg);
 	if (cgroup_read_delta(cg, &delta) < 0)
 		return;
-	/* v1 has no memory.oom.group: one OOM kill ends the job here. */
-	if (cg->oom_group_emulated && delta.oom_kill > 0)
-		cgroup_kill_now(cg);
+	/* v1 has no memory.oom.group: the first OOM ends the whole job here,
+	 * as the kernel's group kill would (its victims count as OOM kills). */
+	if (cg->oom_group_emulated && cg->group_killed < 0 &&
+	    (delta.oom_kill > 0 || cg->oom_notifications > 0))
+		cg->group_killed = cgroup_kill_now(cg);
 }
 
 enum wait_until { UNTIL_MAIN_ENDS, UNTIL_ALL_END };

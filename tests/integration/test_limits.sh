@@ -86,18 +86,6 @@ test_inherited_rlimit_is_reported_as_in_force() {
 	expect_json "r['limits']['as_bytes'] == 512 << 20 and r['limits']['data_bytes'] is None"
 }
 
-test_cgroup_limits_are_refused_not_ignored() {
-	local opt
-	for opt in --memory-max --memory-high --swap-max; do
-		run_memrun "$opt" 64M -- touch "$WORK/ran"
-		expect_status 125
-		expect_err "needs a job cgroup"
-		[ -e "$WORK/ran" ] && fail "$opt was ignored and the job ran"
-	done
-	run_memrun -q --memory-max max -- true
-	expect_status 0
-}
-
 test_exec_under_a_tiny_rlimit_as_is_explained() {
 	run_memrun --as 1M -- true
 	[ "$status" -ne 0 ] || fail "true ran in 1 MiB of address space"

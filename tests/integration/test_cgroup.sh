@@ -1,0 +1,226 @@
+#!/usr/bin/env bash
+# The job's own cgroup: limits in force, OOM kills told apart from kill -9,
+# nothing left behind.  Runs on whatever hierarchy the machine has (cgroup
+# v1 here, v2 in the VM suite) and reads the report to know which.
+source "$(dirname "$0")/lib.sh"
+
+# cgroup version memrun uses here, and the directory of a job's cgroup.
+probe=$WORK/probe.json
+"$MEMRUN" -q --report "$probe" -- true
+version=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["cgroup"]["version"] or "")' "$probe")
+
+needs_cgroup() {
+	if [ -z "$version" ]; then
+		skip "memrun cannot create a cgroup on this machine: $(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["cgroup"]["error"])' "$probe")"
+		return 1
+	fi
+}
+
+# The file that holds a limit, by hierarchy.
+limit_file() {
+	case "$version:$1" in
+	2:max) echo memory.max ;; 2:high) echo memory.high ;; 2:swap) echo memory.swap.max ;;
+	1:max) echo memory.limit_in_bytes ;; 1:high) echo memory.soft_limit_in_bytes ;;
+	1:swap) echo memory.memsw.limit_in_bytes ;;
+	esac
+}
+
+# Alive, and not merely a zombie waiting for a parent to reap it.
+is_running() {
+	local state
+	state=$(ps -o stat= -p "$1" 2>/dev/null) || return 1
+	case "$state" in Z*) return 1 ;; esac
+}
+
+report_value() {
+	python3 -c 'import json,sys; r=json.load(open(sys.argv[1])); print(eval(sys.argv[2]))' "$report" "$1"
+}
+
+expect_cgroup_removed() {
+	local dir
+	dir=$(report_value "r['cgroup']['path']")
+	[ -n "$dir" ] && [ "$dir" != None ] || { fail "no cgroup path in the report"; return; }
+	[ -d "$dir" ] && fail "cgroup $dir left behind"
+}
+
+test_main_process_oom_killed() {
+	needs_cgroup || return
+	run_memrun --memory-max 64M --report "$report" -- "$HELPERS/hog" 512
+	expect_status 137
+	expect_err "hog was OOM-killed: cgroup $(limit_file max) 64 MiB reached"
+	expect_err "1 process killed"
+	expect_json "r['outcome'] == 'oom-killed' and r['main_oom_killed'] is True"
+	expect_json "r['oom']['kills'] >= 1 and r['oom']['killer'] == 'cgroup' and r['signal'] == 9"
+	expect_json "r['limits']['memory_max_bytes'] == 64 << 20 and r['cgroup']['version'] == $version"
+	# The peak is the kernel's own, at the limit (2%).
+	expect_json "abs(r['peak']['memory_bytes'] - (64 << 20)) <= (64 << 20) * 0.02"
+	expect_cgroup_removed
+}
+
+test_grandchild_oom_killed_while_main_exits_0() {
+	needs_cgroup || return
+	run_memrun --memory-max 64M --report "$report" -- sh -c "\"$HELPERS/hog\" 512 & wait; exit 0"
+	expect_status 0
+	expect_err "sh exited 0 after"
+	expect_err "1 job process was OOM-killed"
+	expect_json "r['outcome'] == 'oom-killed' and r['exit_code'] == 0 and r['main_oom_killed'] is False"
+	expect_json "r['oom']['kills'] == 1 and r['oom']['killer'] == 'cgroup'"
+	expect_json "r['oom']['victims'] is None or [v['comm'] for v in r['oom']['victims']] == ['hog']"
+	expect_cgroup_removed
+}
+
+test_stress_ng_vm_worker_oom_killed() {
+	needs_cgroup || return
+	command -v stress-ng >/dev/null || { fail "stress-ng is not installed (scripts/install-deps.sh check)"; return; }
+	run_memrun --memory-max 64M --report "$report" -- \
+		stress-ng --vm 1 --vm-bytes 256M --vm-keep --timeout 4s --quiet
+	expect_json "r['outcome'] == 'oom-killed' and r['oom']['kills'] >= 1 and r['oom']['killer'] == 'cgroup'"
+	expect_json "r['main_oom_killed'] is False"
+	expect_json "abs(r['peak']['memory_bytes'] - (64 << 20)) <= (64 << 20) * 0.02"
+	expect_cgroup_removed
+}
+
+test_kill_9_from_a_user_is_signaled() {
+	needs_cgroup || return
+	run_memrun --memory-max 256M --report "$report" -- sh -c 'kill -KILL $$'
+	expect_status 137
+	expect_json "r['outcome'] == 'signaled' and r['main_oom_killed'] is False and r['oom']['kills'] == 0"
+	expect_no_err "OOM"
+	expect_cgroup_removed
+}
+
+test_limits_are_written_to_the_cgroup() {
+	needs_cgroup || return
+	local mount job_line
+	if [ "$version" = 2 ]; then
+		job_line='^0::'
+		mount=$(awk '$9 == "cgroup2" {print $5; exit}' /proc/self/mountinfo)
+	else
+		job_line=':memory:'
+		mount=$(awk '$9 == "cgroup" && $NF ~ /(^|,)memory(,|$)/ {print $5; exit}' /proc/self/mountinfo)
+	fi
+	local files="$(limit_file max) $(limit_file high) $(limit_file swap)"
+	run_memrun -q --memory-max 96M --memory-high 80M --swap-max 16M --report "$report" -- \
+		sh -c 'd="$1$(grep "$2" /proc/self/cgroup | cut -d: -f3)"; shift 2; for f; do cat "$d/$f" 2>/dev/null || echo missing; done' \
+		sh "$mount" "$job_line" $files
+	if grep -q "swap accounting is off" "$err"; then
+		skip "the kernel has no swap accounting, so --swap-max cannot be tested here"
+		return
+	fi
+	expect_status 0
+	# v1 limits memory and swap together: 96M + 16M.
+	local expected="100663296 83886080 $([ "$version" = 2 ] && echo 16777216 || echo 117440512)"
+	[ "$(tr '\n' ' ' <"$out")" = "$expected " ] || fail "in the cgroup: $(tr '\n' ' ' <"$out"), expected $expected"
+	expect_json "r['limits']['memory_max_bytes'] == 96 << 20 and r['limits']['memory_high_bytes'] == 80 << 20"
+	expect_json "r['limits']['swap_max_bytes'] == 16 << 20"
+	expect_cgroup_removed
+}
+
+test_leftover_processes_are_killed() {
+	needs_cgroup || return
+	run_memrun -q --report "$report" -- sh -c "sleep 300 & echo \$! >'$WORK/left.pid'; exit 0"
+	expect_status 0
+	local pid
+	pid=$(cat "$WORK/left.pid")
+	is_running "$pid" && { fail "leftover sleep $pid still runs"; kill "$pid"; }
+	expect_cgroup_removed
+}
+
+test_wait_all_waits_for_daemonized_processes() {
+	run_memrun -q --wait-all --report "$report" -- sh -c "(sleep 1; echo done >'$WORK/daemon.out') & exit 0"
+	expect_status 0
+	[ "$(cat "$WORK/daemon.out" 2>/dev/null)" = done ] || fail "memrun did not wait for the daemon"
+	expect_json "r['duration_s'] < 1 and r['outcome'] == 'exited'"
+}
+
+test_oom_group_ends_the_whole_job() {
+	needs_cgroup || return
+	local start=$SECONDS
+	run_memrun --oom-group --memory-max 64M --report "$report" -- \
+		sh -c "sleep 60 & \"$HELPERS/hog\" 512; wait"
+	[ $((SECONDS - start)) -lt 30 ] || fail "the job outlived its OOM kill by $((SECONDS - start)) s"
+	expect_json "r['outcome'] == 'oom-killed' and r['limits']['oom_group'] is True"
+	expect_cgroup_removed
+}
+
+test_memrun_killed_midjob_leaves_a_stale_cgroup_the_next_run_removes() {
+	needs_cgroup || return
+	local pid job dir left
+	"$MEMRUN" -q -- sh -c "sleep 300 & echo \$! >'$WORK/stale.pid'; sleep 300" &
+	pid=$!
+	for _ in $(seq 100); do [ -s "$WORK/stale.pid" ] && break; sleep 0.05; done
+	left=$(cat "$WORK/stale.pid")
+	if [ "$version" = 2 ]; then
+		dir=$(awk '$9 == "cgroup2" {print $5; exit}' /proc/self/mountinfo)$(grep '^0::' "/proc/$left/cgroup" | cut -d: -f3)
+	else
+		dir=$(awk '$9 == "cgroup" && $NF ~ /(^|,)memory(,|$)/ {print $5; exit}' /proc/self/mountinfo)$(grep ':memory:' "/proc/$left/cgroup" | cut -d: -f3)
+	fi
+	case "$dir" in */memrun-*) ;; *) fail "job not in a memrun cgroup: $dir"; kill -9 "$pid" "$left"; return ;; esac
+	kill -KILL "$pid"
+	wait "$pid" 2>/dev/null
+	sleep 0.2
+	[ -d "$dir" ] || { fail "the cgroup vanished by itself (test proves nothing)"; return; }
+	run_memrun -q -- true
+	expect_status 0
+	[ -d "$dir" ] && fail "stale cgroup $dir not removed by the next run"
+	if is_running "$left"; then
+		fail "the stale job's process $left still runs"
+		kill -9 "$left"
+	fi
+}
+
+test_unusable_cgroup_parent_is_125_unless_best_effort() {
+	run_memrun --memory-max 64M --cgroup-parent /no/such/cgroup --report "$report" -- touch "$WORK/ran"
+	expect_status 125
+	expect_err "cannot put memory_max = 64 MiB (from flag --memory-max) in force"
+	expect_err "no such cgroup"
+	[ -e "$WORK/ran" ] && fail "the job ran without its limit"
+	expect_json "r['outcome'] == 'failed-to-start'"
+
+	run_memrun --memory-max 64M --cgroup-parent "$WORK" -- true
+	expect_status 125
+	expect_err "is not on a cgroup file system"
+
+	run_memrun --best-effort --memory-max 64M --cgroup-parent /no/such/cgroup --report "$report" -- touch "$WORK/ran"
+	expect_status 0
+	expect_err "warning: memory_max = 64 MiB (from flag --memory-max) is not in force"
+	expect_err "cgroup limits NOT applied"
+	[ -e "$WORK/ran" ] || fail "--best-effort did not run the job"
+	expect_json "r['limits']['memory_max_bytes'] is None and 'no such cgroup' in r['limits']['not_applied_reason']"
+}
+
+test_percent_resolves_against_the_enclosing_cgroup_limit() {
+	needs_cgroup || return
+	local parent own test_cg
+	run_memrun -q --report "$report" -- true
+	own=$(dirname "$(report_value "r['cgroup']['path']")")
+	test_cg=$own/memrun-test-$$
+	mkdir "$test_cg" || { fail "cannot create $test_cg"; return; }
+	if [ "$version" = 2 ]; then
+		echo 1G >"$test_cg/memory.max"
+	else
+		echo 1G >"$test_cg/memory.limit_in_bytes"
+	fi
+	sh -c 'echo $$ >"$1/cgroup.procs" && exec "$2" --dry-run --as 50% -- true' sh "$test_cg" "$MEMRUN" >"$out" 2>"$err"
+	status=$?
+	rmdir "$test_cg"
+	expect_status 0
+	grep -qE "^  as +50% = 512 MiB +flag --as$" "$out" || fail "50% not of the 1 GiB enclosing limit: $(grep '^  as ' "$out")"
+	expect_out "100% = 1 GiB, $(limit_file max) of $test_cg"
+}
+
+test_supervisor_sleeps_under_a_cgroup() {
+	needs_cgroup || return
+	local pid before after
+	"$MEMRUN" -q --memory-max 1G -- sleep 2 &
+	pid=$!
+	sleep 0.5
+	before=$(awk '/ctxt_switches/ {s += $2} END {print s}' "/proc/$pid/status")
+	sleep 1
+	after=$(awk '/ctxt_switches/ {s += $2} END {print s}' "/proc/$pid/status")
+	wait "$pid"
+	[ -n "$before" ] && [ "$before" = "$after" ] ||
+		fail "memrun woke up while the job slept: context switches $before -> $after"
+}
+
+run_tests

@@ -1,0 +1,30 @@
+# 'make check-vm': the integration suite on a pure cgroup v2 hierarchy, in a
+# VM booting Debian's own kernel under qemu (tests/vm/run-in-vm.sh), whatever
+# hierarchy the host has.  Included by the top-level Makefile.
+#
+# Only when the VM's packages cannot be had and we are not root to install
+# them does it skip, loudly, with status 0; as root any failure is a failure.
+
+define vm_skip
+	echo "**********************************************************************" >&2; \
+	echo "SKIPPED: make check-vm did not run the suite: $(1)" >&2; \
+	echo "**********************************************************************" >&2; \
+	exit 0
+endef
+
+check-vm:
+	@if ! scripts/install-deps.sh build check vm; then \
+		if [ "$$(id -u)" -ne 0 ] && scripts/install-deps.sh build check 2>/dev/null; then \
+			$(call vm_skip,the VM's packages are missing and only root can install them (see above)); \
+		fi; \
+		exit 1; \
+	fi; \
+	tests/vm/build-image.sh || { \
+		rc=$$?; \
+		if [ $$rc -eq 77 ] && [ "$$(id -u)" -ne 0 ]; then \
+			$(call vm_skip,Debian's kernel package cannot be downloaded (see above)); \
+		fi; \
+		exit $$rc; \
+	}; \
+	$(MAKE) --no-print-directory all $(UNIT_TESTS) $(HELPERS) && \
+	tests/vm/run-in-vm.sh -- tests/run.sh integration
