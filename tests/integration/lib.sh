@@ -88,6 +88,20 @@ expect() {
 	"$@" || fail "$what"
 }
 
+# memrun ARGS... runs a job that sleeps 2 s; memrun must not wake up meanwhile.
+expect_no_wakeups() {
+	local pid before after
+	"$MEMRUN" -q "$@" -- sleep 2 &
+	pid=$!
+	sleep 0.5
+	before=$(awk '/ctxt_switches/ {s += $2} END {print s}' "/proc/$pid/status")
+	sleep 1
+	after=$(awk '/ctxt_switches/ {s += $2} END {print s}' "/proc/$pid/status")
+	wait "$pid"
+	[ -n "$before" ] && [ "$before" = "$after" ] ||
+		fail "memrun woke up while the job slept: context switches $before -> $after"
+}
+
 run_tests() {
 	local t n=0
 	for t in $(declare -F | awk '{print $3}' | grep '^test_'); do

@@ -165,16 +165,7 @@ test_job_dies_when_memrun_is_killed() {
 }
 
 test_supervisor_sleeps_while_the_job_sleeps() {
-	local pid before after
-	"$MEMRUN" -q -- sleep 2 &
-	pid=$!
-	sleep 0.5
-	before=$(awk '/ctxt_switches/ {s += $2} END {print s}' "/proc/$pid/status")
-	sleep 1
-	after=$(awk '/ctxt_switches/ {s += $2} END {print s}' "/proc/$pid/status")
-	wait "$pid"
-	[ -n "$before" ] && [ "$before" = "$after" ] ||
-		fail "memrun woke up while the job slept: context switches $before -> $after"
+	expect_no_wakeups
 }
 
 test_orphans_are_reaped() {
