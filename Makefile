@@ -8,6 +8,8 @@ BINDIR ?= $(PREFIX)/bin
 DATADIR ?= $(PREFIX)/share
 MANDIR ?= $(DATADIR)/man
 PROFILEDIR ?= $(DATADIR)/memrun/profiles
+LIBDIR ?= $(PREFIX)/lib
+PROBEDIR ?= $(LIBDIR)/memrun
 BASH_COMPDIR ?= $(DATADIR)/bash-completion/completions
 ZSH_COMPDIR ?= $(if $(filter /usr,$(PREFIX)),$(DATADIR)/zsh/vendor-completions,$(DATADIR)/zsh/site-functions)
 FISH_COMPDIR ?= $(DATADIR)/fish/vendor_completions.d
@@ -35,15 +37,17 @@ PKG_CFLAGS = $(shell $(PKG_CONFIG) --cflags $(LIBS_PKGS) 2>/dev/null)
 PKG_LIBS = $(shell $(PKG_CONFIG) --libs $(LIBS_PKGS) 2>/dev/null)
 
 SRCS := $(wildcard src/*.c)
+HEADERS := $(wildcard src/*.h src/probe/*.h)
 LIB_SRCS := $(filter-out src/main.c,$(SRCS))
 LIB_OBJS := $(LIB_SRCS:src/%.c=$(BUILD)/obj/%.o)
 UNIT_TESTS := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(wildcard tests/unit/test_*.c))
-HELPERS := $(patsubst tests/helpers/%.c,$(BUILD)/tests/helpers/%,$(wildcard tests/helpers/*.c))
+HELPERS := $(patsubst tests/helpers/%.c,$(BUILD)/tests/helpers/%,$(wildcard tests/helpers/*.c)) \
+	$(patsubst tests/helpers/%.cpp,$(BUILD)/tests/helpers/%,$(wildcard tests/helpers/*.cpp))
 
-.PHONY: FORCE all deps demo check check-unit check-integration bench install uninstall \
-	format clean
+.PHONY: FORCE all deps demo check check-unit check-integration check-vm bench \
+	install uninstall format clean
 
-all: $(BUILD)/memrun
+all: $(BUILD)/memrun $(BUILD)/libmemrun-probe.so
 
 $(BUILD)/.pkgcheck:
 	@$(PKG_CONFIG) --exists $(LIBS_PKGS) || { \
@@ -55,13 +59,13 @@ $(BUILD)/.pkgcheck:
 # PREFIX=/usr' rebuilds what must know the new place.
 $(BUILD)/config.h: FORCE
 	@mkdir -p $(@D)
-	@printf '#define MEMRUN_VERSION "%s"\n#define PROFILE_DIR "%s"\n' \
-		'$(VERSION)' '$(PROFILEDIR)' >$@.new
+	@printf '#define MEMRUN_VERSION "%s"\n#define PROFILE_DIR "%s"\n#define PROBE_LIBRARY "%s"\n' \
+		'$(VERSION)' '$(PROFILEDIR)' '$(PROBEDIR)/libmemrun-probe.so' >$@.new
 	@cmp -s $@.new $@ && rm -f $@.new || mv -f $@.new $@
 
 FORCE:
 
-$(BUILD)/obj/%.o: src/%.c $(wildcard src/*.h) $(BUILD)/config.h $(BUILD)/.pkgcheck
+$(BUILD)/obj/%.o: src/%.c $(HEADERS) $(BUILD)/config.h $(BUILD)/.pkgcheck
 	@mkdir -p $(@D)
 	$(CC) $(MEMRUN_CFLAGS) $(CFLAGS) $(PKG_CFLAGS) -c -o $@ $<
 
@@ -72,6 +76,12 @@ $(BUILD)/libmemrun.a: $(LIB_OBJS)
 $(BUILD)/memrun: $(BUILD)/obj/main.o $(BUILD)/libmemrun.a
 	$(CC) $(MEMRUN_LDFLAGS) $(LDFLAGS) -o $@ $^ $(PKG_LIBS)
 
+# The allocation probe, preloaded into the job: no dependency but libc.
+$(BUILD)/libmemrun-probe.so: src/probe/memrun-probe.c src/probe/probe-abi.h
+	@mkdir -p $(@D)
+	$(CC) $(filter-out -fPIE -include $(BUILD)/config.h,$(MEMRUN_CFLAGS)) $(CFLAGS) -fPIC \
+		-fvisibility=hidden -shared -Wl,-z,relro,-z,now -o $@ $<
+
 # Unit tests: one cmocka program per module, linked with the modules.
 $(BUILD)/tests/test_%: tests/unit/test_%.c $(BUILD)/libmemrun.a
 	@mkdir -p $(@D)
@@ -79,10 +89,19 @@ $(BUILD)/tests/test_%: tests/unit/test_%.c $(BUILD)/libmemrun.a
 		$$($(PKG_CONFIG) --cflags cmocka) $(MEMRUN_LDFLAGS) $(LDFLAGS) -o $@ $< \
 		$(BUILD)/libmemrun.a $$($(PKG_CONFIG) --libs cmocka) $(PKG_LIBS)
 
-# Small programs the integration tests run under memrun.
+# Small programs the integration tests run under memrun; static_* are
+# linked statically (what the probe cannot see).
+$(BUILD)/tests/helpers/static_%: tests/helpers/static_%.c
+	@mkdir -p $(@D)
+	$(CC) -std=gnu11 -D_GNU_SOURCE -O1 -Wall -Wextra -Werror -static -o $@ $<
+
 $(BUILD)/tests/helpers/%: tests/helpers/%.c
 	@mkdir -p $(@D)
-	$(CC) -std=gnu11 -D_GNU_SOURCE -O1 -Wall -Wextra -Werror -o $@ $<
+	$(CC) -std=gnu11 -D_GNU_SOURCE -O1 -Wall -Wextra -Werror -pthread -o $@ $<
+
+$(BUILD)/tests/helpers/%: tests/helpers/%.cpp
+	@mkdir -p $(@D)
+	$(CXX) -std=gnu++17 -O1 -Wall -Wextra -Werror -o $@ $<
 
 deps:
 	@scripts/install-deps.sh build check
@@ -110,6 +129,7 @@ bench:
 
 install: all
 	install -D -m 0755 $(BUILD)/memrun $(DESTDIR)$(BINDIR)/memrun
+	install -D -m 0644 $(BUILD)/libmemrun-probe.so $(DESTDIR)$(PROBEDIR)/libmemrun-probe.so
 	install -d $(DESTDIR)$(PROFILEDIR)
 	install -m 0644 profiles/*.conf $(DESTDIR)$(PROFILEDIR)/
 	install -D -m 0644 man/memrun.1 $(DESTDIR)$(MANDIR)/man1/memrun.1
@@ -119,7 +139,8 @@ install: all
 	install -D -m 0644 completions/memrun.fish $(DESTDIR)$(FISH_COMPDIR)/memrun.fish
 
 uninstall:
-	rm -f $(DESTDIR)$(BINDIR)/memrun
+	rm -f $(DESTDIR)$(BINDIR)/memrun $(DESTDIR)$(PROBEDIR)/libmemrun-probe.so
+	-rmdir $(DESTDIR)$(PROBEDIR) 2>/dev/null
 	rm -f $(patsubst profiles/%,$(DESTDIR)$(PROFILEDIR)/%,$(wildcard profiles/*.conf))
 	-rmdir $(DESTDIR)$(PROFILEDIR) $(DESTDIR)$(DATADIR)/memrun 2>/dev/null
 	rm -f $(DESTDIR)$(MANDIR)/man1/memrun.1 $(DESTDIR)$(MANDIR)/man5/memrun.profile.5
@@ -131,3 +152,5 @@ format:
 
 clean:
 	rm -rf $(BUILD)
+
+include tests/vm/vm.mk

@@ -10,6 +10,7 @@
 #include "cgroup.h"
 #include "dryrun.h"
 #include "kmsg.h"
+#include "probe.h"
 #include "outcome.h"
 #include "plan.h"
 #include "profiles_cmd.h"
@@ -29,6 +30,7 @@ enum {
 	OPT_REPORT,
 	OPT_DRY_RUN,
 	OPT_VERSION,
+	OPT_NO_PROBE,
 	OPT_SETTING,	/* OPT_SETTING + setting id: --as, --data, ... */
 };
 
@@ -45,6 +47,7 @@ static const struct option long_options[] = {
 	{ "cgroup-parent", required_argument, NULL, OPT_SETTING + SETTING_CGROUP_PARENT },
 	{ "best-effort",   optional_argument, NULL, OPT_SETTING + SETTING_BEST_EFFORT },
 	{ "malloc",        required_argument, NULL, OPT_MALLOC },
+	{ "no-probe",      no_argument,       NULL, OPT_NO_PROBE },
 	{ "report",        required_argument, NULL, OPT_REPORT },
 	{ "quiet",         no_argument,       NULL, 'q' },
 	{ "dry-run",       no_argument,       NULL, OPT_DRY_RUN },
@@ -77,6 +80,7 @@ static void usage(void)
 	       "                           force; the report shows it as not applied\n"
 	       "      --malloc KEY=VALUE   glibc malloc tuning, repeatable; KEY is one of\n"
 	       "                           %s\n"
+	       "      --no-probe           do not load the allocation probe into the job\n"
 	       "      --report FILE        write the JSON report to FILE\n"
 	       "  -q, --quiet              no summary line on stderr\n"
 	       "      --dry-run            show every resolved setting and its origin; run nothing\n"
@@ -176,6 +180,10 @@ static int parse_options(int argc, char **argv, struct options *opts)
 			break;
 		case OPT_MALLOC:
 			if (parse_malloc_flag(optarg, opts->flags) < 0)
+				return bad_usage();
+			break;
+		case OPT_NO_PROBE:
+			if (parse_setting_flag(SETTING_PROBE, "no", opts->flags) < 0)
 				return bad_usage();
 			break;
 		case OPT_REPORT:
@@ -280,6 +288,7 @@ static int run_job(struct plan *plan, const struct cgroup_place *place, struct o
 	struct supervisor sup;
 	struct spawn_failure failure;
 	struct job_cgroup cg;
+	struct probe_host probe = { .fd = -1 };
 	_cleanup_close_ int kmsg_fd = -1;
 	bool have_cgroup = false;
 	pid_t pid = -1;
@@ -306,7 +315,12 @@ static int run_job(struct plan *plan, const struct cgroup_place *place, struct o
 		}
 	}
 
+	probe_setup(&probe, plan);
+	if (probe.enabled)
+		plan_build_environ(plan, (char *const[]){ probe.env_preload, probe.env_probe, NULL });
+
 	fflush(NULL);	/* nothing buffered may be written twice after fork */
+	supervisor_mark_start(&sup, o);
 	r = spawn_job(plan, &sup.caller_mask, have_cgroup ? cg.join_fd : -1, &pid, &failure);
 	if (r < 0) {
 		o->start_error = xasprintf("cannot fork: %s", strerror(-r));
@@ -326,6 +340,9 @@ out:
 		cgroup_finish(&cg, o, kmsg_fd);
 	supervisor_end_children();
 	supervisor_collect_rusage(o);
+	if (o->started)
+		probe_collect(&probe, o);
+	probe_free(&probe);
 	job_cgroup_free(&cg);
 	supervisor_done(&sup);
 	return r;

@@ -59,5 +59,6 @@ void outcome_free(struct outcome *o)
 	free(o->start_error);
 	free(o->cgroup_dir);
 	free(o->cgroup_error);
-	o->start_error = o->cgroup_dir = o->cgroup_error = NULL;
+	free(o->alloc_not_observed);
+	o->start_error = o->cgroup_dir = o->cgroup_error = o->alloc_not_observed = NULL;
 }

@@ -11,6 +11,7 @@
 #include <sys/types.h>
 
 #include "kmsg.h"
+#include "probe/probe-abi.h"
 
 enum outcome_kind {
 	OUTCOME_EXITED,
@@ -54,8 +55,15 @@ struct outcome {
 	bool main_oom_killed;
 
 	/* Allocation-failure evidence (the probe). */
-	bool alloc_observed;
+	bool alloc_observed;		/* the main program was probed */
+	char *alloc_not_observed;	/* why not */
 	struct maybe_count alloc_failures;
+	uint64_t alloc_processes;	/* processes the probe attached to */
+	uint64_t alloc_largest_bytes;
+	uint64_t alloc_by_cause[PROBE_CAUSE_COUNT];
+	bool alloc_first_known;
+	struct probe_failure alloc_first;
+	uint64_t start_mono_ns;		/* CLOCK_MONOTONIC at the start of the job */
 
 	bool victims_known;		/* the kernel log was read */
 	struct oom_victims victims;

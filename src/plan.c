@@ -47,31 +47,49 @@ void plan_apply_flags(struct plan *plan, const struct setting_value flags[SETTIN
 			plan->values[i] = flags[i];
 }
 
-/* A copy of base with NAME=... replaced by (or extended with) entry. */
-static char **environ_with(char **base, const char *name, char *entry)
+static bool same_name(const char *a, const char *b)
 {
-	size_t n = 0, len = strlen(name);
-	char **env;
-	bool replaced = false;
+	size_t n = strcspn(a, "=");
+	return strncmp(a, b, n) == 0 && b[n] == '=';
+}
 
-	for (char **e = base; e && *e; e++)
+void plan_build_environ(struct plan *plan, char *const extra[])
+{
+	char *entries[8];
+	bool placed[8] = { false };
+	size_t n_entries = 0, n = 0;
+	char **env;
+
+	if (plan->glibc_tunables_entry)
+		entries[n_entries++] = plan->glibc_tunables_entry;
+	for (size_t i = 0; extra && extra[i] && n_entries < ELEMENTSOF(entries); i++)
+		entries[n_entries++] = extra[i];
+	free(plan->environ);
+	plan->environ = NULL;
+	if (n_entries == 0)
+		return;	/* the caller's environment, untouched */
+
+	for (char **e = plan->environ_base; e && *e; e++)
 		n++;
-	env = xcalloc(n + 2, sizeof(char *));
+	env = xcalloc(n + n_entries + 1, sizeof(char *));
 	n = 0;
-	for (char **e = base; e && *e; e++) {
-		if (strncmp(*e, name, len) == 0 && (*e)[len] == '=') {
-			if (replaced)
-				continue;	/* a duplicate name: keep one */
-			env[n++] = entry;
-			replaced = true;
-		} else {
+	/* The caller's order; a name memrun sets is replaced where it stood. */
+	for (char **e = plan->environ_base; e && *e; e++) {
+		size_t i;
+		for (i = 0; i < n_entries && !same_name(entries[i], *e); i++)
+			;
+		if (i == n_entries)
 			env[n++] = *e;
-		}
+		else if (!placed[i])
+			env[n++] = entries[i];	/* later duplicates of the name go */
+		if (i < n_entries)
+			placed[i] = true;
 	}
-	if (!replaced)
-		env[n++] = entry;
+	for (size_t i = 0; i < n_entries; i++)
+		if (!placed[i])
+			env[n++] = entries[i];
 	env[n] = NULL;
-	return env;
+	plan->environ = env;
 }
 
 int plan_resolve(struct plan *plan, char **caller_environ, uint64_t enclosing_limit,
@@ -114,9 +132,9 @@ int plan_resolve(struct plan *plan, char **caller_environ, uint64_t enclosing_li
 	if (tunables) {
 		plan->glibc_tunables_entry = xasprintf("GLIBC_TUNABLES=%s", tunables);
 		plan->glibc_tunables = plan->glibc_tunables_entry + strlen("GLIBC_TUNABLES=");
-		plan->environ = environ_with(caller_environ, "GLIBC_TUNABLES",
-					     plan->glibc_tunables_entry);
 	}
+	plan->environ_base = caller_environ;
+	plan_build_environ(plan, NULL);
 	return 0;
 }
 

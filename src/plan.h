@@ -32,6 +32,7 @@ struct plan {
 	char *glibc_tunables_entry;		/* "GLIBC_TUNABLES=...", or NULL: unchanged */
 	const char *glibc_tunables;		/* its value */
 	char **environ;				/* the job's environment, or NULL: memrun's own */
+	char **environ_base;			/* the caller's, from plan_resolve */
 };
 
 void plan_init(struct plan *plan);
@@ -48,6 +49,10 @@ void plan_apply_flags(struct plan *plan, const struct setting_value flags[SETTIN
  */
 int plan_resolve(struct plan *plan, char **caller_environ, uint64_t enclosing_limit,
 		 const char *limit_dir, const char *limit_file);
+
+/* The job's environment: the caller's with GLIBC_TUNABLES and each
+ * "NAME=value" of extra (NULL-terminated) replacing or added. */
+void plan_build_environ(struct plan *plan, char *const extra[]);
 
 /* "flag --as", "profile db at /etc/memrun/profiles/db.conf:7", "default". */
 const char *origin_describe(const struct origin *origin, char *buf, size_t size);

@@ -8,6 +8,7 @@
 
 #include "json.h"
 #include "oomadj.h"
+#include "probe.h"
 #include "rlimit.h"
 #include "util.h"
 
@@ -112,6 +113,66 @@ static void print_peak(FILE *out, const struct outcome *o, const char *lead, boo
 	}
 }
 
+static void print_bytes_or_unknown(FILE *out, uint64_t v)
+{
+	char buf[32];
+	fputs(v == PROBE_UNKNOWN ? "?" : size_format(v, buf), out);
+}
+
+/* "3 allocations refused under RLIMIT_AS 256 MiB (largest 200 MiB)" */
+static void print_refusals(FILE *out, const struct outcome *o)
+{
+	const struct probe_failure *f = &o->alloc_first;
+	unsigned long long n = o->alloc_failures.value;
+	char buf[32];
+
+	fprintf(out, "%llu allocation%s refused", n, n == 1 ? "" : "s");
+	switch (o->alloc_first_known ? f->cause : PROBE_CAUSE_UNKNOWN) {
+	case PROBE_CAUSE_RLIMIT_AS:
+		fputs(" under RLIMIT_AS ", out);
+		print_bytes_or_unknown(out, f->rlimit_as);
+		break;
+	case PROBE_CAUSE_RLIMIT_DATA:
+		fputs(" under RLIMIT_DATA ", out);
+		print_bytes_or_unknown(out, f->rlimit_data);
+		break;
+	case PROBE_CAUSE_COMMIT_LIMIT:
+		fputs(" by the kernel's commit limit (vm.overcommit_memory=2: Committed_AS ", out);
+		print_bytes_or_unknown(out, f->committed_as);
+		fputs(" + ", out);
+		print_bytes_or_unknown(out, f->bytes);
+		fputs(" > CommitLimit ", out);
+		print_bytes_or_unknown(out, f->commit_limit);
+		fputc(')', out);
+		break;
+	case PROBE_CAUSE_FRAGMENTATION:
+		fputs(": the heap was fragmented (", out);
+		print_bytes_or_unknown(out, f->heap_free);
+		fputs(" free, but not ", out);
+		print_bytes_or_unknown(out, f->bytes);
+		fputs(" in one piece)", out);
+		break;
+	default:
+		break;
+	}
+	fprintf(out, " (largest %s)", size_format(o->alloc_largest_bytes, buf));
+}
+
+static void print_refusal_hint(FILE *out, const struct outcome *o)
+{
+	const struct probe_failure *f = &o->alloc_first;
+
+	if (!o->alloc_first_known)
+		return;
+	if (f->cause == PROBE_CAUSE_RLIMIT_AS && (f->flags & PROBE_FLAG_PROT_NONE))
+		fputs("; the refused mapping was an address-space reservation (PROT_NONE), as JVMs, "
+		      "Go, V8 and sanitizers make: limit with --data or --memory-max instead of --as",
+		      out);
+	else if (f->cause == PROBE_CAUSE_FRAGMENTATION)
+		fputs("; --malloc mmap_threshold=128K (or lower) serves large requests from their "
+		      "own mappings instead of the fragmented heap", out);
+}
+
 void report_print_summary(FILE *out, const struct plan *plan, const struct outcome *o)
 {
 	enum outcome_kind kind = outcome_classify(o);
@@ -120,7 +181,17 @@ void report_print_summary(FILE *out, const struct plan *plan, const struct outco
 	char dur[32], sig[16];
 
 	fprintf(out, "memrun: %s", name);
-	if (kind == OUTCOME_OOM_KILLED && o->main_oom_killed) {
+	if (kind == OUTCOME_OUT_OF_MEMORY) {
+		fputs(" ran out of memory: ", out);
+		print_refusals(out, o);
+		if (o->signal > 0)
+			fprintf(out, "; killed by %s%s", signal_name(o->signal, sig),
+				o->core_dumped ? " (core dumped)" : "");
+		else
+			fprintf(out, "; exited %d", o->exit_code);
+		fprintf(out, " after %s", format_duration(o->duration_s, dur));
+		print_refusal_hint(out, o);
+	} else if (kind == OUTCOME_OOM_KILLED && o->main_oom_killed) {
 		fputs(" was OOM-killed: ", out);
 		print_oom_cause(out, o);
 		print_peak(out, o, " (", false);
@@ -147,6 +218,9 @@ void report_print_summary(FILE *out, const struct plan *plan, const struct outco
 				fputs(": ", out), print_oom_cause(out, o);
 		}
 		print_peak(out, o, "; ", true);
+		/* A job that failed without a word from the probe: say why not. */
+		if (o->alloc_not_observed && (o->signal > 0 || o->exit_code != 0))
+			fprintf(out, "; allocations not observed: %s", o->alloc_not_observed);
 	}
 	print_limits(out, plan);
 	if (o->limits_not_applied)
@@ -199,6 +273,66 @@ static void write_limits(struct json_writer *w, const struct plan *plan, const s
 	json_bool(w, "oom_group", o->oom_group);
 	/* --best-effort: what was asked for but is not in force, and why. */
 	json_string(w, "not_applied_reason", o->limits_not_applied ? o->cgroup_error : NULL);
+	json_end_object(w);
+}
+
+static void json_probe_bytes(struct json_writer *w, const char *key, uint64_t v)
+{
+	if (v == PROBE_UNKNOWN)
+		json_null(w, key);
+	else
+		json_uint(w, key, v);
+}
+
+static void write_alloc_failures(struct json_writer *w, const struct outcome *o)
+{
+	const struct probe_failure *f = &o->alloc_first;
+
+	json_begin_object(w, "alloc_failures");
+	json_bool(w, "observed", o->alloc_observed);
+	json_string(w, "not_observed_reason", o->alloc_not_observed);
+	json_maybe_count(w, "count", o->alloc_failures);
+	if (o->alloc_failures.known) {
+		json_uint(w, "largest_bytes", o->alloc_largest_bytes);
+		json_uint(w, "processes", o->alloc_processes);
+	} else {
+		json_null(w, "largest_bytes");
+		json_null(w, "processes");
+	}
+	json_string(w, "cause", o->alloc_first_known ? probe_cause_name(f->cause) : NULL);
+	if (o->alloc_failures.known) {
+		json_begin_object(w, "causes");
+		for (unsigned i = 0; i < PROBE_CAUSE_COUNT; i++)
+			if (o->alloc_by_cause[i])
+				json_uint(w, probe_cause_name(i), o->alloc_by_cause[i]);
+		json_end_object(w);
+	} else {
+		json_null(w, "causes");
+	}
+	if (o->alloc_first_known) {
+		json_begin_object(w, "first");
+		json_string(w, "function", probe_function_name(f->function));
+		json_uint(w, "bytes", f->bytes);
+		json_int(w, "pid", f->pid);
+		json_string(w, "comm", f->comm);
+		json_double(w, "t_s", f->t_ns > o->start_mono_ns ?
+			    (double)(f->t_ns - o->start_mono_ns) / 1e9 : 0.0, 3);
+		json_bool(w, "prot_none", f->flags & PROBE_FLAG_PROT_NONE);
+		json_probe_bytes(w, "vm_size_bytes", f->vm_size);
+		json_probe_bytes(w, "vm_data_bytes", f->vm_data);
+		json_probe_bytes(w, "rlimit_as_bytes", f->rlimit_as);
+		json_probe_bytes(w, "rlimit_data_bytes", f->rlimit_data);
+		if (f->overcommit_mode >= 0)
+			json_int(w, "overcommit_memory", f->overcommit_mode);
+		else
+			json_null(w, "overcommit_memory");
+		json_probe_bytes(w, "commit_limit_bytes", f->commit_limit);
+		json_probe_bytes(w, "committed_as_bytes", f->committed_as);
+		json_probe_bytes(w, "heap_free_bytes", f->heap_free);
+		json_end_object(w);
+	} else {
+		json_null(w, "first");
+	}
 	json_end_object(w);
 }
 
@@ -263,10 +397,7 @@ void report_write_json(FILE *out, const struct plan *plan, const struct outcome 
 	}
 	json_end_object(&w);
 
-	json_begin_object(&w, "alloc_failures");
-	json_bool(&w, "observed", o->alloc_observed);
-	json_maybe_count(&w, "count", o->alloc_failures);
-	json_end_object(&w);
+	write_alloc_failures(&w, o);
 
 	json_begin_object(&w, "peak");
 	json_maybe_count(&w, "memory_bytes", o->peak_memory_bytes);

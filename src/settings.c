@@ -57,6 +57,8 @@ const struct setting_desc setting_table[SETTING_COUNT] = {
 				  "run even when a cgroup limit cannot be put in force" },
 	[SETTING_CGROUP_PARENT] = { "cgroup_parent", "cgroup-parent", VALUE_PATH, 0, 0, NULL,
 				    "the cgroup to create the job's cgroup in" },
+	[SETTING_PROBE] = { "probe", "no-probe", VALUE_BOOL, 0, 1, NULL,
+			    "load the allocation probe into the job's processes" },
 };
 
 static char **string_pool;

@@ -188,9 +188,14 @@ static int run_loop(struct supervisor *s, enum wait_until until, pid_t main_pid,
 	return 0;
 }
 
-int supervisor_wait(struct supervisor *s, pid_t main_pid, struct outcome *o)
+void supervisor_mark_start(struct supervisor *s, struct outcome *o)
 {
 	clock_gettime(CLOCK_MONOTONIC, &s->start);
+	o->start_mono_ns = (uint64_t)s->start.tv_sec * 1000000000ULL + (uint64_t)s->start.tv_nsec;
+}
+
+int supervisor_wait(struct supervisor *s, pid_t main_pid, struct outcome *o)
+{
 	o->main_pid = main_pid;
 	return run_loop(s, UNTIL_MAIN_ENDS, main_pid, o);
 }

@@ -30,6 +30,9 @@ void supervisor_done(struct supervisor *s);
 /* Wake up on the memory events of the job's cgroup too. */
 int supervisor_watch_cgroup(struct supervisor *s, struct job_cgroup *cg);
 
+/* The job starts now: its run time counts from here. */
+void supervisor_mark_start(struct supervisor *s, struct outcome *o);
+
 /* Forward signals to main_pid and reap children until main_pid ends; its
  * status and run time go into o. */
 int supervisor_wait(struct supervisor *s, pid_t main_pid, struct outcome *o);

@@ -28,8 +28,9 @@ test_report_has_every_contract_field() {
 }
 
 test_unknown_evidence_is_null_not_zero() {
-	# Without a cgroup (here: a parent that does not exist, best effort).
-	run_memrun -q --best-effort --cgroup-parent /no/such/cgroup --report "$report" -- true
+	# Without a cgroup (here: a parent that does not exist, best effort)
+	# and without the probe.
+	run_memrun -q --no-probe --best-effort --cgroup-parent /no/such/cgroup --report "$report" -- true
 	# Without a cgroup or the probe memrun cannot know: null, never a confident 0.
 	expect_json "r['oom']['kills'] is None and r['peak']['memory_bytes'] is None"
 	expect_json "r['alloc_failures']['count'] is None and r['alloc_failures']['observed'] is False"

@@ -1,0 +1,36 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * memrun's side of the allocation probe (probe/memrun-probe.c): the shared
+ * region, the job's LD_PRELOAD and MEMRUN_PROBE, and reading back what the
+ * probe saw, trusting none of it.
+ */
+#pragma once
+
+#include <stdbool.h>
+
+#include "outcome.h"
+#include "plan.h"
+#include "probe/probe-abi.h"
+
+struct probe_host {
+	bool enabled;			/* the region exists and the job gets the probe */
+	char *library;
+	int fd;
+	struct probe_region *region;
+	char *env_probe;		/* "MEMRUN_PROBE=/proc/PID/fd/N" */
+	char *env_preload;		/* "LD_PRELOAD=probe:caller's" */
+	char *not_observed;		/* why the main program is not observed, or NULL */
+};
+
+/* Prepare the probe for plan->command.  Never fails the job: without the
+ * probe, ph->not_observed says why. */
+void probe_setup(struct probe_host *ph, const struct plan *plan);
+/* What the probe saw, validated, into o. */
+void probe_collect(const struct probe_host *ph, struct outcome *o);
+void probe_free(struct probe_host *ph);
+
+/* Where the probe library is: installed, or beside the memrun binary. */
+char *probe_find_library(void);
+
+const char *probe_function_name(unsigned fn);
+const char *probe_cause_name(unsigned cause);

@@ -1,0 +1,110 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * The region shared between memrun and the allocation probe loaded into
+ * every process of the job.  memrun creates it (a memfd), the probe maps
+ * it by path at start-up and writes only with atomics; memrun trusts
+ * nothing it reads back (probe.c validates every field).
+ */
+#pragma once
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#define PROBE_MAGIC 0x31504e55524d454dULL	/* "MEMRUNP1" */
+#define PROBE_VERSION 1
+#define PROBE_ENV "MEMRUN_PROBE"
+#define PROBE_UNKNOWN UINT64_MAX
+
+enum probe_function {
+	PROBE_FN_NONE,
+	PROBE_FN_MALLOC,
+	PROBE_FN_CALLOC,
+	PROBE_FN_REALLOC,
+	PROBE_FN_REALLOCARRAY,
+	PROBE_FN_POSIX_MEMALIGN,
+	PROBE_FN_ALIGNED_ALLOC,
+	PROBE_FN_MEMALIGN,
+	PROBE_FN_VALLOC,
+	PROBE_FN_PVALLOC,
+	PROBE_FN_MMAP,
+	PROBE_FN_BRK,
+	PROBE_FN_SBRK,
+	PROBE_FN_COUNT,
+};
+
+enum probe_cause {
+	PROBE_CAUSE_UNKNOWN,
+	PROBE_CAUSE_RLIMIT_AS,
+	PROBE_CAUSE_RLIMIT_DATA,
+	PROBE_CAUSE_COMMIT_LIMIT,
+	PROBE_CAUSE_FRAGMENTATION,
+	PROBE_CAUSE_COUNT,
+};
+
+#define PROBE_FLAG_PROT_NONE 0x1	/* an address-space reservation */
+#define PROBE_FLAG_HEAP 0x2		/* a malloc-family call (glibc heap) */
+#define PROBE_FLAG_MAIN_THREAD 0x4	/* on the main thread: its arena is the brk heap */
+
+/* What the process looked like when one allocation was refused. */
+struct probe_failure {
+	uint32_t ready;		/* 1 once every other field is written */
+	uint32_t function;	/* enum probe_function */
+	uint32_t cause;		/* enum probe_cause */
+	uint32_t flags;
+	uint64_t bytes;
+	int32_t pid;
+	char comm[16];
+	uint64_t t_ns;		/* CLOCK_MONOTONIC */
+	uint64_t vm_size;	/* bytes of address space in use, or PROBE_UNKNOWN */
+	uint64_t vm_data;	/* bytes of data + stack, or PROBE_UNKNOWN */
+	uint64_t rlimit_as;	/* soft limits, PROBE_UNKNOWN: none */
+	uint64_t rlimit_data;
+	int32_t overcommit_mode;	/* -1: unknown */
+	uint64_t commit_limit;	/* bytes, or PROBE_UNKNOWN */
+	uint64_t committed_as;
+	uint64_t heap_free;	/* glibc's free heap bytes, or PROBE_UNKNOWN */
+};
+
+struct probe_region {
+	uint64_t magic;
+	uint32_t version;
+	uint32_t size;		/* sizeof(struct probe_region) */
+	uint64_t processes;	/* processes the probe attached to */
+	uint64_t failures;
+	uint64_t largest_bytes;
+	uint64_t by_cause[PROBE_CAUSE_COUNT];
+	uint32_t first_claimed;
+	uint32_t pad;
+	struct probe_failure first;
+};
+
+/*
+ * Why one allocation was refused, from the numbers alone.  Fragmentation
+ * first: under a limit, a brk heap that had the bytes free but not in one
+ * piece is the cause worth naming, and the limit is the symptom.  Only on
+ * the main thread: glibc's free total spans every arena, and another
+ * thread's arena holding free bytes says nothing about this one.
+ */
+/* When the brk heap cannot grow, glibc maps at least this much instead
+ * (MMAP_AS_MORECORE_SIZE): a heap request needs that much room. */
+#define PROBE_HEAP_GROWTH_MIN (1ULL << 20)
+
+static inline enum probe_cause probe_classify(const struct probe_failure *f)
+{
+	uint64_t need = (f->flags & PROBE_FLAG_HEAP) && f->bytes < PROBE_HEAP_GROWTH_MIN ?
+			PROBE_HEAP_GROWTH_MIN : f->bytes;
+
+	if ((f->flags & PROBE_FLAG_HEAP) && (f->flags & PROBE_FLAG_MAIN_THREAD) &&
+	    f->heap_free != PROBE_UNKNOWN && f->heap_free >= f->bytes)
+		return PROBE_CAUSE_FRAGMENTATION;
+	if (f->rlimit_as != PROBE_UNKNOWN && f->vm_size != PROBE_UNKNOWN &&
+	    f->vm_size + need > f->rlimit_as)
+		return PROBE_CAUSE_RLIMIT_AS;
+	if (f->rlimit_data != PROBE_UNKNOWN && f->vm_data != PROBE_UNKNOWN &&
+	    !(f->flags & PROBE_FLAG_PROT_NONE) && f->vm_data + need > f->rlimit_data)
+		return PROBE_CAUSE_RLIMIT_DATA;
+	if (f->overcommit_mode == 2 && f->commit_limit != PROBE_UNKNOWN &&
+	    f->committed_as != PROBE_UNKNOWN && f->committed_as + f->bytes > f->commit_limit)
+		return PROBE_CAUSE_COMMIT_LIMIT;
+	return PROBE_CAUSE_UNKNOWN;
+}
