@@ -169,8 +169,9 @@ static void print_refusal_hint(FILE *out, const struct outcome *o)
 		      "Go, V8 and sanitizers make: limit with --data or --memory-max instead of --as",
 		      out);
 	else if (f->cause == PROBE_CAUSE_FRAGMENTATION)
-		fputs("; --malloc mmap_threshold=128K (or lower) serves large requests from their "
-		      "own mappings instead of the fragmented heap", out);
+		fputs("; keep large buffers out of the heap with --malloc mmap_threshold=... (they "
+		      "get mappings of their own, returned to the kernel when freed), or raise the "
+		      "limit", out);
 }
 
 void report_print_summary(FILE *out, const struct plan *plan, const struct outcome *o)

@@ -1,0 +1,142 @@
+#!/usr/bin/env bash
+# "Ran out of memory": refused allocations seen in every dynamically linked
+# process of the job, with the cause the numbers show.
+source "$(dirname "$0")/lib.sh"
+
+test_c_malloc_until_null_under_rlimit_as() {
+	run_memrun --as 128M --report "$report" -- "$HELPERS/alloc_until_null"
+	expect_status 3
+	expect_err "alloc_until_null ran out of memory: 1 allocation refused under RLIMIT_AS 128 MiB (largest 1 MiB); exited 3"
+	expect_json "r['outcome'] == 'out-of-memory' and r['exit_code'] == 3"
+	expect_json "r['alloc_failures']['observed'] and r['alloc_failures']['count'] == 1"
+	expect_json "r['alloc_failures']['cause'] == 'rlimit-as' and r['alloc_failures']['largest_bytes'] == 1 << 20"
+	expect_json "r['alloc_failures']['first']['function'] == 'malloc' and r['alloc_failures']['first']['comm'] == 'alloc_until_nul'"  # the kernel keeps 15 characters
+	expect_json "r['alloc_failures']['first']['rlimit_as_bytes'] == 128 << 20"
+	expect_json "r['alloc_failures']['first']['vm_size_bytes'] + (1 << 20) > 128 << 20"
+}
+
+test_handled_failure_still_out_of_memory_with_exit_0() {
+	run_memrun --as 128M --report "$report" -- "$HELPERS/alloc_until_null" handle
+	expect_status 0
+	expect_err "ran out of memory: 1 allocation refused"
+	expect_err "; exited 0"
+	expect_json "r['outcome'] == 'out-of-memory' and r['exit_code'] == 0"
+}
+
+test_cxx_bad_alloc_aborts() {
+	run_memrun --as 256M --report "$report" -- "$HELPERS/bad_alloc"
+	expect_status 134
+	expect_err "ran out of memory: 1 allocation refused under RLIMIT_AS 256 MiB (largest 64 MiB); killed by SIGABRT"
+	expect_json "r['outcome'] == 'out-of-memory' and r['signal'] == 6"
+}
+
+test_python_memoryerror() {
+	run_memrun --as 256M --report "$report" -- python3 -c 'bytearray(400 << 20)'
+	expect_status 1
+	expect_err "MemoryError"
+	expect_err "python3 ran out of memory:"
+	expect_json "r['outcome'] == 'out-of-memory' and r['alloc_failures']['cause'] == 'rlimit-as'"
+	expect_json "r['alloc_failures']['largest_bytes'] >= 400 << 20"
+}
+
+test_java_heap_reservation_refused() {
+	command -v java >/dev/null || { fail "java is not installed (scripts/install-deps.sh check)"; return; }
+	run_memrun --as 1G --report "$report" -- java -Xmx2g -version
+	expect_status 1
+	expect_err "java ran out of memory:"
+	expect_err "address-space reservation (PROT_NONE)"
+	expect_err "--data or --memory-max instead of --as"
+	expect_json "r['outcome'] == 'out-of-memory' and r['alloc_failures']['cause'] == 'rlimit-as'"
+	expect_json "r['alloc_failures']['largest_bytes'] >= 2 << 30"
+	# The gentler limit lets the same JVM start.
+	run_memrun -q --data 1G --report "$report" -- java -Xmx256m -version
+	expect_status 0
+	expect_json "r['outcome'] == 'exited'"
+}
+
+test_glibc_arenas_exceed_rlimit_as_and_arena_max_1_fixes_it() {
+	run_memrun --as 256M --report "$report" -- "$HELPERS/arenas" 8 16
+	expect_status 1
+	expect_json "r['outcome'] == 'out-of-memory' and r['alloc_failures']['cause'] == 'rlimit-as'"
+	run_memrun --as 256M --malloc arena_max=1 --report "$report" -- "$HELPERS/arenas" 8 16
+	expect_status 0
+	expect_json "r['outcome'] == 'exited' and r['alloc_failures']['count'] == 0"
+}
+
+test_child_of_a_child_is_counted() {
+	run_memrun --as 128M --report "$report" -- sh -c "sh -c '\"$HELPERS/alloc_until_null\"'; exit 0"
+	expect_status 0
+	expect_json "r['outcome'] == 'out-of-memory' and r['alloc_failures']['count'] == 1"
+	expect_json "r['alloc_failures']['first']['comm'] == 'alloc_until_nul' and r['alloc_failures']['processes'] >= 3"
+}
+
+test_fork_without_exec_is_counted() {
+	run_memrun --report "$report" -- "$HELPERS/fork_then_fail"
+	expect_status 3
+	expect_json "r['outcome'] == 'out-of-memory' and r['alloc_failures']['count'] == 1"
+	expect_json "r['alloc_failures']['first']['pid'] != r['main_pid']"
+}
+
+test_program_that_closes_all_fds_is_counted() {
+	run_memrun --report "$report" -- "$HELPERS/close_fds_then_fail"
+	expect_status 3
+	expect_json "r['outcome'] == 'out-of-memory' and r['alloc_failures']['largest_bytes'] == 1 << 40"
+}
+
+test_statically_linked_program_is_not_observed() {
+	run_memrun --as 128M --report "$report" -- "$HELPERS/static_alloc_until_null"
+	expect_status 3
+	expect_err "allocations not observed: $HELPERS/static_alloc_until_null is statically linked"
+	expect_json "r['alloc_failures']['observed'] is False and 'statically linked' in r['alloc_failures']['not_observed_reason']"
+	expect_json "r['outcome'] == 'exited'"
+}
+
+test_no_probe_observes_nothing() {
+	run_memrun --no-probe --as 128M --report "$report" -- "$HELPERS/alloc_until_null"
+	expect_status 3
+	expect_json "r['alloc_failures']['observed'] is False and r['alloc_failures']['count'] is None"
+	expect_json "r['outcome'] == 'exited'"
+}
+
+test_fragmentation_is_diagnosed() {
+	run_memrun --as 140M --malloc mmap_threshold=32M --report "$report" -- "$HELPERS/fragment"
+	expect_status 3
+	expect_err "the heap was fragmented"
+	expect_err "--malloc mmap_threshold="
+	expect_json "r['alloc_failures']['cause'] == 'fragmentation' and r['alloc_failures']['first']['bytes'] == 16 << 20"
+	expect_json "r['alloc_failures']['first']['heap_free_bytes'] >= 16 << 20"
+	# With room to grow, the same program is not diagnosed at all.
+	run_memrun -q --as 512M --malloc mmap_threshold=32M --report "$report" -- "$HELPERS/fragment"
+	expect_status 0
+	expect_json "r['outcome'] == 'exited' and r['alloc_failures']['count'] == 0"
+}
+
+test_commit_limit_in_overcommit_mode_2() {
+	if [ "${MEMRUN_IN_VM:-}" != 1 ]; then
+		skip "runs in the VM suite (make check-vm): it sets vm.overcommit_memory=2, never on a host"
+		return
+	fi
+	local mode ratio
+	mode=$(cat /proc/sys/vm/overcommit_memory)
+	ratio=$(cat /proc/sys/vm/overcommit_ratio)
+	echo 2 >/proc/sys/vm/overcommit_memory
+	echo 50 >/proc/sys/vm/overcommit_ratio
+	run_memrun --report "$report" -- python3 -c 'bytearray(400 << 20)'
+	echo "$mode" >/proc/sys/vm/overcommit_memory
+	echo "$ratio" >/proc/sys/vm/overcommit_ratio
+	expect_status 1
+	expect_err "by the kernel's commit limit (vm.overcommit_memory=2: Committed_AS"
+	expect_json "r['outcome'] == 'out-of-memory' and r['alloc_failures']['cause'] == 'commit-limit'"
+	expect_json "r['alloc_failures']['first']['commit_limit_bytes'] < r['alloc_failures']['first']['committed_as_bytes'] + (400 << 20)"
+}
+
+test_probe_changes_nothing_a_program_sees() {
+	local direct
+	direct=$("$HELPERS/errno_kept")
+	run_memrun -q -- "$HELPERS/errno_kept"
+	expect_status 0
+	[ "$(cat "$out")" = "$direct" ] || fail "output under the probe: '$(cat "$out")', without: '$direct'"
+	expect_out "errno checks passed, 50 refusals in a signal handler"
+}
+
+run_tests
