@@ -17,7 +17,14 @@ DESTDIR ?=
 
 CC ?= cc
 PKG_CONFIG ?= pkg-config
+# SANITIZE=1: memrun under ASan and UBSan, the probe under UBSan (ASan
+# must be the first library of a process and reserves terabytes of address
+# space, so it cannot ride into arbitrary jobs).  Its own build directory.
+ifeq ($(SANITIZE),1)
+BUILD := build/sanitize
+else
 BUILD := build
+endif
 
 # Hardening as Debian builds: fortify, stack protector, PIE, full RELRO.
 CFLAGS ?= -O2 -g
@@ -27,10 +34,15 @@ MEMRUN_CFLAGS := -std=gnu11 -D_GNU_SOURCE \
 	-include $(BUILD)/config.h
 MEMRUN_LDFLAGS := -pie -Wl,-z,relro,-z,now -Wl,--as-needed
 
+PROBE_SANITIZE :=
 ifeq ($(SANITIZE),1)
-MEMRUN_CFLAGS += -fsanitize=address,undefined -fno-omit-frame-pointer -U_FORTIFY_SOURCE
+MEMRUN_CFLAGS += -fsanitize=address,undefined -fno-sanitize-recover=all \
+	-fno-omit-frame-pointer -U_FORTIFY_SOURCE
 MEMRUN_LDFLAGS += -fsanitize=address,undefined
+PROBE_SANITIZE := -fsanitize=undefined -fno-sanitize-recover=all
 endif
+# What the tests need to know of this build.
+TEST_ENV := MEMRUN_BUILD=$(BUILD) MEMRUN_SANITIZED=$(if $(filter 1,$(SANITIZE)),1,0)
 
 LIBS_PKGS := libcap
 PKG_CFLAGS = $(shell $(PKG_CONFIG) --cflags $(LIBS_PKGS) 2>/dev/null)
@@ -79,8 +91,9 @@ $(BUILD)/memrun: $(BUILD)/obj/main.o $(BUILD)/libmemrun.a
 # The allocation probe, preloaded into the job: no dependency but libc.
 $(BUILD)/libmemrun-probe.so: src/probe/memrun-probe.c src/probe/probe-abi.h
 	@mkdir -p $(@D)
-	$(CC) $(filter-out -fPIE -include $(BUILD)/config.h,$(MEMRUN_CFLAGS)) $(CFLAGS) -fPIC \
-		-fvisibility=hidden -shared -Wl,-z,relro,-z,now -o $@ $<
+	$(CC) $(filter-out -fPIE -include $(BUILD)/config.h -fsanitize=address%,$(MEMRUN_CFLAGS)) \
+		$(CFLAGS) $(PROBE_SANITIZE) -fPIC -fvisibility=hidden -shared -Wl,-z,relro,-z,now \
+		-o $@ $<
 
 # Unit tests: one cmocka program per module, linked with the modules.
 $(BUILD)/tests/test_%: tests/unit/test_%.c $(BUILD)/libmemrun.a
@@ -114,13 +127,13 @@ demo:
 check:
 	@scripts/install-deps.sh build check
 	@$(MAKE) --no-print-directory all $(UNIT_TESTS) $(HELPERS)
-	@tests/run.sh
+	@$(TEST_ENV) tests/run.sh
 
 check-unit: $(UNIT_TESTS)
-	@tests/run.sh unit
+	@$(TEST_ENV) tests/run.sh unit
 
 check-integration: all $(HELPERS)
-	@tests/run.sh integration
+	@$(TEST_ENV) tests/run.sh integration
 
 bench:
 	@scripts/install-deps.sh build bench

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Run memrun's tests and end with one line: "N passed, N failed, N skipped".
 #   tests/run.sh [unit|integration]...   (default: both)
-# Unit tests are the cmocka programs build/tests/test_*; integration tests
+# Unit tests are the cmocka programs $MEMRUN_BUILD/tests/test_* (default
+# build/; build/sanitize/ for 'make check SANITIZE=1'); integration tests
 # are tests/integration/test_*.sh, which print "ok", "not ok" or "skip" lines.
 set -u
 top=$(cd "$(dirname "$0")/.." && pwd)
@@ -12,7 +13,7 @@ failures=()
 
 run_unit() {
 	local t out p f
-	for t in build/tests/test_*; do
+	for t in "${MEMRUN_BUILD:-build}"/tests/test_*; do
 		[ -x "$t" ] || continue
 		echo "== unit: ${t##*/}"
 		out=$(CMOCKA_MESSAGE_OUTPUT=stdout "$t" 2>&1)

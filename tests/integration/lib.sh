@@ -10,8 +10,14 @@
 #   skip 'why'             the machine lacks something: say so loudly
 set -u
 TOP=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
-MEMRUN=${MEMRUN:-$TOP/build/memrun}
-HELPERS=$TOP/build/tests/helpers
+BUILD_DIR=$TOP/${MEMRUN_BUILD:-build}
+MEMRUN=${MEMRUN:-$BUILD_DIR/memrun}
+HELPERS=$BUILD_DIR/tests/helpers
+# memrun built with AddressSanitizer cannot start under an RLIMIT_AS.
+SANITIZED=${MEMRUN_SANITIZED:-0}
+# Leaks in memrun fail the run; allocation failures are the tests' subject.
+export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=1:allocator_may_return_null=1:verify_asan_link_order=0}
+export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
 WORK=$(mktemp -d "${TMPDIR:-/tmp}/memrun-test.XXXXXX")
 trap 'rm -rf "$WORK"' EXIT
 out=$WORK/stdout
@@ -100,6 +106,14 @@ expect_no_wakeups() {
 	wait "$pid"
 	[ -n "$before" ] && [ "$before" = "$after" ] ||
 		fail "memrun woke up while the job slept: context switches $before -> $after"
+}
+
+# For tests that start memrun itself under an RLIMIT_AS.
+needs_unsanitized_memrun() {
+	if [ "$SANITIZED" = 1 ]; then
+		skip "memrun is built with AddressSanitizer here, which reserves terabytes of address space and cannot start under an RLIMIT_AS (the plain build runs this test)"
+		return 1
+	fi
 }
 
 run_tests() {

@@ -66,6 +66,7 @@ test_lowering_oom_score_adj_with_the_capability_works() {
 }
 
 test_raising_a_hard_rlimit_without_the_capability_is_125() {
+	needs_unsanitized_memrun || return
 	(
 		ulimit -v 1048576
 		without_sys_resource "$MEMRUN" --as 2G --report "$report" -- touch "$WORK/ran"
@@ -79,6 +80,7 @@ test_raising_a_hard_rlimit_without_the_capability_is_125() {
 }
 
 test_inherited_rlimit_is_reported_as_in_force() {
+	needs_unsanitized_memrun || return
 	(
 		ulimit -v 524288
 		"$MEMRUN" -q --report "$report" -- true
