@@ -170,6 +170,12 @@ _memrun()
 		return
 	fi
 
+	# memrun doctor [--json]: likewise.
+	if ((n >= 2)) && [[ ${_memrun_words[1]} == doctor ]]; then
+		_memrun_reply --json -h --help
+		return
+	fi
+
 	# The command is the first word that is neither an option nor an
 	# option's value, or the word after "--".
 	for ((i = 1; i < n; i++)); do
@@ -210,9 +216,10 @@ _memrun()
 		_memrun_reply $_memrun_options
 		;;
 	*)
-		# The command, or the profiles subcommand in the first place.
+		# The command, or a subcommand in the first place.
 		mapfile -t COMPREPLY < <(compgen -c -- "$cur")
 		((n == 1)) && [[ profiles == "$cur"* ]] && COMPREPLY=(profiles "${COMPREPLY[@]}")
+		((n == 1)) && [[ doctor == "$cur"* ]] && COMPREPLY=(doctor "${COMPREPLY[@]}")
 		;;
 	esac
 }

@@ -1,6 +1,12 @@
 # fish completion for memrun(1)
 # SPDX-License-Identifier: GPL-2.0-or-later
 
+# True when the first argument is a subcommand (profiles, doctor).
+function __memrun_subcommand
+    set -l tokens (commandline -opc)
+    contains -- "$tokens[2]" profiles doctor
+end
+
 # Where the job's command starts among the tokens before the cursor: prints
 # its index, or nothing while memrun's own options are still being typed.
 function __memrun_command_index
@@ -30,15 +36,14 @@ end
 
 # True while memrun's options may still come: no command yet, not after --.
 function __memrun_in_options
-    set -l tokens (commandline -opc)
-    test "$tokens[2]" != profiles; or return 1
+    __memrun_subcommand; and return 1
     test -z (__memrun_command_index)
 end
 
-# True when the current token is the command word (or "profiles").
+# True when the current token is the command word (or a subcommand).
 function __memrun_at_command
     set -l tokens (commandline -opc)
-    test "$tokens[2]" != profiles; or return 1
+    __memrun_subcommand; and return 1
     set -l index (__memrun_command_index)
     test -z "$index"; or test "$index" -eq (math (count $tokens) + 1)
 end
@@ -53,7 +58,7 @@ end
 
 function __memrun_has_command_args
     set -l tokens (commandline -opc)
-    test "$tokens[2]" != profiles; or return 1
+    __memrun_subcommand; and return 1
     set -l index (__memrun_command_index)
     test -n "$index"; and test "$index" -le (count $tokens)
 end
@@ -91,6 +96,14 @@ complete -c memrun -n 'test (count (commandline -opc)) -eq 2; and test (commandl
     -a 'list\tList\ the\ profiles\ found show\tShow\ a\ profile\ and\ its\ resolved\ values'
 complete -c memrun -n 'test (count (commandline -opc)) -eq 3; and test (commandline -opc)[2] = profiles; and test (commandline -opc)[3] = show' \
     -a '(__memrun_profile_arg)'
+
+# memrun doctor [--json]
+complete -c memrun -n '__memrun_at_command; and test (count (commandline -opc)) -eq 1' \
+    -a doctor -d 'Say what would refuse memory or kill a process here'
+complete -c memrun -n 'test (count (commandline -opc)) -ge 2; and test (commandline -opc)[2] = doctor' \
+    -l json -d 'One JSON object instead of text'
+complete -c memrun -n 'test (count (commandline -opc)) -ge 2; and test (commandline -opc)[2] = doctor' \
+    -s h -l help -d 'Show the help of memrun doctor and exit'
 
 # memrun's options, until the command.
 complete -c memrun -n __memrun_in_options -s p -l profile -x -a '(__memrun_profile_arg)' \

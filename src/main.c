@@ -8,6 +8,7 @@
 #include <limits.h>
 
 #include "cgroup.h"
+#include "doctor.h"
 #include "dryrun.h"
 #include "kmsg.h"
 #include "probe.h"
@@ -60,6 +61,7 @@ static void usage(void)
 {
 	printf("Usage: memrun [OPTION]... [--] COMMAND [ARG]...\n"
 	       "       memrun profiles [list | show NAME]\n"
+	       "       memrun doctor [--json]\n"
 	       "\n"
 	       "Run COMMAND under memory limits, supervise it, and report whether it\n"
 	       "exited normally, ran out of memory or was OOM-killed.\n"
@@ -359,6 +361,8 @@ int main(int argc, char **argv)
 
 	if (argc > 1 && streq(argv[1], "profiles"))
 		return profiles_command(argc - 1, argv + 1);
+	if (argc > 1 && streq(argv[1], "doctor"))
+		return doctor_command(argc - 1, argv + 1);
 
 	plan_init(&plan);
 	status = parse_options(argc, argv, &opts);

@@ -22,6 +22,12 @@ help_short_options() {
 	"$MEMRUN" --help | grep -oE '^ +-[a-zA-Z],' | tr -d ' ,' | sort -u
 }
 
+# The long options 'memrun doctor --help' prints, one a line.
+doctor_long_options() {
+	"$MEMRUN" doctor --help | grep -oE '(^|[[:space:],])--[a-z][a-z0-9-]*' |
+		sed 's/^[[:space:],]*//' | sort -u
+}
+
 # The --malloc keys, as memrun lists them when given an unknown one.
 malloc_keys() {
 	"$MEMRUN" --dry-run --malloc no_such_key=1 -- true 2>&1 |
@@ -77,6 +83,21 @@ test_every_option_of_help_is_in_the_man_page_and_completions() {
 	for opt in $shorts; do
 		grep -qE -- "-s ${opt#-}( |\$)" "$fish_completion" || fail "memrun.fish lacks -s ${opt#-}"
 	done
+}
+
+test_every_doctor_option_is_in_the_man_page_and_completions() {
+	local opts opt heads=$WORK/doctor-items
+	opts=$(doctor_long_options)
+	grep -qx -- --json <<<"$opts" || { fail "memrun doctor --help lacks --json: $opts"; return; }
+	item_heads "$man1" DOCTOR >"$heads"
+	for opt in $opts; do
+		has_word "$heads" "$opt" || fail "memrun.1 DOCTOR has no item for $opt"
+		has_word "$bash_completion" "$opt" || fail "memrun.bash lacks doctor $opt"
+		has_word "$zsh_completion" "$opt" || fail "_memrun lacks doctor $opt"
+		grep -qE -- "-l ${opt#--}( |\$)" "$fish_completion" || fail "memrun.fish lacks -l ${opt#--}"
+	done
+	"$MEMRUN" --help | grep -qF 'memrun doctor [--json]' || fail "--help does not show memrun doctor"
+	section_text "$man1" SYNOPSIS | grep -qx '\.B memrun doctor' || fail "memrun.1 SYNOPSIS lacks memrun doctor"
 }
 
 test_every_malloc_key_is_documented_and_completed() {
@@ -283,6 +304,25 @@ fish_complete() {
 	cut -f1 "$WORK/fish.out" >"$out"
 	expect_status 0
 	[ -s "$err" ] && fail "fish completing '$1' printed: $(cat "$err")"
+}
+
+test_doctor_is_completed() {
+	bash_complete "memrun doc"
+	expect_reply doctor
+	bash_complete "memrun doctor "
+	expect_reply --json
+	expect_no_reply --memory-max
+	expect_no_reply list
+	bash_complete "memrun -- doc"
+	expect_no_reply doctor
+	command -v fish >/dev/null || { fail "fish is not installed"; return; }
+	fish_complete "memrun doc"
+	expect_reply doctor
+	fish_complete "memrun doctor --"
+	expect_reply --json
+	expect_no_reply --memory-max
+	fish_complete "memrun true doc"
+	expect_no_reply doctor
 }
 
 test_fish_completion_works() {

@@ -1,0 +1,597 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* Unit tests for src/doctor.c: its parsers, and its checks over literal hosts. */
+#include <errno.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <cmocka.h>
+
+#include "doctor.h"
+#include "util.h"
+
+#define UNLIMITED UINT64_MAX
+
+/* A real /proc/self/limits (Linux 6.1). */
+static const char limits_text[] =
+	"Limit                     Soft Limit           Hard Limit           Units     \n"
+	"Max cpu time              unlimited            unlimited            seconds   \n"
+	"Max file size             unlimited            unlimited            bytes     \n"
+	"Max data size             unlimited            unlimited            bytes     \n"
+	"Max stack size            8388608              unlimited            bytes     \n"
+	"Max core file size        0                    unlimited            bytes     \n"
+	"Max resident set          unlimited            unlimited            bytes     \n"
+	"Max processes             96365                96365                processes \n"
+	"Max open files            1024                 524288               files     \n"
+	"Max locked memory         8388608              8388608              bytes     \n"
+	"Max address space         4294967296           unlimited            bytes     \n"
+	"Max file locks            unlimited            unlimited            locks     \n"
+	"Max pending signals       96365                96365                signals   \n"
+	"Max msgqueue size         819200               819200               bytes     \n"
+	"Max nice priority         0                    0                    \n"
+	"Max realtime priority     0                    0                    \n"
+	"Max realtime timeout      unlimited            unlimited            us        \n";
+
+static const struct {
+	const char *what;
+	const char *text;
+	const char *row;
+	int error;
+	uint64_t soft, hard;
+} limits_cases[] = {
+	{ "address space, soft only", limits_text, "Max address space", 0, 4ULL << 30, UNLIMITED },
+	{ "data, unlimited", limits_text, "Max data size", 0, UNLIMITED, UNLIMITED },
+	{ "stack", limits_text, "Max stack size", 0, 8 << 20, UNLIMITED },
+	{ "locked memory", limits_text, "Max locked memory", 0, 8 << 20, 8 << 20 },
+	{ "processes, a count", limits_text, "Max processes", 0, 96365, 96365 },
+	{ "zero", limits_text, "Max core file size", 0, 0, UNLIMITED },
+	{ "a row's name is matched whole", limits_text, "Max file", -ENOENT, 0, 0 },
+	{ "case matters", limits_text, "max stack size", -ENOENT, 0, 0 },
+	{ "the header holds no numbers", limits_text, "Limit", -EINVAL, 0, 0 },
+	{ "empty text", "", "Max stack size", -ENOENT, 0, 0 },
+	{ "junk value", "Max stack size            lots                 unlimited\n",
+	  "Max stack size", -EINVAL, 0, 0 },
+	{ "negative", "Max stack size            -1                   unlimited\n",
+	  "Max stack size", -EINVAL, 0, 0 },
+	{ "hard limit missing", "Max stack size            8388608\n", "Max stack size", -EINVAL, 0,
+	  0 },
+	{ "past 64 bits", "Max stack size            99999999999999999999 unlimited\n",
+	  "Max stack size", -EINVAL, 0, 0 },
+	{ "largest number", "Max stack size            18446744073709551614 unlimited\n",
+	  "Max stack size", 0, UINT64_MAX - 1, UNLIMITED },
+	{ "last line without newline", "Max stack size            1  2", "Max stack size", 0, 1,
+	  2 },
+};
+
+static void test_parse_limits(void **state)
+{
+	(void)state;
+	for (size_t i = 0; i < ELEMENTSOF(limits_cases); i++) {
+		uint64_t soft = 42, hard = 42;
+		int r = doctor_parse_limits(limits_cases[i].text, limits_cases[i].row, &soft,
+					    &hard);
+
+		if (r != limits_cases[i].error)
+			fail_msg("%s: doctor_parse_limits = %d, expected %d", limits_cases[i].what,
+				 r, limits_cases[i].error);
+		if (r == 0 && (soft != limits_cases[i].soft || hard != limits_cases[i].hard))
+			fail_msg("%s: soft %llu hard %llu, expected %llu %llu",
+				 limits_cases[i].what, (unsigned long long)soft,
+				 (unsigned long long)hard, (unsigned long long)limits_cases[i].soft,
+				 (unsigned long long)limits_cases[i].hard);
+		if (r < 0 && (soft != 42 || hard != 42))
+			fail_msg("%s: wrote its result on failure", limits_cases[i].what);
+	}
+}
+
+/* A real /proc/self/status, shortened. */
+static const char status_text[] = "Name:\tcat\n"
+				  "Umask:\t0022\n"
+				  "State:\tR (running)\n"
+				  "Uid:\t0\t0\t0\t0\n"
+				  "CapInh:\t0000000000000000\n"
+				  "CapPrm:\t000001fffeffffff\n"
+				  "CapEff:\t000001fffeffffff\n"
+				  "CapBnd:\t000001ffffffffff\n"
+				  "CapAmb:\t0000000000000000\n"
+				  "NoNewPrivs:\t0\n";
+
+static const struct {
+	const char *what;
+	const char *text;
+	const char *field;
+	int error;
+	uint64_t value;
+} status_cases[] = {
+	{ "effective set", status_text, "CapEff", 0, 0x1fffeffffffULL },
+	{ "bounding set", status_text, "CapBnd", 0, 0x1ffffffffffULL },
+	{ "empty set", status_text, "CapInh", 0, 0 },
+	{ "missing field", status_text, "CapFoo", -ENOENT, 0 },
+	{ "a prefix is no field", status_text, "Cap", -ENOENT, 0 },
+	{ "not hexadecimal", "CapEff:\txyz\n", "CapEff", -EINVAL, 0 },
+	{ "junk after the number", "CapEff:\t00ff zz\n", "CapEff", -EINVAL, 0 },
+	{ "empty value", "CapEff:\t\n", "CapEff", -EINVAL, 0 },
+	{ "no newline at the end", "CapEff:\tff", "CapEff", 0, 0xff },
+};
+
+static void test_parse_status_hex(void **state)
+{
+	(void)state;
+	for (size_t i = 0; i < ELEMENTSOF(status_cases); i++) {
+		uint64_t v = 42;
+		int r = doctor_parse_status_hex(status_cases[i].text, status_cases[i].field, &v);
+
+		if (r != status_cases[i].error)
+			fail_msg("%s: doctor_parse_status_hex = %d, expected %d",
+				 status_cases[i].what, r, status_cases[i].error);
+		if (r == 0 && v != status_cases[i].value)
+			fail_msg("%s: %llx, expected %llx", status_cases[i].what,
+				 (unsigned long long)v, (unsigned long long)status_cases[i].value);
+		if (r < 0 && v != 42)
+			fail_msg("%s: wrote its result on failure", status_cases[i].what);
+	}
+}
+
+static const struct {
+	const char *text;
+	int error;
+	long long value;
+} number_cases[] = {
+	{ "0\n", 0, 0 },
+	{ "50\n", 0, 50 },
+	{ "-1000\n", 0, -1000 },
+	{ "2", 0, 2 },
+	{ "9223372036854775807\n", 0, INT64_MAX },
+	{ "9223372036854775808\n", -ERANGE, 0 },
+	{ "", -EINVAL, 0 },
+	{ "\n", -EINVAL, 0 },
+	{ " 1\n", -EINVAL, 0 },
+	{ "1 2\n", -EINVAL, 0 },
+	{ "one\n", -EINVAL, 0 },
+	{ "0x10\n", -EINVAL, 0 },
+	{ "1\n2\n", -EINVAL, 0 },
+};
+
+static void test_parse_number(void **state)
+{
+	(void)state;
+	for (size_t i = 0; i < ELEMENTSOF(number_cases); i++) {
+		long long v = 42;
+		int r = doctor_parse_number(number_cases[i].text, &v);
+
+		if (r != number_cases[i].error)
+			fail_msg("doctor_parse_number(\"%s\") = %d, expected %d",
+				 number_cases[i].text, r, number_cases[i].error);
+		if (r == 0 && v != number_cases[i].value)
+			fail_msg("doctor_parse_number(\"%s\") = %lld", number_cases[i].text, v);
+		if (r < 0 && v != 42)
+			fail_msg("doctor_parse_number(\"%s\") wrote its result on failure",
+				 number_cases[i].text);
+	}
+}
+
+static const struct {
+	const char *text;
+	int error;
+	unsigned major, minor;
+} version_cases[] = {
+	{ "2.36", 0, 2, 36 },	    { "2.26", 0, 2, 26 },
+	{ "2.35.9000", 0, 2, 35 }, /* a development snapshot */
+	{ "2.39-rc1", 0, 2, 39 },   { "3.0", 0, 3, 0 },
+	{ "2", -EINVAL, 0, 0 },	    { "2.", -EINVAL, 0, 0 },
+	{ ".36", -EINVAL, 0, 0 },   { "2.x", -EINVAL, 0, 0 },
+	{ "2.36a", -EINVAL, 0, 0 }, { "", -EINVAL, 0, 0 },
+	{ NULL, -EINVAL, 0, 0 },    { "99999999999.1", -EINVAL, 0, 0 },
+};
+
+static void test_parse_glibc_version(void **state)
+{
+	(void)state;
+	for (size_t i = 0; i < ELEMENTSOF(version_cases); i++) {
+		unsigned major = 42, minor = 42;
+		int r = doctor_parse_glibc_version(version_cases[i].text, &major, &minor);
+
+		if (r != version_cases[i].error)
+			fail_msg("doctor_parse_glibc_version(\"%s\") = %d, expected %d",
+				 version_cases[i].text ? version_cases[i].text : "(null)", r,
+				 version_cases[i].error);
+		if (r == 0 && (major != version_cases[i].major || minor != version_cases[i].minor))
+			fail_msg("doctor_parse_glibc_version(\"%s\") = %u.%u",
+				 version_cases[i].text, major, minor);
+		if (r < 0 && (major != 42 || minor != 42))
+			fail_msg("doctor_parse_glibc_version wrote its result on failure");
+	}
+}
+
+/* cgroup v1 controllers beside a v2 mount without them (systemd's
+ * "hybrid" layout), shortened. */
+static const char mountinfo_hybrid[] =
+	"22 28 0:20 / /sys rw,nosuid,nodev,noexec,relatime shared:7 - sysfs sysfs rw\n"
+	"31 23 0:28 / /sys/fs/cgroup rw,relatime - tmpfs tmpfs rw,mode=755\n"
+	"35 31 0:32 / /sys/fs/cgroup/memory rw,relatime - cgroup cgroup rw,memory\n"
+	"40 31 0:37 / /sys/fs/cgroup/systemd rw,relatime - cgroup cgroup rw,name=systemd\n"
+	"41 31 0:38 / /sys/fs/cgroup/unified rw,relatime - cgroup2 cgroup2 rw\n";
+
+static const char mountinfo_unified[] =
+	"25 30 0:23 / /proc rw,nosuid,nodev,noexec,relatime shared:12 - proc proc rw\n"
+	"29 22 0:26 / /sys/fs/cgroup rw,nosuid,nodev,noexec,relatime shared:9 - cgroup2 cgroup2 "
+	"rw,nsdelegate,memory_recursiveprot\n";
+
+static const char mountinfo_legacy[] =
+	"35 31 0:32 / /sys/fs/cgroup/memory rw,relatime - cgroup cgroup rw,memory\n"
+	"36 31 0:33 / /sys/fs/cgroup/devices rw,relatime - cgroup cgroup rw,devices";
+
+static const struct {
+	const char *what;
+	const char *text;
+	enum doctor_cgroup_layout layout;
+} layout_cases[] = {
+	{ "hybrid", mountinfo_hybrid, DOCTOR_CGROUP_HYBRID },
+	{ "unified", mountinfo_unified, DOCTOR_CGROUP_UNIFIED },
+	{ "legacy", mountinfo_legacy, DOCTOR_CGROUP_LEGACY },
+	{ "empty", "", DOCTOR_CGROUP_NONE },
+	{ "no cgroup mounts", "25 30 0:23 / /proc rw - proc proc rw\n", DOCTOR_CGROUP_NONE },
+	{ "a look-alike file system", "25 30 0:23 / /x rw - cgroupfs cgroupfs rw\n",
+	  DOCTOR_CGROUP_NONE },
+	{ "a mount point named cgroup2 is no cgroup2",
+	  "25 30 0:23 / /cgroup2 rw - tmpfs cgroup2 rw\n", DOCTOR_CGROUP_NONE },
+	{ "optional fields before the separator",
+	  "29 22 0:26 / /sys/fs/cgroup rw shared:9 master:2 - cgroup2 cgroup2 rw\n",
+	  DOCTOR_CGROUP_UNIFIED },
+	{ "a line without separator", "garbage line\n", DOCTOR_CGROUP_NONE },
+};
+
+static void test_cgroup_layout(void **state)
+{
+	(void)state;
+	for (size_t i = 0; i < ELEMENTSOF(layout_cases); i++) {
+		enum doctor_cgroup_layout layout = doctor_cgroup_layout(layout_cases[i].text);
+
+		if (layout != layout_cases[i].layout)
+			fail_msg("%s: layout %d, expected %d", layout_cases[i].what, layout,
+				 layout_cases[i].layout);
+	}
+}
+
+#define GIB (1ULL << 30)
+
+static const struct {
+	const char *what;
+	uint64_t mem_total, hugetlb, swap_total;
+	long long ratio, kbytes;
+	uint64_t limit;
+} commit_cases[] = {
+	{ "half the RAM, no swap", 24 * GIB, 0, 0, 50, 0, 12 * GIB },
+	{ "half the RAM plus swap", 24 * GIB, 0, 2 * GIB, 50, 0, 14 * GIB },
+	{ "huge pages count against neither", 24 * GIB, 4 * GIB, 0, 50, 0, 10 * GIB },
+	{ "ratio 100", 8 * GIB, 0, 1 * GIB, 100, 0, 9 * GIB },
+	{ "ratio above 100", 8 * GIB, 0, 0, 150, 0, 12 * GIB },
+	{ "ratio 0: swap only", 8 * GIB, 0, 1 * GIB, 0, 0, 1 * GIB },
+	{ "kbytes wins over the ratio", 24 * GIB, 0, 2 * GIB, 50, 1048576, 3 * GIB },
+	{ "no RAM left beside huge pages", 4 * GIB, 8 * GIB, 0, 50, 0, 0 },
+	{ "no overflow", UINT64_MAX, 0, UINT64_MAX, 100, 0, UINT64_MAX },
+	{ "no overflow with a large ratio", UINT64_MAX / 2, 0, 0, 1000, 0, UINT64_MAX },
+};
+
+static void test_commit_limit(void **state)
+{
+	(void)state;
+	for (size_t i = 0; i < ELEMENTSOF(commit_cases); i++) {
+		uint64_t limit =
+			doctor_commit_limit(commit_cases[i].mem_total, commit_cases[i].hugetlb,
+					    commit_cases[i].swap_total, commit_cases[i].ratio,
+					    commit_cases[i].kbytes);
+
+		if (limit != commit_cases[i].limit)
+			fail_msg("%s: %llu, expected %llu", commit_cases[i].what,
+				 (unsigned long long)limit,
+				 (unsigned long long)commit_cases[i].limit);
+	}
+}
+
+/* ---- checks over literal hosts ---------------------------------------- */
+
+static const char meminfo_no_swap[] = "MemTotal:       24684084 kB\n"
+				      "MemFree:        22766028 kB\n"
+				      "MemAvailable:   22932152 kB\n"
+				      "SwapTotal:             0 kB\n"
+				      "SwapFree:              0 kB\n"
+				      "CommitLimit:    12342040 kB\n"
+				      "Committed_AS:    1895528 kB\n"
+				      "HugePages_Total:       0\n"
+				      "Hugepagesize:       2048 kB\n"
+				      "Hugetlb:               0 kB\n";
+
+static const char meminfo_strict_full[] = "MemTotal:        8000000 kB\n"
+					  "MemAvailable:     300000 kB\n"
+					  "SwapTotal:       2000000 kB\n"
+					  "SwapFree:          50000 kB\n"
+					  "CommitLimit:     6000000 kB\n"
+					  "Committed_AS:    5900000 kB\n";
+
+static const char limits_as_limited[] =
+	"Max address space         1073741824           1073741824           bytes     \n";
+
+static const struct doctor_cgroup_probe probe_created = {
+	.parent = (char *)"/sys/fs/cgroup/memory/jobs",
+	.name = (char *)"memrun-doctor-7",
+	.version = 1,
+	.limit_file = "memory.limit_in_bytes",
+	.swap_file = "memory.memsw.limit_in_bytes",
+	.created = true,
+	.memory_controller = true,
+	.swap_accounting = true,
+};
+
+static const struct doctor_cgroup_probe probe_denied = {
+	.parent = (char *)"/sys/fs/cgroup/memory/jobs",
+	.name = (char *)"memrun-doctor-7",
+	.version = 1,
+	.limit_file = "memory.limit_in_bytes",
+	.swap_file = "memory.memsw.limit_in_bytes",
+	.err = -EACCES,
+	.failed_step = DOCTOR_PROBE_CREATE,
+};
+
+static const struct doctor_cgroup_probe probe_v2_no_memory = {
+	.parent = (char *)"/sys/fs/cgroup/user.slice",
+	.name = (char *)"memrun-doctor-7",
+	.version = 2,
+	.limit_file = "memory.max",
+	.swap_file = "memory.swap.max",
+	.created = true,
+};
+
+static const struct doctor_cgroup_probe probe_nowhere = {
+	.why_no_parent = (char *)"no cgroup hierarchy with the memory controller is mounted",
+};
+
+/* A root host on cgroup v1 with nothing to warn about. */
+static void base_host(struct doctor_host *h)
+{
+	*h = (struct doctor_host){ 0 };
+	h->files[DOCTOR_FILE_LIMITS].text = (char *)limits_text;
+	h->files[DOCTOR_FILE_STATUS].text = (char *)status_text;
+	h->files[DOCTOR_FILE_MEMINFO].text = (char *)meminfo_no_swap;
+	h->files[DOCTOR_FILE_MOUNTINFO].text = (char *)mountinfo_hybrid;
+	h->files[DOCTOR_FILE_OVERCOMMIT_MEMORY].text = (char *)"0\n";
+	h->files[DOCTOR_FILE_OVERCOMMIT_RATIO].text = (char *)"50\n";
+	h->files[DOCTOR_FILE_OVERCOMMIT_KBYTES].text = (char *)"0\n";
+	h->files[DOCTOR_FILE_PANIC_ON_OOM].text = (char *)"0\n";
+	h->files[DOCTOR_FILE_OOM_KILL_ALLOCATING_TASK].text = (char *)"0\n";
+	h->files[DOCTOR_FILE_DMESG_RESTRICT].text = (char *)"1\n";
+	h->files[DOCTOR_FILE_OOM_SCORE_ADJ].text = (char *)"0\n";
+	h->place = (struct cgroup_place){
+		.backend = &cgroup_v1_backend,
+		.mountpoint = (char *)"/sys/fs/cgroup/memory",
+		.mount_root = (char *)"/",
+		.own_path = (char *)"/jobs",
+		.own_dir = (char *)"/sys/fs/cgroup/memory/jobs",
+		.enclosing_limit = UNLIMITED,
+	};
+	h->probe = probe_created;
+	h->cgroup_usage = 3 << 20;
+	h->cgroup_usage_file = (char *)"/sys/fs/cgroup/memory/jobs/memory.usage_in_bytes";
+	h->sys_resource = true;
+	h->root = true;
+	h->glibc_version = "2.36";
+}
+
+/* A file that cannot be read (0: none). */
+#define UNREADABLE(file) ((file) + 1)
+
+static const struct {
+	const char *what;
+	const char *files[DOCTOR_FILE_COUNT]; /* NULL: the base host's */
+	int unreadable;			      /* UNREADABLE(file), or 0 */
+	const struct doctor_cgroup_probe *probe;
+	uint64_t enclosing_limit; /* 0: none */
+	bool no_sys_resource;
+	const char *profiles_lowering;
+	const char *glibc_version;
+	const char *glibc_tunables;
+	/* What must be found. */
+	const char *key;
+	enum doctor_level level;
+	const char *says;
+} host_cases[] = {
+	{ "overcommit heuristic", .key = "overcommit_memory", .level = DOCTOR_OK,
+	  .says = "vm.overcommit_memory is 0 (heuristic)" },
+	{ "overcommit strict", .files[DOCTOR_FILE_OVERCOMMIT_MEMORY] = "2\n",
+	  .key = "overcommit_memory", .level = DOCTOR_NOTE,
+	  .says = "fail with ENOMEM once Committed_AS reaches CommitLimit" },
+	{ "overcommit always", .files[DOCTOR_FILE_OVERCOMMIT_MEMORY] = "1\n",
+	  .key = "overcommit_memory", .level = DOCTOR_NOTE, .says = "never refuses memory" },
+	{ "overcommit unreadable", .unreadable = UNREADABLE(DOCTOR_FILE_OVERCOMMIT_MEMORY),
+	  .key = "overcommit_memory", .level = DOCTOR_NOTE,
+	  .says = "cannot tell: reading /proc/sys/vm/overcommit_memory failed" },
+	{ "commit limit in heuristic mode", .key = "commit_limit", .level = DOCTOR_OK,
+	  .says = "not enforced in mode 0" },
+	{ "commit limit nearly reached in strict mode",
+	  .files[DOCTOR_FILE_OVERCOMMIT_MEMORY] = "2\n",
+	  .files[DOCTOR_FILE_MEMINFO] = meminfo_strict_full, .key = "commit_limit",
+	  .level = DOCTOR_WARN, .says = "(98%): allocations are failing or about to fail" },
+	{ "strict mode with half the RAM", .files[DOCTOR_FILE_OVERCOMMIT_MEMORY] = "2\n",
+	  .key = "overcommit_ratio", .level = DOCTOR_NOTE, .says = "= 11.8 GiB, less than RAM" },
+	{ "ratio in heuristic mode", .key = "overcommit_ratio", .level = DOCTOR_OK,
+	  .says = "50% of 23.5 GiB RAM + 0 B swap = 11.8 GiB (used only when" },
+	{ "overcommit_kbytes set", .files[DOCTOR_FILE_OVERCOMMIT_KBYTES] = "1048576\n",
+	  .key = "overcommit_ratio", .level = DOCTOR_OK,
+	  .says = "vm.overcommit_kbytes is 1048576, so vm.overcommit_ratio (50) is ignored" },
+	{ "no swap", .key = "swap", .level = DOCTOR_NOTE, .says = "no swap (SwapTotal 0)" },
+	{ "swap nearly full", .files[DOCTOR_FILE_MEMINFO] = meminfo_strict_full, .key = "swap",
+	  .level = DOCTOR_WARN, .says = "swap is nearly full" },
+	{ "little memory available", .files[DOCTOR_FILE_MEMINFO] = meminfo_strict_full,
+	  .key = "mem_available", .level = DOCTOR_WARN, .says = "(4%): little is left" },
+	{ "meminfo unreadable", .unreadable = UNREADABLE(DOCTOR_FILE_MEMINFO),
+	  .key = "mem_available", .level = DOCTOR_NOTE, .says = "cannot tell MemAvailable" },
+	{ "rlimit as limited", .files[DOCTOR_FILE_LIMITS] = limits_as_limited,
+	  .no_sys_resource = true, .key = "rlimit_as", .level = DOCTOR_NOTE,
+	  .says = "RLIMIT_AS (address space) is 1 GiB (hard 1 GiB)" },
+	{ "rlimit as limited, hard limit cannot be raised",
+	  .files[DOCTOR_FILE_LIMITS] = limits_as_limited, .no_sys_resource = true,
+	  .key = "rlimit_as", .level = DOCTOR_NOTE,
+	  .says = "above the hard limit stops memrun with exit 125" },
+	{ "rlimit data unlimited", .key = "rlimit_data", .level = DOCTOR_OK,
+	  .says = "RLIMIT_DATA (private writable memory) is unlimited, soft and hard" },
+	{ "rlimit row missing", .files[DOCTOR_FILE_LIMITS] = limits_as_limited,
+	  .key = "rlimit_stack", .level = DOCTOR_NOTE, .says = "no \"Max stack size\" row" },
+	{ "cgroup v1 hybrid", .key = "cgroup_version", .level = DOCTOR_OK,
+	  .says = "cgroup v1 hybrid: the memory controller is on cgroup v1 at /sys/fs/cgroup/memory; "
+		  "the cgroup v2 mount at /sys/fs/cgroup/unified" },
+	{ "job cgroup created", .key = "cgroup_job", .level = DOCTOR_OK,
+	  .says = "memrun can create a job cgroup in /sys/fs/cgroup/memory/jobs, with memory limits" },
+	{ "job cgroup denied", .probe = &probe_denied, .key = "cgroup_job", .level = DOCTOR_WARN,
+	  .says = "failed: Permission denied (EACCES); jobs run without a cgroup" },
+	{ "job cgroup denied: the remedy", .probe = &probe_denied, .key = "cgroup_job",
+	  .level = DOCTOR_WARN, .says = "systemd-run --user -p Delegate=yes" },
+	{ "job cgroup without the memory controller", .probe = &probe_v2_no_memory,
+	  .key = "cgroup_job", .level = DOCTOR_NOTE, .says = "the memory controller is not on" },
+	{ "no place for a job cgroup", .probe = &probe_nowhere, .key = "cgroup_job",
+	  .level = DOCTOR_WARN, .says = "no job cgroup: no cgroup hierarchy" },
+	{ "swap accounting on", .key = "cgroup_swap_accounting", .level = DOCTOR_OK,
+	  .says = "swap accounting is on" },
+	{ "swap accounting unknown", .probe = &probe_denied, .key = "cgroup_swap_accounting",
+	  .level = DOCTOR_NOTE, .says = "cannot tell whether --swap-max works" },
+	{ "no limit above memrun", .key = "cgroup_memory_limit", .level = DOCTOR_OK,
+	  .says = "no memory limit on memrun's cgroup" },
+	{ "a limit above memrun", .enclosing_limit = 4 << 20, .key = "cgroup_memory_limit",
+	  .level = DOCTOR_NOTE, .says = "memrun's cgroup is limited to 4 MiB" },
+	{ "nearly at that limit", .enclosing_limit = 3 << 20, .key = "cgroup_memory_usage",
+	  .level = DOCTOR_WARN, .says = "uses 3 MiB of its 3 MiB (100%" },
+	{ "panic_on_oom 0", .key = "panic_on_oom", .level = DOCTOR_OK,
+	  .says = "the machine keeps running" },
+	{ "panic_on_oom 1", .files[DOCTOR_FILE_PANIC_ON_OOM] = "1\n", .key = "panic_on_oom",
+	  .level = DOCTOR_WARN, .says = "the kernel panics" },
+	{ "panic_on_oom 2", .files[DOCTOR_FILE_PANIC_ON_OOM] = "2\n", .key = "panic_on_oom",
+	  .level = DOCTOR_WARN, .says = "even one inside a job's own cgroup limit" },
+	{ "oom_score_adj lowerable", .profiles_lowering = "db (-500)", .key = "oom_score_adj_lower",
+	  .level = DOCTOR_OK, .says = "below 0 (for profile db (-500)) and raise hard rlimits" },
+	{ "oom_score_adj not lowerable, db asks for it", .no_sys_resource = true,
+	  .profiles_lowering = "db (-500)", .key = "oom_score_adj_lower", .level = DOCTOR_WARN,
+	  .says = "oom_score_adj cannot be lowered below 0: memrun lacks CAP_SYS_RESOURCE, so profile "
+		  "db (-500) would stop with exit 125" },
+	{ "oom_score_adj not lowerable, two profiles ask for it", .no_sys_resource = true,
+	  .profiles_lowering = "db (-500), mydb (-900)", .key = "oom_score_adj_lower",
+	  .level = DOCTOR_WARN,
+	  .says = "so profiles db (-500), mydb (-900) would stop with exit 125" },
+	{ "oom_score_adj not lowerable, nothing asks", .no_sys_resource = true,
+	  .key = "oom_score_adj_lower", .level = DOCTOR_NOTE,
+	  .says = "oom_score_adj cannot be lowered below 0" },
+	{ "oom_score_adj inherited", .files[DOCTOR_FILE_OOM_SCORE_ADJ] = "300\n",
+	  .key = "oom_score_adj", .level = DOCTOR_OK,
+	  .says = "memrun runs with oom_score_adj 300" },
+	{ "kernel log readable", .key = "dmesg_restrict", .level = DOCTOR_OK,
+	  .says = "kernel.dmesg_restrict is 1" },
+	{ "glibc with every tunable", .key = "malloc_tunables", .level = DOCTOR_OK,
+	  .says = "every --malloc key: arena_max," },
+	{ "glibc without hugetlb", .glibc_version = "2.34", .key = "malloc_tunables",
+	  .level = DOCTOR_NOTE, .says = "hugetlb (glibc 2.35)" },
+	{ "glibc 2.35 has hugetlb", .glibc_version = "2.35", .key = "malloc_tunables",
+	  .level = DOCTOR_OK, .says = "perturb, hugetlb" },
+	{ "glibc before tunables", .glibc_version = "2.25", .key = "glibc_version",
+	  .level = DOCTOR_WARN, .says = "older than 2.26 and ignores GLIBC_TUNABLES" },
+	{ "glibc before tunables: no key", .glibc_version = "2.17", .key = "malloc_tunables",
+	  .level = DOCTOR_WARN, .says = "honours no --malloc key" },
+	{ "GLIBC_TUNABLES set", .glibc_tunables = "glibc.malloc.check=3", .key = "glibc_tunables",
+	  .level = DOCTOR_NOTE, .says = "\"glibc.malloc.check=3\"" },
+};
+
+static const struct doctor_finding *find_key(const struct doctor_finding *f, size_t n,
+					     const char *key)
+{
+	for (size_t i = 0; i < n; i++)
+		if (streq(f[i].key, key))
+			return &f[i];
+	return NULL;
+}
+
+static void test_checks(void **state)
+{
+	(void)state;
+	for (size_t i = 0; i < ELEMENTSOF(host_cases); i++) {
+		struct doctor_finding *findings = NULL;
+		const struct doctor_finding *f;
+		struct doctor_host h;
+		size_t n;
+
+		base_host(&h);
+		for (unsigned file = 0; file < DOCTOR_FILE_COUNT; file++)
+			if (host_cases[i].files[file])
+				h.files[file].text = (char *)host_cases[i].files[file];
+		if (host_cases[i].unreadable) {
+			h.files[host_cases[i].unreadable - 1].text = NULL;
+			h.files[host_cases[i].unreadable - 1].err = -EACCES;
+		}
+		if (host_cases[i].probe)
+			h.probe = *host_cases[i].probe;
+		if (host_cases[i].enclosing_limit) {
+			h.place.enclosing_limit = host_cases[i].enclosing_limit;
+			h.place.enclosing_limit_dir = h.place.own_dir;
+		}
+		if (host_cases[i].no_sys_resource)
+			h.sys_resource = false;
+		h.profiles_lowering = (char *)host_cases[i].profiles_lowering;
+		if (host_cases[i].glibc_version)
+			h.glibc_version = host_cases[i].glibc_version;
+		h.glibc_tunables = host_cases[i].glibc_tunables;
+
+		n = doctor_check_all(&h, &findings);
+		f = find_key(findings, n, host_cases[i].key);
+		if (!f)
+			fail_msg("%s: no finding %s", host_cases[i].what, host_cases[i].key);
+		if (f->level != host_cases[i].level || !strstr(f->message, host_cases[i].says))
+			fail_msg("%s: %s %s: %s, expected %s with \"%s\"", host_cases[i].what,
+				 f->key, doctor_level_name(f->level), f->message,
+				 doctor_level_name(host_cases[i].level), host_cases[i].says);
+		doctor_findings_free(findings, n);
+	}
+}
+
+/* Every finding is complete, and its key is unique: scripts select by key. */
+static void test_findings_are_complete(void **state)
+{
+	struct doctor_finding *f = NULL;
+	struct doctor_host h;
+	size_t n;
+
+	(void)state;
+	base_host(&h);
+	n = doctor_check_all(&h, &f);
+	assert_true(n >= 20);
+	for (size_t i = 0; i < n; i++) {
+		if (!f[i].topic || !*f[i].topic || !f[i].key || !*f[i].key || !f[i].message ||
+		    !*f[i].message || !f[i].source || !*f[i].source)
+			fail_msg("finding %zu (%s) is incomplete", i, f[i].key ? f[i].key : "?");
+		if (strchr(f[i].message, '\n'))
+			fail_msg("%s: the message spans lines", f[i].key);
+		if (f[i].level == DOCTOR_WARN)
+			fail_msg("%s warns on a host without trouble: %s", f[i].key, f[i].message);
+		for (size_t j = 0; j < i; j++)
+			if (streq(f[i].key, f[j].key))
+				fail_msg("key %s twice", f[i].key);
+	}
+	assert_non_null(find_key(f, n, "overcommit_memory"));
+	assert_string_equal(find_key(f, n, "swap")->source, "/proc/meminfo");
+	assert_string_equal(find_key(f, n, "overcommit_memory")->source,
+			    "/proc/sys/vm/overcommit_memory");
+	assert_int_equal(find_key(f, n, "overcommit_memory")->value.kind, DOCTOR_VALUE_INT);
+	assert_int_equal(find_key(f, n, "rlimit_data")->value.kind, DOCTOR_VALUE_STRING);
+	assert_string_equal(find_key(f, n, "rlimit_data")->value.s, "unlimited");
+	assert_int_equal(find_key(f, n, "rlimit_as")->value.u, 4ULL << 30);
+	assert_int_equal(find_key(f, n, "rlimit_stack")->value.u, 8 << 20);
+	doctor_findings_free(f, n);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_parse_limits),  cmocka_unit_test(test_parse_status_hex),
+		cmocka_unit_test(test_parse_number),  cmocka_unit_test(test_parse_glibc_version),
+		cmocka_unit_test(test_cgroup_layout), cmocka_unit_test(test_commit_limit),
+		cmocka_unit_test(test_checks),	      cmocka_unit_test(test_findings_are_complete),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
