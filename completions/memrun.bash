@@ -6,11 +6,13 @@
 
 _memrun_options='-p --profile --as --data --oom-score-adj --memory-max
 	--memory-high --swap-max --oom-group --wait-all --cgroup-parent
-	--best-effort --malloc --report -q --quiet --dry-run -h --help --version'
+	--best-effort --malloc --no-probe --report -q --quiet --dry-run -h --help
+	--version'
 _memrun_malloc_keys='arena_max mmap_threshold trim_threshold top_pad mmap_max
 	tcache_count perturb hugetlb'
 
 # Options whose value is the next word (-qp too: -p ends the cluster).
+# --oom-group, --wait-all and --best-effort take theirs only after '='.
 _memrun_takes_value()
 {
 	case $1 in
@@ -93,6 +95,9 @@ _memrun_value()
 		;;
 	--as | --data | --memory-max | --memory-high | --swap-max)
 		_memrun_reply "${pre}max"
+		;;
+	--oom-group | --wait-all | --best-effort)
+		_memrun_reply "${pre}yes" "${pre}no"
 		;;
 	--malloc)
 		if [[ ${cur#"$pre"} != *=* ]]; then

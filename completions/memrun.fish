@@ -45,7 +45,12 @@ function __memrun_at_command
     set -l tokens (commandline -opc)
     __memrun_subcommand; and return 1
     set -l index (__memrun_command_index)
-    test -z "$index"; or test "$index" -eq (math (count $tokens) + 1)
+    if test -z "$index"
+        # Still among memrun's options: "--oom-group=" is not a command.
+        not string match -q -- '-*' (commandline -ct)
+    else
+        test "$index" -eq (math (count $tokens) + 1)
+    end
 end
 
 # Complete the command's own arguments as fish would for it.
@@ -114,13 +119,15 @@ complete -c memrun -n __memrun_in_options -l oom-score-adj -x -d "The job's oom_
 complete -c memrun -n __memrun_in_options -l memory-max -x -a max -d 'cgroup memory.max (v1 memory.limit_in_bytes)'
 complete -c memrun -n __memrun_in_options -l memory-high -x -a max -d 'cgroup memory.high (v1 memory.soft_limit_in_bytes)'
 complete -c memrun -n __memrun_in_options -l swap-max -x -a max -d 'cgroup memory.swap.max (v1 memory.memsw.limit_in_bytes)'
-complete -c memrun -n __memrun_in_options -l oom-group -d 'One OOM kill ends the whole job (memory.oom.group)'
-complete -c memrun -n __memrun_in_options -l wait-all -d "When the main process ends, wait for the job's other processes"
+# --oom-group, --wait-all, --best-effort: an optional =yes or =no, never the next word.
+complete -c memrun -n __memrun_in_options -l oom-group -f -a 'yes no' -d 'One OOM kill ends the whole job (memory.oom.group)'
+complete -c memrun -n __memrun_in_options -l wait-all -f -a 'yes no' -d "When the main process ends, wait for the job's other processes"
 complete -c memrun -n __memrun_in_options -l cgroup-parent -x -a '(__fish_complete_directories (commandline -ct))' \
     -d "Create the job's cgroup below this cgroup"
-complete -c memrun -n __memrun_in_options -l best-effort -d 'Run the job even when a cgroup limit cannot be put in force'
+complete -c memrun -n __memrun_in_options -l best-effort -f -a 'yes no' -d 'Run the job even when a cgroup limit cannot be put in force'
 complete -c memrun -n __memrun_in_options -l malloc -x -a '(__memrun_malloc_keys)' \
     -d 'glibc malloc tuning KEY=VALUE (repeatable)'
+complete -c memrun -n __memrun_in_options -l no-probe -d 'Do not load the allocation probe into the job'
 complete -c memrun -n __memrun_in_options -l report -r -F -d 'Write the JSON report to FILE'
 complete -c memrun -n __memrun_in_options -s q -l quiet -d 'No summary line on stderr'
 complete -c memrun -n __memrun_in_options -l dry-run -d 'Show every resolved setting and its origin; run nothing'

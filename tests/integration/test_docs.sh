@@ -173,6 +173,58 @@ test_every_report_field_is_documented() {
 	done
 }
 
+# The options --help shows with an optional value ("--oom-group[=no]").
+help_optional_value_options() {
+	"$MEMRUN" --help | grep -oE -- '--[a-z][a-z0-9-]*\[=' | sed 's/\[=$//' | sort -u
+}
+
+test_optional_values_are_documented_and_completed() {
+	local opts opt heads=$WORK/optional-items
+	opts=$(help_optional_value_options)
+	[ "$(wc -w <<<"$opts")" -ge 3 ] || { fail "too few --opt[=...] options in --help: $opts"; return; }
+	item_heads "$man1" OPTIONS >"$heads"
+	for opt in $opts; do
+		grep -qF -- "$opt[=" "$heads" || fail "memrun.1 OPTIONS does not show $opt[=...]"
+		grep -qE -- "'${opt}=-\[" "$zsh_completion" || fail "_memrun does not take $opt=VALUE"
+		bash_complete "memrun $opt=n"
+		expect_reply no
+		expect_no_reply yes
+		command -v fish >/dev/null || continue
+		fish_complete "memrun $opt="
+		expect_reply "$opt=yes"
+		expect_reply "$opt=no"
+		fish_complete "memrun $opt ech"
+		expect_reply echo
+	done
+}
+
+test_the_allocation_probe_is_documented() {
+	local name names key keys heads=$WORK/probe-items text=$WORK/probe-text
+	section_text "$man1" "ALLOCATION PROBE" >"$text"
+	[ -s "$text" ] || { fail "memrun.1 has no ALLOCATION PROBE section"; return; }
+	# Every cause and every interposed call, as memrun names them.
+	names=$(sed -n 's/.*\[PROBE_\(CAUSE\|FN\)_[A-Z_]*\] = "\([a-z_-]*\)".*/\2/p' "$TOP/src/probe.c" | sort -u)
+	[ "$(wc -w <<<"$names")" -ge 15 ] || { fail "too few probe names in probe.c: $names"; return; }
+	for name in $names mmap64; do
+		has_word "$text" "$name" || fail "memrun.1 ALLOCATION PROBE does not mention $name"
+	done
+	# Members of alloc_failures.first, which a plain run leaves null.
+	keys=$(sed -n '/json_begin_object(w, "first")/,/json_end_object(w)/p' "$TOP/src/report.c" |
+		grep -oE 'json_[a-z_]+\(w, "[a-z_]+"' | sed 's/.*"\(.*\)"/\1/' | grep -vx first | sort -u)
+	[ "$(wc -w <<<"$keys")" -ge 10 ] || { fail "too few members of first in report.c: $keys"; return; }
+	item_heads "$man1" REPORT >"$heads"
+	for key in $keys; do
+		grep -qE "^\.(B|BR) alloc_failures\.first\.$key( |\$)" "$heads" ||
+			fail "memrun.1 REPORT has no item for alloc_failures.first.$key"
+	done
+	item_heads "$man1" ENVIRONMENT >"$heads"
+	for name in LD_PRELOAD MEMRUN_PROBE GLIBC_TUNABLES; do
+		grep -qx "\.B $name" "$heads" || fail "memrun.1 ENVIRONMENT has no item for $name"
+	done
+	section_text "$man1" FILES | grep -qF 'libmemrun-probe.so' || fail "memrun.1 FILES lacks the probe library"
+	section_text "$man1" OPTIONS | grep -qF -- '--no-probe' || fail "memrun.1 OPTIONS lacks --no-probe"
+}
+
 test_every_shipped_profile_is_described() {
 	local conf name n=0 heads=$WORK/profile-items
 	item_heads "$man5" "SHIPPED PROFILES" >"$heads"
