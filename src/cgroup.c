@@ -561,7 +561,8 @@ int cgroup_create(struct job_cgroup *cg, const struct cgroup_place *place,
 		cg->path = xasprintf("%s/%s", streq(place->own_path, "/") ? "" : place->own_path, name);
 	else
 		cg->path = xasprintf("/%s", name);	/* only the tail is matched */
-	cg->dir_fd = openat(parent_fd, name, O_PATH | O_DIRECTORY | O_CLOEXEC);
+	/* Readable, not O_PATH: clone3(CLONE_INTO_CGROUP) takes it too. */
+	cg->dir_fd = openat(parent_fd, name, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (cg->dir_fd < 0) {
 		r = -errno;
 		why = xasprintf("cannot open %s: %s", cg->dir, strerror(-r));
@@ -660,7 +661,7 @@ static void conclude_oom(struct outcome *o, bool group_killed)
 		o->oom_killer = o->cgroup_oom_events > 0 ? OOM_KILLER_CGROUP : OOM_KILLER_OTHER;
 }
 
-void cgroup_finish(struct job_cgroup *cg, struct outcome *o, int kmsg_fd)
+void cgroup_finish(struct job_cgroup *cg, struct outcome *o)
 {
 	struct cgroup_counters delta = { 0 };
 	const char *name;
@@ -690,12 +691,18 @@ void cgroup_finish(struct job_cgroup *cg, struct outcome *o, int kmsg_fd)
 	o->swap_max = cg->swap_max;
 	o->oom_group = cg->oom_group || cg->oom_group_emulated;
 
-	if (kmsg_fd >= 0) {
+	/* The kernel log names the victims; read only when there are some. */
+	if (o->oom_kills.known && o->oom_kills.value > 0) {
+		_cleanup_close_ int kmsg_fd = kmsg_open();
 		char suffix[128];
 
 		snprintf(suffix, sizeof(suffix), "/%s", strrchr(cg->dir, '/') + 1);
-		kmsg_collect_oom(kmsg_fd, suffix, &o->victims);
-		o->victims_known = true;
+		if (kmsg_fd >= 0) {
+			kmsg_collect_oom(kmsg_fd, suffix, &o->victims);
+			o->victims_known = true;
+		}
+	} else if (o->oom_kills.known) {
+		o->victims_known = true;	/* none to name */
 	}
 	if (o->oom_kills.known)
 		conclude_oom(o, cg->group_killed > 0);

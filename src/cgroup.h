@@ -104,7 +104,7 @@ char *cgroup_choose_parent(const struct cgroup_place *place, const struct plan *
 /* After the main process ended: end the job's other processes (or, with
  * wait_all, the caller has already waited for them), gather the evidence
  * into o, remove the cgroup. */
-void cgroup_finish(struct job_cgroup *cg, struct outcome *o, int kmsg_fd);
+void cgroup_finish(struct job_cgroup *cg, struct outcome *o);
 
 /* SIGKILL every process of the job now (no allocation). */
 int cgroup_kill_now(struct job_cgroup *cg);

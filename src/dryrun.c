@@ -6,6 +6,7 @@
 
 #include "caps.h"
 #include "kmsg.h"
+#include "probe.h"
 #include "oomadj.h"
 #include "rlimit.h"
 #include "util.h"
@@ -109,6 +110,8 @@ static void print_settings(FILE *out, const struct plan *plan)
 					 size_format(inherited, tmp));
 			else if (i == SETTING_OOM_SCORE_ADJ && oomadj_read_self(&adj) == 0)
 				snprintf(value, sizeof(value), "not set (inherited: %d)", adj);
+			else if (i == SETTING_PROBE)
+				snprintf(value, sizeof(value), "yes");	/* on unless turned off */
 			else if (setting_table[i].kind == VALUE_BOOL)
 				snprintf(value, sizeof(value), "no");
 			else
@@ -128,6 +131,31 @@ static void print_settings(FILE *out, const struct plan *plan)
 			  origin_describe(&v->origin, from, sizeof(from)));
 		print_setting_note(out, plan, (enum setting_id)i);
 	}
+}
+
+static void print_probe(FILE *out, const struct plan *plan)
+{
+	const struct setting_value *v = &plan->values[SETTING_PROBE];
+	_cleanup_free_ char *library = NULL;
+	const char *caller = getenv("LD_PRELOAD");
+	char from[512];
+
+	if (v->set && !v->number) {
+		fprintf(out, "  no allocation probe (%s)\n",
+			origin_describe(&v->origin, from, sizeof(from)));
+		if (!plan->glibc_tunables)
+			fprintf(out, "  unchanged\n");
+		return;
+	}
+	library = probe_find_library();
+	if (!library) {
+		fprintf(out, "  ! the allocation probe is not installed: refused allocations will "
+			"not be observed\n");
+		return;
+	}
+	fprintf(out, "  LD_PRELOAD=%s%s%s\n", library, caller && *caller ? ":" : "",
+		caller && *caller ? caller : "");
+	fprintf(out, "  MEMRUN_PROBE=/proc/<memrun's pid>/fd/<n>  (the probe's shared memory)\n");
 }
 
 static void print_cgroup(FILE *out, const struct plan *plan, const struct cgroup_place *place)
@@ -213,8 +241,7 @@ int dryrun_print(FILE *out, const struct plan *plan, const struct cgroup_place *
 	fprintf(out, "environment:\n");
 	if (plan->glibc_tunables)
 		fprintf(out, "  GLIBC_TUNABLES=%s\n", plan->glibc_tunables);
-	else
-		fprintf(out, "  unchanged\n");
+	print_probe(out, plan);
 	fprintf(out, "report:\n  %s\n", plan->report_path ? plan->report_path : "(no --report)");
 	fprintf(out, "summary line:\n  %s\n", plan->quiet ? "off (--quiet)" : "on stderr");
 	return status;

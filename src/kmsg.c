@@ -11,14 +11,7 @@ int kmsg_open(void)
 {
 	int fd = open("/dev/kmsg", O_RDONLY | O_NONBLOCK | O_CLOEXEC);
 
-	if (fd < 0)
-		return -errno;
-	if (lseek(fd, 0, SEEK_END) < 0) {
-		int err = -errno;
-		safe_close(fd);
-		return err;
-	}
-	return fd;
+	return fd < 0 ? -errno : fd;
 }
 
 /* Value of "key=" in a comma-separated record, copied into buf. */

@@ -20,12 +20,12 @@ struct oom_victims {
 	unsigned total;		/* seen */
 };
 
-/* Open /dev/kmsg positioned after what is already there; -errno when the
- * log is not readable (dmesg_restrict, no CAP_SYSLOG, a container). */
+/* Open /dev/kmsg at its oldest record; -errno when the log is not
+ * readable (dmesg_restrict without CAP_SYSLOG, a container). */
 int kmsg_open(void);
 
-/* Read what the kernel logged since kmsg_open and keep the OOM kills of
- * processes in the cgroup whose path ends in job_suffix ("/memrun-1-2"). */
+/* Read the log and keep the OOM kills of processes in the cgroup whose
+ * path ends in job_suffix ("/memrun-1-2", unique to the job). */
 void kmsg_collect_oom(int fd, const char *job_suffix, struct oom_victims *ret);
 
 /* One record ("6,123,456,-;oom-kill:constraint=...") into v; false when

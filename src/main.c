@@ -291,7 +291,6 @@ static int run_job(struct plan *plan, const struct cgroup_place *place, struct o
 	struct spawn_failure failure;
 	struct job_cgroup cg;
 	struct probe_host probe = { .fd = -1 };
-	_cleanup_close_ int kmsg_fd = -1;
 	bool have_cgroup = false;
 	pid_t pid = -1;
 	int r;
@@ -308,7 +307,6 @@ static int run_job(struct plan *plan, const struct cgroup_place *place, struct o
 		goto out;
 	have_cgroup = r > 0;
 	if (have_cgroup) {
-		kmsg_fd = kmsg_open();	/* unreadable: victims stay unknown */
 		r = supervisor_watch_cgroup(&sup, &cg);
 		if (r < 0) {
 			o->start_error = xasprintf("cannot watch the job's cgroup: %s", strerror(-r));
@@ -323,7 +321,8 @@ static int run_job(struct plan *plan, const struct cgroup_place *place, struct o
 
 	fflush(NULL);	/* nothing buffered may be written twice after fork */
 	supervisor_mark_start(&sup, o);
-	r = spawn_job(plan, &sup.caller_mask, have_cgroup ? cg.join_fd : -1, &pid, &failure);
+	r = spawn_job(plan, &sup.caller_mask, have_cgroup ? cg.join_fd : -1,
+		      have_cgroup && cg.backend->version == 2 ? cg.dir_fd : -1, &pid, &failure);
 	if (r < 0) {
 		o->start_error = xasprintf("cannot fork: %s", strerror(-r));
 		log_error("%s", o->start_error);
@@ -339,7 +338,7 @@ static int run_job(struct plan *plan, const struct cgroup_place *place, struct o
 	}
 out:
 	if (have_cgroup)
-		cgroup_finish(&cg, o, kmsg_fd);
+		cgroup_finish(&cg, o);
 	supervisor_end_children();
 	supervisor_collect_rusage(o);
 	if (o->started)

@@ -97,6 +97,14 @@ int plan_resolve(struct plan *plan, char **caller_environ, uint64_t enclosing_li
 {
 	int r;
 
+	bool wants_budget = plan->dry_run;
+
+	/* /proc/meminfo only when a percentage needs it. */
+	for (unsigned i = 0; i < SETTING_COUNT; i++)
+		wants_budget |= setting_table[i].kind == VALUE_LIMIT && plan->values[i].set &&
+				plan->values[i].size.kind == SIZE_PERCENT;
+	if (!wants_budget)
+		goto budget_done;
 	r = meminfo_read("MemTotal", &plan->memory_budget);
 	if (r < 0) {
 		log_error("cannot read MemTotal from /proc/meminfo: %s", strerror(-r));
@@ -109,6 +117,7 @@ int plan_resolve(struct plan *plan, char **caller_environ, uint64_t enclosing_li
 	} else {
 		plan->memory_budget_source = xstrdup("MemTotal in /proc/meminfo");
 	}
+budget_done:
 
 	for (unsigned i = 0; i < SETTING_COUNT; i++) {
 		const struct setting_value *v = &plan->values[i];

@@ -89,7 +89,10 @@ void probe_setup(struct probe_host *ph, const struct plan *plan)
 
 	*ph = (struct probe_host){ .fd = -1 };
 	if (plan->values[SETTING_PROBE].set && !plan->values[SETTING_PROBE].number) {
-		ph->not_observed = xstrdup("the probe is off (--no-probe)");
+		char from[512];
+		ph->not_observed = xasprintf("the probe is off (%s)",
+					     origin_describe(&plan->values[SETTING_PROBE].origin,
+							     from, sizeof(from)));
 		return;
 	}
 	ph->library = probe_find_library();

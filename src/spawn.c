@@ -2,7 +2,11 @@
 #include "spawn.h"
 
 #include <fcntl.h>
+#include <linux/sched.h>
+#include <sched.h>
+#include <sys/mman.h>
 #include <sys/prctl.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 
 #include "oomadj.h"
@@ -11,76 +15,134 @@
 
 extern char **environ;
 
-static _Noreturn void child_fail(int fd, enum spawn_stage stage, int err, enum setting_id setting)
-{
-	struct spawn_failure f = { .stage = stage, .err = err, .setting = setting };
-	ssize_t _unused_ n = write(fd, &f, sizeof(f));
+#ifndef CLONE_INTO_CGROUP
+#define CLONE_INTO_CGROUP 0x200000000ULL
+#endif
 
+/* What the child needs; it shares the parent's memory or a copy of it. */
+struct child_context {
+	const struct plan *plan;
+	const sigset_t *child_mask;
+	int cgroup_join_fd;		/* -1: none, or already in (clone3) */
+	pid_t parent;
+	struct spawn_failure *failure;	/* a MAP_SHARED page: seen by the parent either way */
+};
+
+static _Noreturn void child_fail(struct child_context *ctx, enum spawn_stage stage, int err,
+				 enum setting_id setting)
+{
+	*ctx->failure = (struct spawn_failure){ .stage = stage, .err = err, .setting = setting };
 	_exit(stage == SPAWN_STAGE_EXEC && err == -ENOENT ? MEMRUN_EXIT_NOT_FOUND :
 	      stage == SPAWN_STAGE_EXEC ? MEMRUN_EXIT_CANNOT_EXEC : MEMRUN_EXIT_FAILURE);
 }
 
-/* Between fork and exec: only async-signal-safe calls. */
-static _Noreturn void child_run(const struct plan *plan, const sigset_t *child_mask,
-				int cgroup_join_fd, pid_t parent, int error_fd)
+/* Between clone and exec: only async-signal-safe calls, no allocation. */
+static int child_run(void *arg)
 {
+	struct child_context *ctx = arg;
+	const struct plan *plan = ctx->plan;
 	enum setting_id failed = SETTING_COUNT;
 	int r;
 
 	/* If memrun dies (even by SIGKILL), the job dies with it. */
-	if (prctl(PR_SET_PDEATHSIG, SIGKILL) < 0 || getppid() != parent)
-		child_fail(error_fd, SPAWN_STAGE_PARENT_GONE, -ESRCH, SETTING_COUNT);
+	if (prctl(PR_SET_PDEATHSIG, SIGKILL) < 0 || getppid() != ctx->parent)
+		child_fail(ctx, SPAWN_STAGE_PARENT_GONE, -ESRCH, SETTING_COUNT);
 
 	/* "0" is the writer itself: the job is in its cgroup before it runs. */
-	if (cgroup_join_fd >= 0 && write(cgroup_join_fd, "0", 1) != 1)
-		child_fail(error_fd, SPAWN_STAGE_CGROUP, -errno, SETTING_COUNT);
+	if (ctx->cgroup_join_fd >= 0 && write(ctx->cgroup_join_fd, "0", 1) != 1)
+		child_fail(ctx, SPAWN_STAGE_CGROUP, -errno, SETTING_COUNT);
 
 	r = rlimit_apply(plan, &failed);
 	if (r < 0)
-		child_fail(error_fd, SPAWN_STAGE_RLIMIT, r, failed);
+		child_fail(ctx, SPAWN_STAGE_RLIMIT, r, failed);
 	r = oomadj_apply(plan);
 	if (r < 0)
-		child_fail(error_fd, SPAWN_STAGE_OOM_SCORE_ADJ, r, SETTING_OOM_SCORE_ADJ);
+		child_fail(ctx, SPAWN_STAGE_OOM_SCORE_ADJ, r, SETTING_OOM_SCORE_ADJ);
 
 	/* Last, so that nothing above runs with the caller's signals unblocked. */
-	sigprocmask(SIG_SETMASK, child_mask, NULL);
+	sigprocmask(SIG_SETMASK, ctx->child_mask, NULL);
 	execvpe(plan->command[0], plan->command, plan->environ ? plan->environ : environ);
-	child_fail(error_fd, SPAWN_STAGE_EXEC, -errno, SETTING_COUNT);
+	child_fail(ctx, SPAWN_STAGE_EXEC, -errno, SETTING_COUNT);
+}
+
+/*
+ * cgroup v2: clone3(CLONE_INTO_CGROUP) starts the child inside the job's
+ * cgroup, sparing a migration (which waits for an RCU grace period).  The
+ * child is a copy (no CLONE_VM: the raw syscall returns on this stack), the
+ * parent waits for its exec (CLONE_VFORK).  -ENOSYS etc. before 5.7.
+ */
+static pid_t clone_into_cgroup(struct child_context *ctx, int cgroup_fd)
+{
+	struct clone_args args = {
+		.flags = CLONE_VFORK | CLONE_INTO_CGROUP,
+		.exit_signal = SIGCHLD,
+		.cgroup = (uint64_t)cgroup_fd,
+	};
+	long pid = syscall(SYS_clone3, &args, sizeof(args));
+
+	if (pid == 0) {
+		ctx->cgroup_join_fd = -1;
+		child_run(ctx);
+	}
+	return pid < 0 ? -errno : (pid_t)pid;
+}
+
+/* Elsewhere: a vfork-style clone, as posix_spawn does (no page tables to
+ * copy), on a stack of its own big enough for execvpe's script fallback,
+ * which copies argv onto it. */
+static pid_t clone_vfork(struct child_context *ctx)
+{
+	size_t argc = 0, size;
+	void *stack;
+	pid_t pid;
+
+	while (ctx->plan->command[argc])
+		argc++;
+	size = (64 << 10) + (argc + 2) * sizeof(char *);
+	size = (size + 4095) & ~(size_t)4095;
+	stack = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_STACK,
+		     -1, 0);
+	if (stack == MAP_FAILED)
+		return -errno;
+	pid = clone(child_run, (char *)stack + size, CLONE_VM | CLONE_VFORK | SIGCHLD, ctx);
+	if (pid < 0)
+		pid = -errno;
+	munmap(stack, size);
+	return pid;
 }
 
 int spawn_job(const struct plan *plan, const sigset_t *child_mask, int cgroup_join_fd,
-	      pid_t *ret_pid, struct spawn_failure *ret_failure)
+	      int cgroup_v2_fd, pid_t *ret_pid, struct spawn_failure *ret_failure)
 {
-	_cleanup_close_ int read_fd = -1, write_fd = -1;
-	struct spawn_failure f = { 0 };
-	pid_t parent = getpid(), pid;
-	int fds[2];
-	ssize_t n;
+	struct child_context ctx = {
+		.plan = plan, .child_mask = child_mask, .cgroup_join_fd = cgroup_join_fd,
+		.parent = getpid(),
+	};
+	pid_t pid = -ENOSYS;
 
-	if (pipe2(fds, O_CLOEXEC) < 0)
+	ctx.failure = mmap(NULL, sizeof(*ctx.failure), PROT_READ | PROT_WRITE,
+			   MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	if (ctx.failure == MAP_FAILED)
 		return -errno;
-	read_fd = fds[0];
-	write_fd = fds[1];
+	*ctx.failure = (struct spawn_failure){ .stage = SPAWN_STAGE_NONE };
 
-	pid = fork();
-	if (pid < 0)
-		return -errno;
-	if (pid == 0)
-		child_run(plan, child_mask, cgroup_join_fd, parent, write_fd);
+	if (cgroup_v2_fd >= 0)
+		pid = clone_into_cgroup(&ctx, cgroup_v2_fd);
+	if (pid == -ENOSYS || pid == -E2BIG || pid == -EINVAL)
+		pid = clone_vfork(&ctx);	/* a kernel before 5.7: join by cgroup.procs */
+	if (pid < 0) {
+		munmap(ctx.failure, sizeof(*ctx.failure));
+		return pid;
+	}
 
-	write_fd = safe_close(write_fd);
-	/* End of file: exec succeeded and closed the pipe. */
-	do
-		n = read(read_fd, &f, sizeof(f));
-	while (n < 0 && errno == EINTR);
+	/* The child has exec'd or exited: CLONE_VFORK waited for it. */
 	*ret_pid = pid;
-	if (n == 0)
+	*ret_failure = *ctx.failure;
+	munmap(ctx.failure, sizeof(*ctx.failure));
+	if (ret_failure->stage == SPAWN_STAGE_NONE)
 		return 0;
-	if (n != (ssize_t)sizeof(f))
-		f = (struct spawn_failure){ .stage = SPAWN_STAGE_EXEC, .err = -EIO };
 	while (waitpid(pid, NULL, 0) < 0 && errno == EINTR)
 		;
-	*ret_failure = f;
 	return 1;
 }
 

@@ -28,14 +28,15 @@ struct spawn_failure {
 };
 
 /*
- * Start the job with child_mask as its signal mask, in the cgroup whose
- * cgroup.procs is open as cgroup_join_fd (-1: none), so that not one
- * allocation of the job escapes its limit.  Returns 0 when the
+ * Start the job with child_mask as its signal mask, in its cgroup so that
+ * not one allocation of the job escapes its limit: created straight into
+ * the cgroup v2 directory cgroup_v2_fd, or else joined by writing to
+ * cgroup.procs, open as cgroup_join_fd (-1 both: no cgroup).  Returns 0 when the
  * command was exec'd (pid in *ret_pid), 1 when the child failed before
  * exec (reaped; *ret_failure says why), -errno when fork itself failed.
  */
 int spawn_job(const struct plan *plan, const sigset_t *child_mask, int cgroup_join_fd,
-	      pid_t *ret_pid, struct spawn_failure *ret_failure);
+	      int cgroup_v2_fd, pid_t *ret_pid, struct spawn_failure *ret_failure);
 
 /* Print the failure for people and record it in the outcome. */
 void spawn_explain_failure(const struct plan *plan, const struct spawn_failure *failure,

@@ -5,9 +5,7 @@
  * memory is refused (ENOMEM), records what the process looked like into
  * the region memrun shares with it.
  *
- * On success a call costs the forward and one predictable branch (and, for
- * the malloc family, a thread-local depth count, so that the failure path
- * never asks glibc's heap for statistics from inside glibc's heap).  The
+ * On success a call costs the forward and one predictable branch.  The
  * probe never allocates, never writes output, and leaves errno as the real
  * call set it.  With no region (not under memrun, or unreachable) it only
  * forwards.
@@ -35,10 +33,6 @@
 #define unlikely(x) __builtin_expect(!!(x), 0)
 
 static struct probe_region *region;
-
-/* Depth of malloc-family calls on this thread: above 1 means a signal
- * handler allocated while this thread was inside the allocator. */
-static __thread unsigned heap_depth __attribute__((tls_model("initial-exec")));
 
 /* glibc's own entry points: what the probe forwards to until dlsym has
  * found the next definitions (dlsym itself may allocate). */
@@ -192,6 +186,7 @@ static void atomic_max(uint64_t *p, uint64_t v)
 		;
 }
 
+__attribute__((noinline, cold))
 static void note_failure(enum probe_function fn, uint64_t bytes, uint32_t flags)
 {
 	struct probe_region *r = region;
@@ -222,10 +217,14 @@ static void note_failure(enum probe_function fn, uint64_t bytes, uint32_t flags)
 		f.commit_limit = kb_field(buf, "CommitLimit");
 		f.committed_as = kb_field(buf, "Committed_AS");
 	}
-	/* Outside the allocator's locks only: not from a signal handler
-	 * that interrupted an allocation on this thread. */
+	/*
+	 * The real call has returned, so its arena lock is released.  A signal
+	 * handler's refused call cannot have interrupted one holding this
+	 * thread's arena lock either: it would have blocked on that lock
+	 * before it could fail (single-threaded processes take none).
+	 */
 	f.heap_free = PROBE_UNKNOWN;
-	if ((flags & PROBE_FLAG_HEAP) && heap_depth <= 1) {
+	if (flags & PROBE_FLAG_HEAP) {
 		struct mallinfo2 mi = mallinfo2();
 		f.heap_free = mi.fordblks;
 	}
@@ -273,18 +272,9 @@ __attribute__((constructor)) static void probe_attach(void)
 
 /* ---- the interposed calls ------------------------------------------------ */
 
-#define HEAP_CALL(expr)                                                   \
-	({                                                                \
-		__typeof__(expr) _r;                                      \
-		heap_depth++;                                             \
-		_r = (expr);                                              \
-		heap_depth--;                                             \
-		_r;                                                       \
-	})
-
 EXPORT void *malloc(size_t n)
 {
-	void *p = HEAP_CALL(real_malloc(n));
+	void *p = real_malloc(n);
 
 	if (unlikely(!p))
 		note_failure(PROBE_FN_MALLOC, n, PROBE_FLAG_HEAP);
@@ -293,7 +283,7 @@ EXPORT void *malloc(size_t n)
 
 EXPORT void *calloc(size_t n, size_t m)
 {
-	void *p = HEAP_CALL(real_calloc(n, m));
+	void *p = real_calloc(n, m);
 
 	if (unlikely(!p) && n && m) {
 		size_t bytes;
@@ -305,7 +295,7 @@ EXPORT void *calloc(size_t n, size_t m)
 
 EXPORT void *realloc(void *old, size_t n)
 {
-	void *p = HEAP_CALL(real_realloc(old, n));
+	void *p = real_realloc(old, n);
 
 	/* realloc(p, 0) frees and may return NULL: not a refusal. */
 	if (unlikely(!p) && n && errno == ENOMEM)
@@ -323,10 +313,10 @@ EXPORT void *reallocarray(void *old, size_t n, size_t m)
 			errno = ENOMEM;
 			p = NULL;
 		} else {
-			p = HEAP_CALL(real_realloc(old, bytes));
+			p = real_realloc(old, bytes);
 		}
 	} else {
-		p = HEAP_CALL(real_reallocarray(old, n, m));
+		p = real_reallocarray(old, n, m);
 	}
 	if (unlikely(!p) && n && m && errno == ENOMEM)
 		note_failure(PROBE_FN_REALLOCARRAY,
@@ -340,7 +330,7 @@ EXPORT int posix_memalign(void **ret, size_t align, size_t n)
 
 	if (!real_posix_memalign)
 		resolve();
-	r = HEAP_CALL(real_posix_memalign(ret, align, n));
+	r = real_posix_memalign(ret, align, n);
 	if (unlikely(r == ENOMEM)) {
 		int saved = errno;
 		note_failure(PROBE_FN_POSIX_MEMALIGN, n, PROBE_FLAG_HEAP);
@@ -355,7 +345,7 @@ EXPORT void *aligned_alloc(size_t align, size_t n)
 
 	if (!real_aligned_alloc)
 		resolve();
-	p = HEAP_CALL(real_aligned_alloc(align, n));
+	p = real_aligned_alloc(align, n);
 	if (unlikely(!p) && errno == ENOMEM)
 		note_failure(PROBE_FN_ALIGNED_ALLOC, n, PROBE_FLAG_HEAP);
 	return p;
@@ -363,7 +353,7 @@ EXPORT void *aligned_alloc(size_t align, size_t n)
 
 EXPORT void *memalign(size_t align, size_t n)
 {
-	void *p = HEAP_CALL(real_memalign(align, n));
+	void *p = real_memalign(align, n);
 
 	if (unlikely(!p) && errno == ENOMEM)
 		note_failure(PROBE_FN_MEMALIGN, n, PROBE_FLAG_HEAP);
@@ -372,7 +362,7 @@ EXPORT void *memalign(size_t align, size_t n)
 
 EXPORT void *valloc(size_t n)
 {
-	void *p = HEAP_CALL(real_valloc(n));
+	void *p = real_valloc(n);
 
 	if (unlikely(!p) && errno == ENOMEM)
 		note_failure(PROBE_FN_VALLOC, n, PROBE_FLAG_HEAP);
@@ -381,7 +371,7 @@ EXPORT void *valloc(size_t n)
 
 EXPORT void *pvalloc(size_t n)
 {
-	void *p = HEAP_CALL(real_pvalloc(n));
+	void *p = real_pvalloc(n);
 
 	if (unlikely(!p) && errno == ENOMEM)
 		note_failure(PROBE_FN_PVALLOC, n, PROBE_FLAG_HEAP);

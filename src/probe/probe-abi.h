@@ -56,7 +56,7 @@ struct probe_failure {
 	char comm[16];
 	uint64_t t_ns;		/* CLOCK_MONOTONIC */
 	uint64_t vm_size;	/* bytes of address space in use, or PROBE_UNKNOWN */
-	uint64_t vm_data;	/* bytes of data + stack, or PROBE_UNKNOWN */
+	uint64_t vm_data;	/* VmData: private writable memory as RLIMIT_DATA counts it */
 	uint64_t rlimit_as;	/* soft limits, PROBE_UNKNOWN: none */
 	uint64_t rlimit_data;
 	int32_t overcommit_mode;	/* -1: unknown */

@@ -80,10 +80,10 @@ say "building the VM image from $kernel_pkg $kernel_version"
 dpkg-deb -x "$deb" "$tmp/kernel"
 vmlinuz=$(echo "$tmp"/kernel/boot/vmlinuz-*)
 moddir=$(echo "$tmp"/kernel/lib/modules/*)
-[ -f "$vmlinuz" ] && [ -d "$moddir/kernel" ] || {
+if [ ! -f "$vmlinuz" ] || [ ! -d "$moddir/kernel" ]; then
 	say "$deb holds no boot/vmlinuz-* and lib/modules/*/kernel"
 	exit 1
-}
+fi
 
 # qemu boots the uncompressed ELF through its PVH entry point; the bzImage's
 # own decompressor stalls under TCG.  As the kernel's scripts/extract-vmlinux

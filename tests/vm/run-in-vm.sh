@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Run one command as root in a VM with a pure cgroup v2 hierarchy:
-#   tests/vm/run-in-vm.sh [--mem 512M] -- COMMAND [ARG]...
+#   tests/vm/run-in-vm.sh [--mem 512M] [--snapshot DIR] -- COMMAND [ARG]...
 # The VM runs Debian's own kernel (see build-image.sh) on the host's root
 # file system, read-only with a tmpfs overlay for writes, so the repo's
 # build/ outputs and the host's tools are there as they are here.  COMMAND
@@ -8,19 +8,25 @@
 # named in VM_PASS_ENV; its output streams here through the serial console
 # and its exit status becomes ours.
 #
+# --snapshot DIR shows the VM a copy of DIR (less build/vm) taken at start,
+# writable and thrown away afterwards.  Without it a file rebuilt on the
+# host while the VM runs reaches the VM half-updated: the overlay keeps the
+# old file's size, 9p serves the new file's bytes, and programs crash.
+#
 # Environment: VM_TIMEOUT (default 40m, as timeout(1) takes it) kills the VM;
 # VM_ACCEL (default tcg,thread=multi) picks qemu's accelerator.
 set -uo pipefail
 top=$(cd "$(dirname "$0")/../.." && pwd)
-qemu=qemu-system-x86_64
+qemu="qemu-system-x86_64"
 # The VM needs room for the suite's 300 MB allocations: at 256M they fail
 # the kernel's overcommit check, at 128M the global OOM killer fires
 # before a cgroup's.
 mem=512M
+snapshot=""
 
 say() { echo "run-in-vm: $*" >&2; }
 usage() {
-	echo "usage: tests/vm/run-in-vm.sh [--mem SIZE] -- COMMAND [ARG]..." >&2
+	echo "usage: tests/vm/run-in-vm.sh [--mem SIZE] [--snapshot DIR] -- COMMAND [ARG]..." >&2
 	exit 2
 }
 
@@ -28,6 +34,8 @@ while [ $# -gt 0 ]; do
 	case "$1" in
 	--mem) [ $# -ge 2 ] || usage; mem=$2; shift 2 ;;
 	--mem=*) mem=${1#--mem=}; shift ;;
+	--snapshot) [ $# -ge 2 ] || usage; snapshot=$2; shift 2 ;;
+	--snapshot=*) snapshot=${1#--snapshot=}; shift ;;
 	--) shift; break ;;
 	-*) usage ;;
 	*) break ;;
@@ -42,10 +50,23 @@ command -v "$qemu" >/dev/null || {
 "$top/tests/vm/build-image.sh" || exit 125
 
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/run-in-vm.XXXXXX") || exit 125
+vm_pid=""
+# Signals reach us in "wait", not while a foreground qemu runs for minutes.
+stop() {
+	[ -n "$vm_pid" ] && kill -TERM "$vm_pid" 2>/dev/null && wait "$vm_pid"
+	exit "$1"
+}
 trap 'rm -rf "$tmp"' EXIT
-trap 'exit 130' INT
-trap 'exit 143' TERM HUP
+trap 'stop 130' INT
+trap 'stop 143' TERM HUP
 mkdir "$tmp/job"
+if [ -n "$snapshot" ]; then
+	snapshot=$(cd "$snapshot" && pwd -P) || exit 125
+	mkdir "$tmp/job/snapshot"
+	tar -C "$snapshot" --exclude=./build/vm -cf - . |
+		tar -C "$tmp/job/snapshot" -xf - || exit 125
+	printf '%s\n' "$snapshot" >"$tmp/job/snapshot-path"
+fi
 
 # Single quotes survive any shell; the guest's /bin/sh may be dash.
 quote() {
@@ -70,6 +91,8 @@ quote() {
 	echo
 } >"$tmp/job/job.sh"
 
+# A comma inside a qemu option list is written twice.
+qtmp=${tmp//,/,,}
 # KVM guests crash early on some nested hosts and the failure is not quick
 # to detect, so TCG is the default.  A q35 machine rather than microvm: the
 # latter needs the host's TSC frequency passed in or boots hang now and then.
@@ -77,15 +100,18 @@ start=$(date +%s.%N)
 timeout --kill-after=10s "${VM_TIMEOUT:-40m}" "$qemu" \
 	-accel "${VM_ACCEL:-tcg,thread=multi}" -cpu max -M q35 -m "$mem" -smp 2 \
 	-nodefaults -display none -no-reboot \
-	-chardev "stdio,id=console,logfile=$tmp/console.log" -serial chardev:console \
+	-chardev "stdio,id=console,logfile=$qtmp/console.log" -serial chardev:console \
 	-kernel "$top/build/vm/vmlinux" -initrd "$top/build/vm/initramfs.cpio" \
 	-append "console=ttyS0 panic=-1 cgroup_no_v1=all quiet loglevel=3" \
 	-fsdev local,id=hostroot,path=/,security_model=none,readonly=on,multidevs=remap \
 	-device virtio-9p-pci,fsdev=hostroot,mount_tag=hostroot \
-	-fsdev "local,id=job,path=$tmp/job,security_model=none" \
+	-fsdev "local,id=job,path=$qtmp/job,security_model=none" \
 	-device virtio-9p-pci,fsdev=job,mount_tag=job \
-	</dev/null
+	</dev/null &
+vm_pid=$!
+wait "$vm_pid"
 qemu_status=$?
+vm_pid=""
 elapsed=$(echo "$(date +%s.%N) $start" | awk '{printf "%.1f", $1 - $2}')
 
 if [ "$qemu_status" -eq 124 ] || [ "$qemu_status" -eq 137 ]; then

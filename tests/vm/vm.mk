@@ -1,6 +1,8 @@
 # 'make check-vm': the integration suite on a pure cgroup v2 hierarchy, in a
 # VM booting Debian's own kernel under qemu (tests/vm/run-in-vm.sh), whatever
-# hierarchy the host has.  Included by the top-level Makefile.
+# hierarchy the host has.  Included by the top-level Makefile.  The VM sees
+# the repo as it was when the VM started, so rebuilding here meanwhile does
+# not disturb the run.
 #
 # Only when the VM's packages cannot be had and we are not root to install
 # them does it skip, loudly, with status 0; as root any failure is a failure.
@@ -27,4 +29,4 @@ check-vm:
 		exit $$rc; \
 	}; \
 	$(MAKE) --no-print-directory all $(UNIT_TESTS) $(HELPERS) && \
-	tests/vm/run-in-vm.sh -- tests/run.sh integration
+	tests/vm/run-in-vm.sh --snapshot . -- tests/run.sh integration
