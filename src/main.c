@@ -321,8 +321,14 @@ static int run_job(struct plan *plan, const struct cgroup_place *place, struct o
 
 	fflush(NULL);	/* nothing buffered may be written twice after fork */
 	supervisor_mark_start(&sup, o);
-	r = spawn_job(plan, &sup.caller_mask, have_cgroup ? cg.join_fd : -1,
-		      have_cgroup && cg.backend->version == 2 ? cg.dir_fd : -1, &pid, &failure);
+	r = spawn_job(plan,
+		      &(struct spawn_options){
+			      .child_mask = &sup.caller_mask,
+			      .cgroup_join_fd = have_cgroup ? cg.join_fd : -1,
+			      .cgroup_v2_fd = have_cgroup && cg.backend->version == 2 ? cg.dir_fd : -1,
+			      .announce_pid = probe.region ? &probe.region->main_pid : NULL,
+		      },
+		      &pid, &failure);
 	if (r < 0) {
 		o->start_error = xasprintf("cannot fork: %s", strerror(-r));
 		log_error("%s", o->start_error);
@@ -342,7 +348,7 @@ out:
 	supervisor_end_children();
 	supervisor_collect_rusage(o);
 	if (o->started)
-		probe_collect(&probe, o);
+		probe_collect(&probe, plan, o);
 	probe_free(&probe);
 	job_cgroup_free(&cg);
 	supervisor_done(&sup);

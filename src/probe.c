@@ -127,7 +127,6 @@ void probe_setup(struct probe_host *ph, const struct plan *plan)
 	ph->env_preload = caller && *caller ?
 			  xasprintf("LD_PRELOAD=%s:%s", ph->library, caller) :
 			  xasprintf("LD_PRELOAD=%s", ph->library);
-	ph->not_observed = main_program_reason(plan);
 }
 
 static uint64_t clamp_count(uint64_t v)
@@ -136,16 +135,24 @@ static uint64_t clamp_count(uint64_t v)
 	return v > (1ULL << 48) ? (1ULL << 48) : v;
 }
 
-void probe_collect(const struct probe_host *ph, struct outcome *o)
+void probe_collect(const struct probe_host *ph, const struct plan *plan, struct outcome *o)
 {
 	const struct probe_region *r = ph->region;
 	struct probe_failure first;
 
-	o->alloc_observed = ph->enabled && !ph->not_observed;
+	o->alloc_observed = ph->enabled;
 	free(o->alloc_not_observed);
 	o->alloc_not_observed = ph->not_observed ? xstrdup(ph->not_observed) : NULL;
 	if (!ph->enabled || !r)
 		return;
+	/* Only now, and only when the main program never reported in: why. */
+	if (!__atomic_load_n(&r->main_attached, __ATOMIC_RELAXED)) {
+		o->alloc_observed = false;
+		o->alloc_not_observed = main_program_reason(plan);
+		if (!o->alloc_not_observed)
+			o->alloc_not_observed = xstrdup("the main program did not load the probe "
+							"(it may reset LD_PRELOAD or its environment)");
+	}
 	if (r->magic != PROBE_MAGIC || r->version != PROBE_VERSION || r->size != sizeof(*r)) {
 		o->alloc_observed = false;
 		free(o->alloc_not_observed);

@@ -26,7 +26,7 @@ struct probe_host {
  * probe, ph->not_observed says why. */
 void probe_setup(struct probe_host *ph, const struct plan *plan);
 /* What the probe saw, validated, into o. */
-void probe_collect(const struct probe_host *ph, struct outcome *o);
+void probe_collect(const struct probe_host *ph, const struct plan *plan, struct outcome *o);
 void probe_free(struct probe_host *ph);
 
 /* Where the probe library is: installed, or beside the memrun binary. */

@@ -24,6 +24,7 @@ struct child_context {
 	const struct plan *plan;
 	const sigset_t *child_mask;
 	int cgroup_join_fd;		/* -1: none, or already in (clone3) */
+	int32_t *announce_pid;
 	pid_t parent;
 	struct spawn_failure *failure;	/* a MAP_SHARED page: seen by the parent either way */
 };
@@ -58,6 +59,10 @@ static int child_run(void *arg)
 	r = oomadj_apply(plan);
 	if (r < 0)
 		child_fail(ctx, SPAWN_STAGE_OOM_SCORE_ADJ, r, SETTING_OOM_SCORE_ADJ);
+
+	/* So that the allocation probe knows the main program when it loads. */
+	if (ctx->announce_pid)
+		__atomic_store_n(ctx->announce_pid, (int32_t)getpid(), __ATOMIC_RELAXED);
 
 	/* Last, so that nothing above runs with the caller's signals unblocked. */
 	sigprocmask(SIG_SETMASK, ctx->child_mask, NULL);
@@ -111,13 +116,15 @@ static pid_t clone_vfork(struct child_context *ctx)
 	return pid;
 }
 
-int spawn_job(const struct plan *plan, const sigset_t *child_mask, int cgroup_join_fd,
-	      int cgroup_v2_fd, pid_t *ret_pid, struct spawn_failure *ret_failure)
+int spawn_job(const struct plan *plan, const struct spawn_options *opts, pid_t *ret_pid,
+	      struct spawn_failure *ret_failure)
 {
 	struct child_context ctx = {
-		.plan = plan, .child_mask = child_mask, .cgroup_join_fd = cgroup_join_fd,
+		.plan = plan, .child_mask = opts->child_mask,
+		.cgroup_join_fd = opts->cgroup_join_fd, .announce_pid = opts->announce_pid,
 		.parent = getpid(),
 	};
+	int cgroup_v2_fd = opts->cgroup_v2_fd;
 	pid_t pid = -ENOSYS;
 
 	ctx.failure = mmap(NULL, sizeof(*ctx.failure), PROT_READ | PROT_WRITE,

@@ -35,8 +35,15 @@ struct spawn_failure {
  * command was exec'd (pid in *ret_pid), 1 when the child failed before
  * exec (reaped; *ret_failure says why), -errno when fork itself failed.
  */
-int spawn_job(const struct plan *plan, const sigset_t *child_mask, int cgroup_join_fd,
-	      int cgroup_v2_fd, pid_t *ret_pid, struct spawn_failure *ret_failure);
+struct spawn_options {
+	const sigset_t *child_mask;
+	int cgroup_join_fd;
+	int cgroup_v2_fd;
+	int32_t *announce_pid;	/* the child writes its pid here before exec, or NULL */
+};
+
+int spawn_job(const struct plan *plan, const struct spawn_options *opts, pid_t *ret_pid,
+	      struct spawn_failure *ret_failure);
 
 /* Print the failure for people and record it in the outcome. */
 void spawn_explain_failure(const struct plan *plan, const struct spawn_failure *failure,

@@ -48,20 +48,22 @@ static void *raw_mmap(void *addr, size_t len, int prot, int flags, int fd, off_t
 	return (void *)syscall(SYS_mmap, addr, len, prot, flags, fd, off);
 }
 
-static void resolve(void);
-
 static void *boot_malloc(size_t n);
 static void *boot_calloc(size_t n, size_t m);
 static void *boot_realloc(void *p, size_t n);
 static void *boot_memalign(size_t a, size_t n);
+static void *boot_valloc(size_t n);
+static void *boot_pvalloc(size_t n);
 static void *boot_mmap(void *addr, size_t len, int prot, int flags, int fd, off_t off);
 
+/* Each starts at a boot_ function that finds the next definition (another
+ * preloaded allocator, or glibc's) on first use. */
 static void *(*real_malloc)(size_t) = boot_malloc;
 static void *(*real_calloc)(size_t, size_t) = boot_calloc;
 static void *(*real_realloc)(void *, size_t) = boot_realloc;
 static void *(*real_memalign)(size_t, size_t) = boot_memalign;
-static void *(*real_valloc)(size_t) = __libc_valloc;
-static void *(*real_pvalloc)(size_t) = __libc_pvalloc;
+static void *(*real_valloc)(size_t) = boot_valloc;
+static void *(*real_pvalloc)(size_t) = boot_pvalloc;
 static void *(*real_reallocarray)(void *, size_t, size_t);
 static int (*real_posix_memalign)(void **, size_t, size_t);
 static void *(*real_aligned_alloc)(size_t, size_t);
@@ -69,64 +71,69 @@ static void *(*real_mmap)(void *, size_t, int, int, int, off_t) = boot_mmap;
 static int (*real_brk)(void *);
 static void *(*real_sbrk)(intptr_t);
 
-static void *boot_malloc(size_t n)
-{
-	resolve();
-	return real_malloc(n);
-}
-
-static void *boot_calloc(size_t n, size_t m)
-{
-	resolve();
-	return real_calloc(n, m);
-}
-
-static void *boot_realloc(void *p, size_t n)
-{
-	resolve();
-	return real_realloc(p, n);
-}
-
-static void *boot_memalign(size_t a, size_t n)
-{
-	resolve();
-	return real_memalign(a, n);
-}
-
-static void *boot_mmap(void *addr, size_t len, int prot, int flags, int fd, off_t off)
-{
-	resolve();
-	return real_mmap(addr, len, prot, flags, fd, off);
-}
-
 static void *next(const char *name, void *fallback)
 {
 	void *p = dlsym(RTLD_NEXT, name);
 	return p ? p : fallback;
 }
 
-static void resolve(void)
-{
-	/* First glibc's own, so that allocations inside dlsym find an allocator. */
-	real_malloc = __libc_malloc;
-	real_calloc = __libc_calloc;
-	real_realloc = __libc_realloc;
-	real_memalign = __libc_memalign;
-	real_mmap = raw_mmap;
+/* glibc's own first, so that an allocation inside dlsym finds an allocator. */
+#define BOOT(ptr, name, libc_fn)                                          \
+	do {                                                              \
+		__atomic_store_n(&ptr, libc_fn, __ATOMIC_RELAXED);        \
+		__atomic_store_n(&ptr, (__typeof__(ptr))next(name, (void *)libc_fn), \
+				 __ATOMIC_RELAXED);                       \
+	} while (0)
 
-	real_malloc = next("malloc", (void *)__libc_malloc);
-	real_calloc = next("calloc", (void *)__libc_calloc);
-	real_realloc = next("realloc", (void *)__libc_realloc);
-	real_memalign = next("memalign", (void *)__libc_memalign);
-	real_valloc = next("valloc", (void *)__libc_valloc);
-	real_pvalloc = next("pvalloc", (void *)__libc_pvalloc);
-	real_reallocarray = next("reallocarray", NULL);
-	real_posix_memalign = next("posix_memalign", NULL);
-	real_aligned_alloc = next("aligned_alloc", NULL);
-	real_brk = next("brk", NULL);
-	real_sbrk = next("sbrk", NULL);
-	real_mmap = next("mmap", (void *)raw_mmap);
+static void *boot_malloc(size_t n)
+{
+	BOOT(real_malloc, "malloc", __libc_malloc);
+	return real_malloc(n);
 }
+
+static void *boot_calloc(size_t n, size_t m)
+{
+	BOOT(real_calloc, "calloc", __libc_calloc);
+	return real_calloc(n, m);
+}
+
+static void *boot_realloc(void *p, size_t n)
+{
+	BOOT(real_realloc, "realloc", __libc_realloc);
+	return real_realloc(p, n);
+}
+
+static void *boot_memalign(size_t a, size_t n)
+{
+	BOOT(real_memalign, "memalign", __libc_memalign);
+	return real_memalign(a, n);
+}
+
+static void *boot_valloc(size_t n)
+{
+	BOOT(real_valloc, "valloc", __libc_valloc);
+	return real_valloc(n);
+}
+
+static void *boot_pvalloc(size_t n)
+{
+	BOOT(real_pvalloc, "pvalloc", __libc_pvalloc);
+	return real_pvalloc(n);
+}
+
+static void *boot_mmap(void *addr, size_t len, int prot, int flags, int fd, off_t off)
+{
+	BOOT(real_mmap, "mmap", raw_mmap);
+	return real_mmap(addr, len, prot, flags, fd, off);
+}
+
+/* Calls with no glibc-internal twin: looked up on first use. */
+#define LOOKUP(ptr, name)                                                 \
+	do {                                                              \
+		if (!ptr)                                                 \
+			__atomic_store_n(&ptr, (__typeof__(ptr))next(name, NULL), \
+					 __ATOMIC_RELAXED);               \
+	} while (0)
 
 /* ---- the failure path: syscalls and the stack only ---------------------- */
 
@@ -249,8 +256,6 @@ __attribute__((constructor)) static void probe_attach(void)
 	struct probe_region *r;
 	int fd;
 
-	if (real_malloc == boot_malloc)
-		resolve();
 	if (!path || !*path)
 		return;
 	/* By path, not an inherited fd: programs that close every fd at
@@ -267,6 +272,8 @@ __attribute__((constructor)) static void probe_attach(void)
 		return;
 	}
 	__atomic_fetch_add(&r->processes, 1, __ATOMIC_RELAXED);
+	if (__atomic_load_n(&r->main_pid, __ATOMIC_RELAXED) == (int32_t)syscall(SYS_getpid))
+		__atomic_store_n(&r->main_attached, 1, __ATOMIC_RELAXED);
 	region = r;
 }
 
@@ -308,6 +315,7 @@ EXPORT void *reallocarray(void *old, size_t n, size_t m)
 	void *p;
 	size_t bytes;
 
+	LOOKUP(real_reallocarray, "reallocarray");
 	if (!real_reallocarray) {
 		if (__builtin_mul_overflow(n, m, &bytes)) {
 			errno = ENOMEM;
@@ -328,8 +336,9 @@ EXPORT int posix_memalign(void **ret, size_t align, size_t n)
 {
 	int r;
 
+	LOOKUP(real_posix_memalign, "posix_memalign");
 	if (!real_posix_memalign)
-		resolve();
+		return ENOSYS;
 	r = real_posix_memalign(ret, align, n);
 	if (unlikely(r == ENOMEM)) {
 		int saved = errno;
@@ -343,9 +352,8 @@ EXPORT void *aligned_alloc(size_t align, size_t n)
 {
 	void *p;
 
-	if (!real_aligned_alloc)
-		resolve();
-	p = real_aligned_alloc(align, n);
+	LOOKUP(real_aligned_alloc, "aligned_alloc");
+	p = real_aligned_alloc ? real_aligned_alloc(align, n) : real_memalign(align, n);
 	if (unlikely(!p) && errno == ENOMEM)
 		note_failure(PROBE_FN_ALIGNED_ALLOC, n, PROBE_FLAG_HEAP);
 	return p;
@@ -395,8 +403,12 @@ EXPORT int brk(void *addr)
 	void *before;
 	int r;
 
-	if (!real_brk)
-		resolve();
+	LOOKUP(real_brk, "brk");
+	LOOKUP(real_sbrk, "sbrk");
+	if (!real_brk) {
+		errno = ENOSYS;
+		return -1;
+	}
 	before = real_sbrk ? real_sbrk(0) : NULL;
 	r = real_brk(addr);
 	if (unlikely(r < 0) && errno == ENOMEM)
@@ -410,8 +422,11 @@ EXPORT void *sbrk(intptr_t increment)
 {
 	void *p;
 
-	if (!real_sbrk)
-		resolve();
+	LOOKUP(real_sbrk, "sbrk");
+	if (!real_sbrk) {
+		errno = ENOSYS;
+		return (void *)-1;
+	}
 	p = real_sbrk(increment);
 	if (unlikely(p == (void *)-1) && errno == ENOMEM && increment > 0)
 		note_failure(PROBE_FN_SBRK, (uint64_t)increment, 0);

@@ -11,7 +11,7 @@
 #include <stdint.h>
 
 #define PROBE_MAGIC 0x31504e55524d454dULL	/* "MEMRUNP1" */
-#define PROBE_VERSION 1
+#define PROBE_VERSION 2
 #define PROBE_ENV "MEMRUN_PROBE"
 #define PROBE_UNKNOWN UINT64_MAX
 
@@ -74,6 +74,8 @@ struct probe_region {
 	uint64_t largest_bytes;
 	uint64_t by_cause[PROBE_CAUSE_COUNT];
 	uint32_t first_claimed;
+	int32_t main_pid;	/* written by the job's main process before it execs */
+	uint32_t main_attached;	/* the probe loaded into the main program */
 	uint32_t pad;
 	struct probe_failure first;
 };
