@@ -54,6 +54,7 @@ LIB_SRCS := $(filter-out src/main.c,$(SRCS))
 LIB_OBJS := $(LIB_SRCS:src/%.c=$(BUILD)/obj/%.o)
 UNIT_TESTS := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(wildcard tests/unit/test_*.c))
 HELPERS := $(patsubst tests/helpers/%.c,$(BUILD)/tests/helpers/%,$(wildcard tests/helpers/*.c)) \
+	$(BUILD)/tests/helpers/static_alloc_until_null \
 	$(patsubst tests/helpers/%.cpp,$(BUILD)/tests/helpers/%,$(wildcard tests/helpers/*.cpp))
 
 .PHONY: FORCE all deps demo check check-unit check-integration check-vm bench \
@@ -104,7 +105,7 @@ $(BUILD)/tests/test_%: tests/unit/test_%.c $(BUILD)/libmemrun.a
 
 # Small programs the integration tests run under memrun; static_* are
 # linked statically (what the probe cannot see).
-$(BUILD)/tests/helpers/static_%: tests/helpers/static_%.c
+$(BUILD)/tests/helpers/static_%: tests/helpers/%.c
 	@mkdir -p $(@D)
 	$(CC) -std=gnu11 -D_GNU_SOURCE -O1 -Wall -Wextra -Werror -static -o $@ $<
 

@@ -398,54 +398,11 @@ out:
 	sigprocmask(SIG_SETMASK, &saved, NULL);
 }
 
-static int compare_strings(const void *a, const void *b)
-{
-	return strcmp(*(char *const *)a, *(char *const *)b);
-}
-
-/* Profile names along the search path, sorted, each once. */
-static char **profile_names(size_t *ret_count)
-{
-	char **dirs = profile_search_dirs(), **names = NULL;
-	size_t n = 0;
-
-	for (char **d = dirs; *d; d++) {
-		DIR *dir = opendir(*d);
-		struct dirent *de;
-
-		if (!dir)
-			continue;
-		while ((de = readdir(dir))) {
-			size_t len = strlen(de->d_name), slen = strlen(PROFILE_SUFFIX);
-			bool seen = false;
-			char *name;
-
-			if (len <= slen || !streq(de->d_name + len - slen, PROFILE_SUFFIX))
-				continue;
-			name = xasprintf("%.*s", (int)(len - slen), de->d_name);
-			for (size_t i = 0; i < n && !seen; i++)
-				seen = streq(names[i], name);
-			if (seen || !profile_name_is_valid(name)) {
-				free(name);
-				continue;
-			}
-			names = xrealloc(names, (n + 1) * sizeof(*names));
-			names[n++] = name;
-		}
-		closedir(dir);
-	}
-	strv_free(dirs);
-	if (n)
-		qsort(names, n, sizeof(*names), compare_strings);
-	*ret_count = n;
-	return names;
-}
-
 /* "db (-500)": the profiles found that ask for less than current. */
 static char *profiles_lowering_oom_score_adj(long long current)
 {
-	size_t n = 0;
-	char **names = profile_names(&n);
+	struct profile_entry *entries;
+	size_t n = profile_list_all(&entries);
 	char *list = NULL;
 
 	for (size_t i = 0; i < n; i++) {
@@ -453,17 +410,16 @@ static char *profiles_lowering_oom_score_adj(long long current)
 		const struct setting_value *adj = &values[SETTING_OOM_SCORE_ADJ];
 		struct profile_set set = { 0 };
 
-		if (profile_load(&set, names[i], values) == 0 && adj->set &&
+		if (profile_load(&set, entries[i].name, values) == 0 && adj->set &&
 		    adj->number < current) {
 			char *longer = xasprintf("%s%s%s (%lld)", list ? list : "",
-						 list ? ", " : "", names[i], adj->number);
+						 list ? ", " : "", entries[i].name, adj->number);
 			free(list);
 			list = longer;
 		}
 		profile_set_free(&set);
-		free(names[i]);
 	}
-	free(names);
+	profile_entries_free(entries, n);
 	return list;
 }
 

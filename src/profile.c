@@ -2,6 +2,7 @@
 #include "profile.h"
 
 #include <ctype.h>
+#include <dirent.h>
 #include <fcntl.h>
 #include <libgen.h>
 #include <limits.h>
@@ -501,4 +502,57 @@ char *profile_read_description(const char *path)
 		return xstrdup(value);
 	}
 	return NULL;
+}
+
+static int compare_entries(const void *a, const void *b)
+{
+	return strcmp(((const struct profile_entry *)a)->name,
+		      ((const struct profile_entry *)b)->name);
+}
+
+size_t profile_list_all(struct profile_entry **ret)
+{
+	char **dirs = profile_search_dirs();
+	struct profile_entry *entries = NULL;
+	size_t n = 0, slen = strlen(PROFILE_SUFFIX);
+
+	/* The first directory that has a name wins, as when loading. */
+	for (char **d = dirs; *d; d++) {
+		DIR *dir = opendir(*d);
+		struct dirent *de;
+
+		if (!dir)
+			continue;
+		while ((de = readdir(dir))) {
+			size_t len = strlen(de->d_name);
+			_cleanup_free_ char *name = NULL;
+			bool seen = false;
+
+			if (len <= slen || !streq(de->d_name + len - slen, PROFILE_SUFFIX))
+				continue;
+			name = xasprintf("%.*s", (int)(len - slen), de->d_name);
+			for (size_t i = 0; i < n && !seen; i++)
+				seen = streq(entries[i].name, name);
+			if (seen || !profile_name_is_valid(name))
+				continue;
+			entries = xrealloc(entries, (n + 1) * sizeof(*entries));
+			entries[n].path = xasprintf("%s/%s", *d, de->d_name);
+			entries[n++].name = TAKE_PTR(name);
+		}
+		closedir(dir);
+	}
+	strv_free(dirs);
+	if (n)
+		qsort(entries, n, sizeof(*entries), compare_entries);
+	*ret = entries;
+	return n;
+}
+
+void profile_entries_free(struct profile_entry *entries, size_t count)
+{
+	for (size_t i = 0; i < count; i++) {
+		free(entries[i].name);
+		free(entries[i].path);
+	}
+	free(entries);
 }

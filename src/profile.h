@@ -53,5 +53,15 @@ int profile_load(struct profile_set *set, const char *name_or_path,
 int profile_parse_text(struct profile_set *set, const char *path, const char *text,
 		       struct setting_value values[SETTING_COUNT]);
 
+struct profile_entry {
+	char *name;
+	char *path;	/* the file that wins for name: the first along the path */
+};
+
+/* Every profile along the search path, each name once, sorted by name.
+ * Returns the count; free with profile_entries_free(). */
+size_t profile_list_all(struct profile_entry **ret);
+void profile_entries_free(struct profile_entry *entries, size_t count);
+
 /* The description line of a profile file, malloc'ed, or NULL. */
 char *profile_read_description(const char *path);

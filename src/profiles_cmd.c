@@ -1,78 +1,25 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 #include "profiles_cmd.h"
 
-#include <dirent.h>
 
 #include "plan.h"
 #include "profile.h"
 #include "util.h"
 
-struct listed {
-	char *name;
-	char *path;
-	char *description;
-};
-
-static int compare_listed(const void *a, const void *b)
-{
-	return strcmp(((const struct listed *)a)->name, ((const struct listed *)b)->name);
-}
-
-static bool already_listed(const struct listed *items, size_t n, const char *name)
-{
-	for (size_t i = 0; i < n; i++)
-		if (streq(items[i].name, name))
-			return true;
-	return false;
-}
-
 static int profiles_list(void)
 {
-	char **dirs = profile_search_dirs();
-	struct listed *items = NULL;
-	size_t n = 0, width = 4;
+	struct profile_entry *entries;
+	size_t n = profile_list_all(&entries), width = 4;
 
-	/* The first directory that has a name wins, as when loading. */
-	for (char **d = dirs; *d; d++) {
-		DIR *dir = opendir(*d);
-		struct dirent *de;
-
-		if (!dir)
-			continue;
-		while ((de = readdir(dir))) {
-			size_t len = strlen(de->d_name);
-			_cleanup_free_ char *name = NULL;
-			char *path;
-
-			if (len <= strlen(PROFILE_SUFFIX) ||
-			    !streq(de->d_name + len - strlen(PROFILE_SUFFIX), PROFILE_SUFFIX))
-				continue;
-			name = strndup(de->d_name, len - strlen(PROFILE_SUFFIX));
-			if (!name || !profile_name_is_valid(name) || already_listed(items, n, name))
-				continue;
-			path = xasprintf("%s/%s", *d, de->d_name);
-			items = xrealloc(items, (n + 1) * sizeof(*items));
-			items[n++] = (struct listed){
-				.name = TAKE_PTR(name), .path = path,
-				.description = profile_read_description(path),
-			};
-		}
-		closedir(dir);
-	}
-	strv_free(dirs);
-
-	qsort(items, n, sizeof(*items), compare_listed);
 	for (size_t i = 0; i < n; i++)
-		if (strlen(items[i].name) > width)
-			width = strlen(items[i].name);
+		if (strlen(entries[i].name) > width)
+			width = strlen(entries[i].name);
 	for (size_t i = 0; i < n; i++) {
-		printf("%-*s  %s  (%s)\n", (int)width, items[i].name,
-		       items[i].description ? items[i].description : "-", items[i].path);
-		free(items[i].name);
-		free(items[i].path);
-		free(items[i].description);
+		_cleanup_free_ char *description = profile_read_description(entries[i].path);
+		printf("%-*s  %s  (%s)\n", (int)width, entries[i].name,
+		       description ? description : "-", entries[i].path);
 	}
-	free(items);
+	profile_entries_free(entries, n);
 	if (n == 0)
 		fprintf(stderr, "memrun: no profiles found; memrun looks in $MEMRUN_PROFILE_PATH, "
 			"~/.config/memrun/profiles, /etc/memrun/profiles and its install directory\n");

@@ -2,7 +2,8 @@
  * alloc_until_null [handle]: malloc 1 MiB blocks until malloc says no.
  * Without "handle" it exits 3, as a program that gives up would; with it,
  * it frees everything and exits 0, as a program that copes would.
- * Built static as static_alloc_until_null, for the probe's blind spot.
+ * Also built statically, as static_alloc_until_null: what the probe
+ * cannot see.
  */
 #include <stdio.h>
 #include <stdlib.h>
