@@ -52,7 +52,7 @@ test_dry_run_shows_origin_of_every_value_and_runs_nothing() {
 	grep -qE "^  oom_score_adj +300 +profile ci at $TOP/profiles/ci.conf:[0-9]+$" "$out" ||
 		fail "oom_score_adj origin"
 	grep -qE "^  data +75% = .* +profile ci " "$out" || fail "data origin"
-	grep -qE "^  memory_max +not set +default$" "$out" || fail "default origin"
+	grep -qE "^  memory_high +not set +default$" "$out" || fail "default origin"
 	grep -qE "^  malloc.arena_max +3 +flag --malloc arena_max$" "$out" || fail "malloc origin"
 	expect_out "GLIBC_TUNABLES=glibc.malloc.arena_max=3:glibc.malloc.perturb=165"
 }
