@@ -5,6 +5,8 @@ set -u
 cd "$(dirname "$0")/.." || exit 1
 export MEMRUN_PROFILE_PATH=$PWD/profiles
 memrun=$PWD/build/memrun
+helpers=$PWD/build/tests/helpers
+make -s build/tests/helpers/arenas
 bold="" plain=""
 if [ -t 1 ]; then
 	bold=$(tput bold 2>/dev/null || true)
@@ -56,20 +58,10 @@ run "$memrun" --memory-max 64M -- sh -c 'python3 -c "bytearray(512 << 20)" & wai
 step "A kill -9 from a user is not an OOM kill" "memrun --memory-max 64M -- sh -c 'kill -9 \$\$'"
 run "$memrun" --memory-max 64M -- sh -c 'kill -9 $$'
 
-threads_vmsize='
-import threading
-def work():
-    blobs = [bytearray(200000) for _ in range(50)]
-ts = [threading.Thread(target=work) for _ in range(8)]
-[t.start() for t in ts]
-[t.join() for t in ts]
-vm = [l for l in open("/proc/self/status") if l.startswith("VmSize")][0].split()
-print("GLIBC_TUNABLES =", __import__("os").environ.get("GLIBC_TUNABLES"), "-> VmSize", int(vm[1]) // 1024, "MiB")'
-
-step "malloc tuning: 8 threads, each with its own glibc arena, then arena_max=1" \
-	"memrun -- python3 -c '<8 threads allocating>'; memrun --malloc arena_max=1 -- ..."
-run "$memrun" -- python3 -c "$threads_vmsize"
-run "$memrun" --malloc arena_max=1 -- python3 -c "$threads_vmsize"
+step "Too many malloc arenas: 8 threads under a 256 MiB RLIMIT_AS, then with --malloc arena_max=1" \
+	"memrun --as 256M -- arenas 8 16; memrun --as 256M --malloc arena_max=1 -- arenas 8 16"
+run "$memrun" --as 256M -- "$helpers/arenas" 8 16
+run "$memrun" --as 256M --malloc arena_max=1 -- "$helpers/arenas" 8 16
 
 step "Profiles: what would run, with every value's origin" \
 	"memrun --dry-run -p strict -p ci --as 1G -- make -j8 test"
@@ -83,6 +75,9 @@ if setpriv --help >/dev/null 2>&1; then
 else
 	run "$memrun" -p db -- true
 fi
+
+step "memrun doctor: what on this host would refuse memory or kill a process" "memrun doctor"
+"$memrun" doctor | grep -E '^(limits|overcommit|memory|cgroup|OOM killer)$|overcommit_memory is|no swap|cgroup v[12]|can create a job cgroup|oom_score_adj cannot|RLIMIT_AS'
 
 printf '\n%sThe report for scripts and CI:%s memrun --report job.json -- ...\n' "$bold" "$plain"
 "$memrun" -q --report build/demo-report.json -- sh -c 'exit 0'
