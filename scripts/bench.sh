@@ -1,37 +1,67 @@
 #!/usr/bin/env bash
-# Launch overhead of memrun, against running the command directly and
-# against prlimit(1), the tool memrun must not be slower than.  What is
-# measured and why: BENCHMARKS.md.  Run by 'make bench' from the
-# repository root, or directly:
+# What memrun costs, and against what.  What is measured and why:
+# BENCHMARKS.md.  Run by 'make bench' from the repository root, or
+# directly:
 #
 #   scripts/bench.sh
-#   BENCH_RUNS=500 BENCH_ISOLATED_RUNS=40 scripts/bench.sh   # a quick look, no verdict
+#   BENCH_RUNS=300 BENCH_ISOLATED_RUNS=30 BENCH_MALLOC_ROUNDS=2 \
+#     BENCH_CHURN_ROUNDS=1 BENCH_PYTHON_ROUNDS=2 scripts/bench.sh   # a quick look
+#
+# Three parts, each comparing in one run what it reports as a ratio:
+#   launch     memrun -q -- /bin/true against /bin/true and prlimit, and
+#              its parts: the launcher alone, + the job's cgroup, + the
+#              allocation probe (issue 2)
+#   cgroup     a job cgroup created, watched and removed by memrun against
+#              cgexec into a cgroup that already exists (issue 3)
+#   probe      malloc-heavy programs and python with and without the
+#              probe; the probe's share of a launch (issue 4)
 #
 # Environment:
-#   BENCH_RUNS             back-to-back runs per command (default 3000)
-#   BENCH_WARMUP           back-to-back warm-up runs per command (default 200)
-#   BENCH_ISOLATED_RUNS    isolated runs per command (default 150)
+#   BENCH_RUNS             back-to-back runs per command (default 2000)
+#   BENCH_WARMUP           back-to-back warm-up runs per command (default 100)
+#   BENCH_ISOLATED_RUNS    isolated runs per command (default 120)
 #   BENCH_ISOLATED_GAP     idle seconds before each isolated run (default 0.05)
-#   BENCH_GATE             largest accepted median(memrun) / median(prlimit),
-#                          back to back (default 1.05)
+#   BENCH_GATE             largest accepted ratio of medians back to back,
+#                          memrun / prlimit and memrun / cgexec (default 1.05)
 #   BENCH_ISOLATED_GATE    the same for isolated runs (default 1.10)
+#   BENCH_PROBE_GATE       largest accepted CPU time with / without the
+#                          probe, malloc benchmarks (default 1.03)
+#   BENCH_MALLOC_MILLIONS  malloc/free pairs of malloc_pairs, millions (100)
+#   BENCH_CHURN_MILLIONS   steps of churn, millions (100)
+#   BENCH_DICT_ENTRIES     entries of the python dict (5000000)
+#   BENCH_PYTHON           the python timed (default /usr/bin/python3)
+#   BENCH_MALLOC_ROUNDS, BENCH_CHURN_ROUNDS, BENCH_PYTHON_ROUNDS
+#                          pairs of runs (with, without the probe) of each
+#                          (default 8, 6, 16)
+#   BENCH_STRICT           1: exit 1 when a target is not met (default 0)
 #   MEMRUN                 the binary to measure (default build/memrun)
+#   CC                     compiles bench/*.c (default cc)
 #
-# Output: tables on stdout; hyperfine's JSON and output, strace counts and
+# Output: tables, then one PASS/FAIL line per target, on stdout;
+# hyperfine's JSON and output, the paired runs, strace counts and
 # summary.json under build/bench/.
-# Exit status: 0 both gates passed, 1 memrun is slower than prlimit beyond
-# a gate, 2 the benchmark could not run.
+# Exit status: 0 everything was measured (whatever the verdicts; 1 with
+# BENCH_STRICT=1 when a target is not met), 2 the benchmark could not run.
 set -euo pipefail
 
 cd "$(dirname "$0")/.."
 
-RUNS=${BENCH_RUNS:-3000}
-WARMUP=${BENCH_WARMUP:-200}
-ISO_RUNS=${BENCH_ISOLATED_RUNS:-150}
+RUNS=${BENCH_RUNS:-2000}
+WARMUP=${BENCH_WARMUP:-100}
+ISO_RUNS=${BENCH_ISOLATED_RUNS:-120}
 ISO_GAP=${BENCH_ISOLATED_GAP:-0.05}
 GATE=${BENCH_GATE:-1.05}
 ISO_GATE=${BENCH_ISOLATED_GATE:-1.10}
+PROBE_GATE=${BENCH_PROBE_GATE:-1.03}
+MALLOC_M=${BENCH_MALLOC_MILLIONS:-100}
+CHURN_M=${BENCH_CHURN_MILLIONS:-100}
+DICT_N=${BENCH_DICT_ENTRIES:-5000000}
+MALLOC_ROUNDS=${BENCH_MALLOC_ROUNDS:-8}
+CHURN_ROUNDS=${BENCH_CHURN_ROUNDS:-6}
+PYTHON_ROUNDS=${BENCH_PYTHON_ROUNDS:-16}
+STRICT=${BENCH_STRICT:-0}
 MEMRUN=${MEMRUN:-build/memrun}
+CC=${CC:-cc}
 OUT=build/bench
 TRUE=/bin/true
 LIMIT=1073741824	# 1 GiB: the same RLIMIT_AS for prlimit and memrun
@@ -41,28 +71,85 @@ die() {
 	exit 2
 }
 
-for tool in hyperfine python3 prlimit sleep; do
+for tool in hyperfine python3 prlimit cgexec sleep "$CC"; do
 	command -v "$tool" >/dev/null 2>&1 ||
-		die "$tool is not installed (Debian: hyperfine, python3, util-linux, coreutils)"
+		die "$tool is not installed (Debian: hyperfine, python3, util-linux, cgroup-tools, coreutils, gcc; scripts/install-deps.sh bench)"
 done
 [ -x "$MEMRUN" ] || die "$MEMRUN is missing; run 'make' first"
 PRLIMIT=$(command -v prlimit)
+CGEXEC=$(command -v cgexec)
 SLEEP=$(command -v sleep)
+# The distribution's python for the probe's real-program test: a version
+# manager's shim would time its own start-up too.
+PYTHON=${BENCH_PYTHON:-/usr/bin/python3}
+[ -x "$PYTHON" ] || PYTHON=$(command -v python3)
 rm -rf "$OUT"
 mkdir -p "$OUT"
 
-# The commands measured, baselines first.  "memrun --as" prints the
-# summary line, as users run it (hyperfine sends it to /dev/null).
+# The programs for the probe's cost, built as a user would build them.
+for prog in malloc_pairs churn; do
+	"$CC" -O2 -Wall -Wextra -o "$OUT/$prog" "bench/$prog.c" ||
+		die "cannot compile bench/$prog.c"
+done
+
+# ---- the cgroup cgexec runs in: made once, before the timed runs --------
+#
+# A child of the memory cgroup this script runs in, where memrun creates
+# the job's cgroup too.  cgexec takes the path relative to the controller's
+# mount point.
+# mountinfo: "ID PARENT DEV ROOT MOUNTPOINT OPTIONS [OPTIONAL...] - FSTYPE SOURCE SUPEROPTIONS"
+mounts() {
+	awk '{ for (i = 7; $i != "-"; i++) ; print $(i + 1), $5, $(i + 3) }' /proc/self/mountinfo
+}
+cgroup_mount=$(mounts | awk '$1 == "cgroup" && $3 ~ /(^|,)memory(,|$)/ && !n++ { print $2 }')
+if [ -n "$cgroup_mount" ]; then
+	cgroup_version="v1"
+	mounts | awk '$1 == "cgroup2" { found = 1 } END { exit !found }' &&
+		cgroup_version="v1 memory controller (hybrid hierarchy)"
+	current=$(sed -n 's/^[0-9]*:\([^:]*,\)\{0,1\}memory\(,[^:]*\)\{0,1\}://p' /proc/self/cgroup)
+	limit_file=memory.limit_in_bytes
+else
+	cgroup_mount=$(mounts | awk '$1 == "cgroup2" && !n++ { print $2 }')
+	[ -n "$cgroup_mount" ] || die "no cgroup filesystem is mounted"
+	cgroup_version="v2 (unified)"
+	current=$(sed -n 's/^0:://p' /proc/self/cgroup)
+	limit_file=memory.max
+fi
+[ -n "$current" ] || die "cannot tell this process's memory cgroup from /proc/self/cgroup"
+bench_cgroup="${current%/}/memrun-bench-$$"
+bench_cgroup=${bench_cgroup#/}
+bench_cgroup_dir="$cgroup_mount/$bench_cgroup"
+mkdir "$bench_cgroup_dir" 2>/dev/null ||
+	die "cannot create the cgroup for cgexec ($bench_cgroup_dir): memrun's cgroup comparison needs root or a delegated cgroup"
+trap 'rmdir "$bench_cgroup_dir" 2>/dev/null || true' EXIT
+# The same limit as memrun's --memory-max 1G; written once, not timed.
+echo "$LIMIT" >"$bench_cgroup_dir/$limit_file" 2>/dev/null || true
+
+# ---- the launch commands ------------------------------------------------
+#
+# Baselines first.  "memrun --as" prints the summary line, as users run it
+# (hyperfine sends it to /dev/null).  "launcher only" runs the job with
+# no cgroup (the parent does not exist; --best-effort runs it anyway) and
+# no probe: memrun's own cost, not a way to use it.
+NO_CGROUP="--best-effort --cgroup-parent /nonexistent"
 names=(
-	"true"
-	"prlimit --as"
-	"memrun -q"
-	"memrun -q --as"
-	"memrun --as"
+	"true"			# 0
+	"prlimit --as"		# 1
+	"cgexec"		# 2
+	"launcher only"		# 3 no cgroup, no probe
+	"+ cgroup"		# 4 cgroup, no probe
+	"+ cgroup 1G"		# 5 the same with memory.max: issue 3
+	"memrun -q"		# 6 the default: cgroup + probe
+	"memrun -q --as"	# 7
+	"memrun --as"		# 8
 )
 commands=(
 	"$TRUE"
 	"$PRLIMIT --as=$LIMIT $TRUE"
+	"$CGEXEC -g memory:$bench_cgroup $TRUE"
+	"$MEMRUN -q --no-probe $NO_CGROUP -- $TRUE"
+	"$MEMRUN -q --no-probe -- $TRUE"
+	"$MEMRUN -q --no-probe --memory-max 1G -- $TRUE"
 	"$MEMRUN -q -- $TRUE"
 	"$MEMRUN -q --as 1G -- $TRUE"
 	"$MEMRUN --as 1G -- $TRUE"
@@ -79,11 +166,11 @@ commands=(
 # runs.  Cheap and precise, but it hides costs that only a launch after
 # an idle moment pays: a cgroup migration waits for an RCU grace period
 # unless another one happened a few milliseconds before.
-back_to_back=(0 1 2 3 4 1 4 3 2 1 0)
+back_to_back=(0 1 2 3 4 5 6 7 8 1 8 7 6 5 4 3 2 1 0)
 # Isolated: each launch after BENCH_ISOLATED_GAP seconds of idleness (the
 # sleep runs as hyperfine's untimed --prepare), as a user or a CI job
 # starts memrun once.
-isolated=(1 3 4 1 4 3 1)
+isolated=(0 1 2 3 4 5 6 7 1 7 6 5 4 3 2 1 0)
 
 # Each command must succeed before it is timed: a broken build, or a site
 # 'default' profile memrun cannot apply, would otherwise be timed as a
@@ -92,6 +179,9 @@ for c in "${commands[@]}"; do
 	# shellcheck disable=SC2086
 	$c >/dev/null 2>&1 || die "'$c' failed (exit $?); nothing measured"
 done
+for prog in malloc_pairs churn; do
+	"$MEMRUN" -q -- "$OUT/$prog" 1 >/dev/null || die "'$MEMRUN -q -- $OUT/$prog 1' failed"
+done
 
 echo "== machine"
 echo "date:    $(date -u '+%Y-%m-%d %H:%M UTC')"
@@ -99,8 +189,11 @@ echo "cpu:     $(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -n
 echo "kernel:  $(uname -sr) $(uname -m)"
 echo "memory:  $(awk '/^MemTotal:/ { printf "%.1f GiB", $2 / 1048576 }
 		      /^SwapTotal:/ { printf ", swap %.1f GiB", $2 / 1048576 }' /proc/meminfo)"
-echo "load:    $(cut -d' ' -f1-3 /proc/loadavg) (1, 5, 15 min)"
-echo "tools:   $(hyperfine --version), $(prlimit --version | head -n 1), $(getconf GNU_LIBC_VERSION)"
+echo "cgroup:  $cgroup_version"
+echo "load:    $(cut -d' ' -f1-3 /proc/loadavg) (1, 5, 15 min) at the start"
+echo "tools:   $(hyperfine --version), $(prlimit --version | head -n 1)," \
+	"cgexec $(dpkg-query -W -f='${Version}' cgroup-tools 2>/dev/null || echo '?')," \
+	"$(getconf GNU_LIBC_VERSION), $("$PYTHON" --version 2>&1), $("$CC" --version | head -n 1)"
 echo "memrun:  $("$MEMRUN" --version), commit $(git describe --always --dirty 2>/dev/null || echo unknown)"
 echo
 
@@ -115,15 +208,34 @@ hyperfine_blocks() {
 	for i in $order; do
 		args+=(-n "${names[$i]}" "${commands[$i]}")
 	done
-	echo "== hyperfine$(printf ' %q' "${args[@]}")"
+	echo "== $(date -u +%H:%M:%S) hyperfine$(printf ' %q' "${args[@]}")"
 	hyperfine "${args[@]}" >"$OUT/$json.txt" 2>&1 || {
 		cat "$OUT/$json.txt" >&2
 		die "hyperfine failed"
 	}
 }
 
+# paired JSON ROUNDS NAME_A CMD_A NAME_B CMD_B: see bench/paired.py.
+paired() {
+	echo "== $(date -u +%H:%M:%S) paired runs, $2 rounds: $3 | $5"
+	python3 bench/paired.py "$OUT/$1.json" "$2" "$3" "$4" "$5" "$6" || die "paired runs failed"
+}
+
 hyperfine_blocks launch "$RUNS" "$WARMUP" "${back_to_back[*]}"
 hyperfine_blocks isolated "$ISO_RUNS" 4 "${isolated[*]}" --prepare "$SLEEP $ISO_GAP"
+
+# The probe's cost: the same memrun command with and without the probe.
+paired malloc_pairs "$MALLOC_ROUNDS" \
+	"no probe" "$MEMRUN -q --no-probe -- $OUT/malloc_pairs $MALLOC_M" \
+	"probe" "$MEMRUN -q -- $OUT/malloc_pairs $MALLOC_M"
+paired churn "$CHURN_ROUNDS" \
+	"no probe" "$MEMRUN -q --no-probe -- $OUT/churn $CHURN_M" \
+	"probe" "$MEMRUN -q -- $OUT/churn $CHURN_M"
+# shlex-split by paired.py: the program is one quoted word.
+dict_prog="d = {i: str(i) for i in range($DICT_N)}"
+paired python_dict "$PYTHON_ROUNDS" \
+	"no probe" "$MEMRUN -q --no-probe -- $PYTHON -c '$dict_prog'" \
+	"probe" "$MEMRUN -q -- $PYTHON -c '$dict_prog'"
 echo
 
 # Cheap and deterministic, unlike time: syscalls per launch (strace -f -c,
@@ -140,133 +252,12 @@ args=()
 for i in "${!commands[@]}"; do
 	args+=("${names[$i]}" "${commands[$i]}")
 done
-python3 - "$OUT" "$GATE" "$ISO_GATE" "$ISO_GAP" "${args[@]}" <<'EOF'
-import json, math, os, shlex, statistics, sys
-
-out, gate, iso_gate, iso_gap = sys.argv[1], float(sys.argv[2]), float(sys.argv[3]), sys.argv[4]
-names, commands = sys.argv[5::2], sys.argv[6::2]
-TRUE, PRLIMIT = 0, 1
-
-
-def median_ci(times, z=1.96):
-    """Distribution-free 95% confidence interval of the median (order statistics)."""
-    s = sorted(times)
-    n = len(s)
-    lo = max(0, math.floor(n / 2 - z * math.sqrt(n) / 2))
-    hi = min(n - 1, math.ceil(n / 2 + z * math.sqrt(n) / 2))
-    return s[lo], s[hi]
-
-
-def pool(json_name):
-    """The blocks of one hyperfine run, pooled per command (hyperfine names
-    them as we did), in the order of names; commands not measured are left out."""
-    with open(os.path.join(out, json_name + ".json")) as f:
-        blocks = json.load(f)["results"]
-    rows = []
-    for i, name in enumerate(names):
-        own = [b for b in blocks if b["command"] == name]
-        if not own:
-            continue
-        times = [t for b in own for t in b["times"]]
-        rows.append(dict(name=name, command=commands[i], runs=len(times),
-                         median=statistics.median(times), median_ci=median_ci(times),
-                         mean=statistics.fmean(times), stddev=statistics.stdev(times),
-                         min=min(times), block_medians=[b["median"] for b in own]))
-    base = {r["name"]: r for r in rows}
-    prl = base[names[PRLIMIT]]
-    tru = base.get(names[TRUE])
-    for r in rows:
-        if tru:
-            r["median_ratio_true"] = r["median"] / tru["median"]
-            r["mean_ratio_true"] = r["mean"] / tru["mean"]
-        r["median_ratio_prlimit"] = r["median"] / prl["median"]
-        r["mean_ratio_prlimit"] = r["mean"] / prl["mean"]
-    drift = max(prl["block_medians"]) / min(prl["block_medians"]) - 1
-    return rows, drift
-
-
-def ms(s):
-    return f"{s * 1e3:6.3f}"
-
-
-def table(title, rows, drift):
-    print(f"== {title}")
-    print("   time in ms; ratios of medians (ratios of means in brackets)")
-    print(f"{'command':<15} {'runs':>5} {'median':>6} {'95% CI median':>14} {'mean':>6} {'sd':>6}"
-          f" {'min':>6} {'vs true':>12} {'vs prlimit':>12}")
-    for r in rows:
-        lo, hi = r["median_ci"]
-        vs_true = (f"{r['median_ratio_true']:5.2f} ({r['mean_ratio_true']:4.2f})"
-                   if "median_ratio_true" in r else "")
-        print(f"{r['name']:<15} {r['runs']:5d} {ms(r['median'])} {ms(lo)}..{ms(hi)} {ms(r['mean'])}"
-              f" {ms(r['stddev'])} {ms(r['min'])} {vs_true:>12}"
-              f" {r['median_ratio_prlimit']:5.2f} ({r['mean_ratio_prlimit']:4.2f})")
-    print("block medians in ms: " + "; ".join(
-        f"{r['name']} " + " ".join(f"{m * 1e3:.3f}" for m in r["block_medians"]) for r in rows))
-    print(f"prlimit's blocks differ by {drift * 100:.1f}%")
-    print()
-
-
-def faults_and_switches(cmd, n=50):
-    """Median minor page faults and context switches of one launch; wait4
-    counts the reaped descendants too, so memrun's job is included."""
-    argv = shlex.split(cmd)
-    devnull = os.open(os.devnull, os.O_WRONLY)
-    flt, csw = [], []
-    for _ in range(n):
-        pid = os.posix_spawn(argv[0], argv, os.environ, file_actions=[
-            (os.POSIX_SPAWN_DUP2, devnull, 1), (os.POSIX_SPAWN_DUP2, devnull, 2)])
-        _, _, ru = os.wait4(pid, 0)
-        flt.append(ru.ru_minflt)
-        csw.append(ru.ru_nvcsw + ru.ru_nivcsw)
-    os.close(devnull)
-    return statistics.median(flt), statistics.median(csw)
-
-
-def syscalls(i):
-    """The total of 'strace -f -c', or None."""
-    try:
-        with open(os.path.join(out, f"strace.{i}.txt")) as f:
-            for line in f:
-                if line.split()[-1:] == ["total"]:
-                    return int(line.split()[3])
-    except (OSError, ValueError, IndexError):
-        pass
-    return None
-
-
-def verdict(label, rows, drift, allowed):
-    """The slowest memrun variant against prlimit, by median."""
-    worst = max((r for r in rows if r["name"].startswith("memrun")), key=lambda r: r["median"])
-    ratio = worst["median_ratio_prlimit"]
-    ok = ratio <= allowed
-    print(f"gate, {label}: slowest memrun ({worst['name']}) / prlimit, medians = {ratio:.3f};"
-          f" allowed <= {allowed:.2f}: {'PASS' if ok else 'FAIL'}")
-    if drift > allowed - 1:
-        print(f"  warning: prlimit's blocks differ by {drift * 100:.1f}%, more than the"
-              f" tolerance: the machine was not quiet; run again on an idle machine")
-    return dict(label=label, slowest=worst["name"], ratio=ratio, allowed=allowed,
-                prlimit_drift=drift, ok=ok)
-
-
-b2b, b2b_drift = pool("launch")
-iso, iso_drift = pool("isolated")
-table("back to back: each launch right after the previous one", b2b, b2b_drift)
-table(f"isolated: each launch after {iso_gap} s idle", iso, iso_drift)
-
-print("== per launch: minor page faults, context switches (median of 50 runs),"
-      " syscalls (strace -f -c)")
-print(f"{'command':<15} {'faults':>6} {'cswch':>5} {'syscalls':>8}")
-for i, r in enumerate(b2b):
-    r["minor_faults"], r["context_switches"] = faults_and_switches(commands[i])
-    r["syscalls"] = syscalls(i)
-    sc = "-" if r["syscalls"] is None else r["syscalls"]
-    print(f"{r['name']:<15} {r['minor_faults']:6.0f} {r['context_switches']:5.0f} {sc:>8}")
-print()
-
-gates = [verdict("back to back", b2b, b2b_drift, gate),
-         verdict("isolated", iso, iso_drift, iso_gate)]
-with open(os.path.join(out, "summary.json"), "w") as f:
-    json.dump({"gates": gates, "back_to_back": b2b, "isolated": iso}, f, indent=1)
-sys.exit(0 if all(g["ok"] for g in gates) else 1)
-EOF
+status=0
+python3 bench/report.py "$OUT" "$GATE" "$ISO_GATE" "$PROBE_GATE" "$ISO_GAP" \
+	"$MALLOC_M" "$CHURN_M" "$DICT_N" "${args[@]}" || status=$?
+echo "load:    $(cut -d' ' -f1-3 /proc/loadavg) (1, 5, 15 min) at the end"
+case $status in
+0) exit 0 ;;
+3) [ "$STRICT" = 1 ] && exit 1; exit 0 ;;
+*) die "the report failed" ;;
+esac

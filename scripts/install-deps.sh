@@ -10,7 +10,7 @@ packages_for() {
 	build) echo "gcc make libc6-dev pkg-config libcap-dev libseccomp-dev" ;;
 	check) echo "libcmocka-dev libasan8 libubsan1 python3 mandoc zsh fish util-linux procps stress-ng g++ default-jre-headless" ;;
 	demo) echo "python3 procps" ;;
-	bench) echo "hyperfine util-linux" ;;
+	bench) echo "hyperfine util-linux cgroup-tools python3" ;;
 	vm) echo "qemu-system-x86 busybox-static xz-utils cpio util-linux" ;;
 	*) echo "install-deps.sh: unknown purpose '$1' (build, check, demo, bench)" >&2; exit 2 ;;
 	esac
