@@ -69,9 +69,13 @@ static int v1_apply_limits(struct job_cgroup *cg, const struct plan *plan, char 
 	cg->oom_group_emulated = plan->values[SETTING_OOM_GROUP].set &&
 				 plan->values[SETTING_OOM_GROUP].number;
 
+	/* Open once: the supervisor reads them again by pread, allocation-free. */
 	cg->events_fd = openat(cg->dir_fd, "memory.oom_control", O_RDONLY | O_CLOEXEC);
-	if (cg->events_fd < 0) {
-		*ret_why = xasprintf("cannot open %s/memory.oom_control: %s", cg->dir, strerror(errno));
+	cg->failcnt_fd = openat(cg->dir_fd, "memory.failcnt", O_RDONLY | O_CLOEXEC);
+	cg->peak_fd = openat(cg->dir_fd, "memory.max_usage_in_bytes", O_RDONLY | O_CLOEXEC);
+	if (cg->events_fd < 0 || cg->failcnt_fd < 0 || cg->peak_fd < 0) {
+		*ret_why = xasprintf("cannot open the memory counters of %s: %s", cg->dir,
+				     strerror(errno));
 		return -errno;
 	}
 	return 0;
@@ -111,12 +115,12 @@ static int v1_read_counters(struct job_cgroup *cg, struct cgroup_counters *ret)
 		return (int)n;
 	/* oom_kill counts the job's processes any OOM killer killed (4.13+). */
 	cg_keyed_u64(buf, "oom_kill", &ret->oom_kill);
-	cg_read_u64(cg->dir_fd, "memory.failcnt", &failcnt);
+	cg_pread_u64(cg->failcnt_fd, &failcnt);
 	ret->max = failcnt;
 	/* v1 counts no OOM invocations: usage at the job's limit together with
 	 * a kill is the job's own limit at work. */
 	ret->oom = cg->memory_max != LIMIT_UNLIMITED && failcnt > 0 && ret->oom_kill > 0;
-	cg_read_u64(cg->dir_fd, "memory.max_usage_in_bytes", &ret->peak_bytes);
+	cg_pread_u64(cg->peak_fd, &ret->peak_bytes);
 	ret->peak_sampled = false;
 	return 0;
 }

@@ -90,6 +90,8 @@ static int v2_apply_limits(struct job_cgroup *cg, const struct plan *plan, char 
 		}
 		cg->oom_group = true;
 	}
+	/* memory.peak came with 5.19; without it memory.current is sampled. */
+	cg->peak_fd = openat(cg->dir_fd, "memory.peak", O_RDONLY | O_CLOEXEC);
 	cg->events_fd = openat(cg->dir_fd, "memory.events", O_RDONLY | O_CLOEXEC);
 	if (cg->events_fd < 0) {
 		*ret_why = xasprintf("cannot open %s/memory.events: %s", cg->dir, strerror(errno));
@@ -134,7 +136,7 @@ static int v2_read_counters(struct job_cgroup *cg, struct cgroup_counters *ret)
 	cg_keyed_u64(buf, "max", &ret->max);
 	cg_keyed_u64(buf, "high", &ret->high);
 	/* memory.peak came with 5.19; before it, the largest usage memrun saw. */
-	if (cg_read_u64(cg->dir_fd, "memory.peak", &ret->peak_bytes) == 0) {
+	if (cg->peak_fd >= 0 && cg_pread_u64(cg->peak_fd, &ret->peak_bytes) == 0) {
 		ret->peak_sampled = false;
 	} else if (cg_read_u64(cg->dir_fd, "memory.current", &current) == 0) {
 		if (current > ret->peak_bytes)

@@ -404,7 +404,8 @@ int cgroup_remove_stale(const struct cgroup_backend *backend, const char *dir)
 void job_cgroup_init(struct job_cgroup *cg)
 {
 	*cg = (struct job_cgroup){
-		.dir_fd = -1, .join_fd = -1, .watch_fd = -1, .events_fd = -1, .extra_fd = -1,
+		.dir_fd = -1, .join_fd = -1, .watch_fd = -1, .events_fd = -1, .failcnt_fd = -1,
+		.peak_fd = -1,
 		.memory_max = LIMIT_UNLIMITED, .memory_high = LIMIT_UNLIMITED,
 		.swap_max = LIMIT_UNLIMITED, .group_killed = -1,
 	};
@@ -416,7 +417,8 @@ void job_cgroup_free(struct job_cgroup *cg)
 	safe_close(cg->join_fd);
 	safe_close(cg->watch_fd);
 	safe_close(cg->events_fd);
-	safe_close(cg->extra_fd);
+	safe_close(cg->failcnt_fd);
+	safe_close(cg->peak_fd);
 	free(cg->dir);
 	free(cg->path);
 	job_cgroup_init(cg);

@@ -74,7 +74,8 @@ struct job_cgroup {
 	int join_fd;		/* cgroup.procs, for the child to write "0" */
 	int watch_fd;
 	int events_fd;		/* v2 memory.events, v1 memory.oom_control: read by pread */
-	int extra_fd;		/* v1: the eventfd's oom_control fd */
+	int failcnt_fd;		/* v1 memory.failcnt, read by pread */
+	int peak_fd;		/* v2 memory.peak, v1 memory.max_usage_in_bytes; -1: none */
 	struct cgroup_counters baseline;
 	/* What is in force, for the report (LIMIT_UNLIMITED: none). */
 	uint64_t memory_max, memory_high, swap_max;

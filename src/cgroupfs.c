@@ -100,6 +100,16 @@ int cg_keyed_u64(const char *text, const char *key, uint64_t *ret)
 	return -ENOENT;
 }
 
+int cg_pread_u64(int fd, uint64_t *ret)
+{
+	char buf[64];
+	ssize_t n = cg_pread(fd, buf, sizeof(buf));
+
+	if (n < 0)
+		return (int)n;
+	return cg_parse_u64(buf, ret);
+}
+
 bool cg_exists(int dir_fd, const char *name)
 {
 	return faccessat(dir_fd, name, F_OK, 0) == 0;
