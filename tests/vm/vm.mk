@@ -2,7 +2,8 @@
 # VM booting Debian's own kernel under qemu (tests/vm/run-in-vm.sh), whatever
 # hierarchy the host has.  Included by the top-level Makefile.  The VM sees
 # the repo as it was when the VM started, so rebuilding here meanwhile does
-# not disturb the run.
+# not disturb the run.  MEMRUN_IN_VM=1 there lets tests do what they must
+# never do to a host (vm.overcommit_memory=2, say).
 #
 # Only when the VM's packages cannot be had and we are not root to install
 # them does it skip, loudly, with status 0; as root any failure is a failure.
@@ -29,4 +30,5 @@ check-vm:
 		exit $$rc; \
 	}; \
 	$(MAKE) --no-print-directory all $(UNIT_TESTS) $(HELPERS) && \
-	tests/vm/run-in-vm.sh --snapshot . -- tests/run.sh integration
+	MEMRUN_IN_VM=1 VM_PASS_ENV="MEMRUN_IN_VM $${VM_PASS_ENV:-}" \
+		tests/vm/run-in-vm.sh --snapshot . -- tests/run.sh integration
