@@ -25,6 +25,11 @@ err=$WORK/stderr
 report=$WORK/report.json
 status=0
 
+# The interpreter itself, not a wrapper script that finds it (a version
+# manager's shim starts dozens of processes per call).
+PYTHON=$(python3 -c 'import sys; print(sys.executable)')
+export PATH=$(dirname "$PYTHON"):$PATH
+
 # Only the project's profiles, never the user's or the system's.
 export MEMRUN_PROFILE_PATH=$TOP/profiles
 export HOME=$WORK/home
@@ -73,7 +78,7 @@ expect_out() {
 
 expect_json() {
 	local file=${2:-$report}
-	python3 - "$file" "$1" <<'PY' || fail "report: $1 is not true"
+	"$PYTHON" - "$file" "$1" <<'PY' || fail "report: $1 is not true"
 import json, sys
 path, expr = sys.argv[1], sys.argv[2]
 try:
