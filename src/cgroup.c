@@ -2,6 +2,7 @@
 /* Where the job's cgroup goes, and its life from creation to removal. */
 #include "cgroup.h"
 
+#include <ctype.h>
 #include <dirent.h>
 #include <fcntl.h>
 #include <linux/magic.h>
@@ -143,11 +144,17 @@ bool cgroup_parse_job_name(const char *name, pid_t *ret_pid, unsigned long long 
 	if (!startswith(name, JOB_PREFIX))
 		return false;
 	name += strlen(JOB_PREFIX);
+	/* strtol and strtoull take white space and a sign ("memrun-1--2"):
+	 * not a name memrun makes, so not a cgroup memrun may remove. */
+	if (!isdigit((unsigned char)*name))
+		return false;
 	errno = 0;
 	pid = strtol(name, &end, 10);
 	if (errno || end == name || *end != '-' || pid <= 0 || pid > INT32_MAX)
 		return false;
 	name = end + 1;
+	if (!isdigit((unsigned char)*name))
+		return false;
 	start = strtoull(name, &end, 10);
 	if (errno || end == name || *end != '\0')
 		return false;

@@ -60,7 +60,7 @@ int cg_parse_u64(const char *text, uint64_t *ret)
 
 	while (isspace((unsigned char)*text))
 		text++;
-	if (strncmp(text, "max", 3) == 0) {
+	if (strncmp(text, "max", 3) == 0 && (!text[3] || isspace((unsigned char)text[3]))) {
 		*ret = UINT64_MAX;
 		return 0;
 	}

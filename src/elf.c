@@ -11,19 +11,23 @@
 
 enum program_kind program_kind_from_header(const unsigned char *buf, size_t len)
 {
-	const Elf64_Ehdr *eh = (const Elf64_Ehdr *)buf;
+	Elf64_Ehdr eh;
 
 	if (len >= 2 && buf[0] == '#' && buf[1] == '!')
 		return PROGRAM_SCRIPT;
 	if (len < sizeof(Elf64_Ehdr) || memcmp(buf, ELFMAG, SELFMAG) != 0 ||
 	    buf[EI_CLASS] != ELFCLASS64)
 		return PROGRAM_UNKNOWN;
-	if (eh->e_phentsize != sizeof(Elf64_Phdr) || eh->e_phoff > len ||
-	    eh->e_phnum > (len - eh->e_phoff) / sizeof(Elf64_Phdr))
+	/* Copied, not cast: neither buf nor the file's e_phoff need be aligned. */
+	memcpy(&eh, buf, sizeof(eh));
+	if (eh.e_phentsize != sizeof(Elf64_Phdr) || eh.e_phoff > len ||
+	    eh.e_phnum > (len - eh.e_phoff) / sizeof(Elf64_Phdr))
 		return PROGRAM_UNKNOWN;
-	for (unsigned i = 0; i < eh->e_phnum; i++) {
-		const Elf64_Phdr *ph = (const Elf64_Phdr *)(buf + eh->e_phoff) + i;
-		if (ph->p_type == PT_INTERP)
+	for (unsigned i = 0; i < eh.e_phnum; i++) {
+		Elf64_Phdr ph;
+
+		memcpy(&ph, buf + eh.e_phoff + i * sizeof(ph), sizeof(ph));
+		if (ph.p_type == PT_INTERP)
 			return PROGRAM_DYNAMIC;
 	}
 	return PROGRAM_STATIC;

@@ -53,8 +53,8 @@ bool kmsg_parse_oom_record(const char *record, const char *job_suffix, struct oo
 	char task_memcg[512], oom_memcg[512], constraint[64], pid[32];
 	long long pid_value;
 
-	msg = msg ? msg + 1 : record;
-	if (!startswith(msg, "oom-kill:"))
+	/* Every /dev/kmsg record is "HEADER;MESSAGE". */
+	if (!msg || !startswith(++msg, "oom-kill:"))
 		return false;
 	msg += strlen("oom-kill:");
 	if (!field(msg, "task_memcg", task_memcg, sizeof(task_memcg)) ||

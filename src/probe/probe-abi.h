@@ -91,6 +91,13 @@ struct probe_region {
  * (MMAP_AS_MORECORE_SIZE): a heap request needs that much room. */
 #define PROBE_HEAP_GROWTH_MIN (1ULL << 20)
 
+/* used + need > limit, where need may be SIZE_MAX (calloc's overflowing
+ * product, malloc(-1)) and the sum must not wrap. */
+static inline bool probe_over(uint64_t used, uint64_t need, uint64_t limit)
+{
+	return used > limit || need > limit - used;
+}
+
 static inline enum probe_cause probe_classify(const struct probe_failure *f)
 {
 	uint64_t need = (f->flags & PROBE_FLAG_HEAP) && f->bytes < PROBE_HEAP_GROWTH_MIN ?
@@ -100,13 +107,14 @@ static inline enum probe_cause probe_classify(const struct probe_failure *f)
 	    f->heap_free != PROBE_UNKNOWN && f->heap_free >= f->bytes)
 		return PROBE_CAUSE_FRAGMENTATION;
 	if (f->rlimit_as != PROBE_UNKNOWN && f->vm_size != PROBE_UNKNOWN &&
-	    f->vm_size + need > f->rlimit_as)
+	    probe_over(f->vm_size, need, f->rlimit_as))
 		return PROBE_CAUSE_RLIMIT_AS;
 	if (f->rlimit_data != PROBE_UNKNOWN && f->vm_data != PROBE_UNKNOWN &&
-	    !(f->flags & PROBE_FLAG_PROT_NONE) && f->vm_data + need > f->rlimit_data)
+	    !(f->flags & PROBE_FLAG_PROT_NONE) && probe_over(f->vm_data, need, f->rlimit_data))
 		return PROBE_CAUSE_RLIMIT_DATA;
 	if (f->overcommit_mode == 2 && f->commit_limit != PROBE_UNKNOWN &&
-	    f->committed_as != PROBE_UNKNOWN && f->committed_as + f->bytes > f->commit_limit)
+	    f->committed_as != PROBE_UNKNOWN &&
+	    probe_over(f->committed_as, f->bytes, f->commit_limit))
 		return PROBE_CAUSE_COMMIT_LIMIT;
 	return PROBE_CAUSE_UNKNOWN;
 }

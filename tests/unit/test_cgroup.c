@@ -1,0 +1,320 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* Unit tests for src/cgroup.c's parsers: /proc/self/cgroup, mountinfo,
+ * directories within a mount, job cgroup names. */
+#include <errno.h>
+#include <limits.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <cmocka.h>
+
+#include "cgroup.h"
+#include "util.h"
+
+static bool same_or_both_null(const char *a, const char *b)
+{
+	return a && b ? streq(a, b) : a == b;
+}
+
+static const char *or_null(const char *s)
+{
+	return s ? s : "(null)";
+}
+
+static const struct {
+	const char *what;
+	const char *text;
+	int error;
+	const char *v2_path;	/* NULL: none */
+	const char *v1_memory_path;
+} proc_cgroups[] = {
+	{ "v1 hybrid", "9:name=systemd:/\n4:memory:/a/b\n0::/\n", 0, "/", "/a/b" },
+	{ "v1 hybrid as systemd writes it",
+	  "12:cpuset:/\n11:memory:/user.slice/user-1000.slice/session-2.scope\n"
+	  "10:cpu,cpuacct:/user.slice\n1:name=systemd:/user.slice/user-1000.slice/session-2.scope\n"
+	  "0::/user.slice/user-1000.slice/session-2.scope\n",
+	  0, "/user.slice/user-1000.slice/session-2.scope",
+	  "/user.slice/user-1000.slice/session-2.scope" },
+	{ "pure v2", "0::/user.slice/x.scope\n", 0, "/user.slice/x.scope", NULL },
+	{ "pure v2 at the root", "0::/\n", 0, "/", NULL },
+	{ "pure v2 without a newline", "0::/x", 0, "/x", NULL },
+	{ "memory after another controller", "5:cpu,memory:/x\n", 0, NULL, "/x" },
+	{ "memory before another controller", "5:memory,cpu:/x\n", 0, NULL, "/x" },
+	{ "memory among several", "5:cpuset,cpu,memory,pids:/x\n", 0, NULL, "/x" },
+	{ "v1 path holding ':'", "4:memory:/a:b:c\n", 0, NULL, "/a:b:c" },
+	{ "v2 path holding ':'", "0::/x:y\n", 0, "/x:y", NULL },
+	{ "v1 only, no memory line", "9:name=systemd:/\n3:cpu,cpuacct:/\n", -ENOENT, NULL, NULL },
+	{ "a named hierarchy called memory is not the controller",
+	  "1:name=memory:/x\n", -ENOENT, NULL, NULL },
+	{ "a controller whose name starts with memory", "2:memory_x:/x\n", -ENOENT, NULL, NULL },
+	{ "hybrid without memory: v2 only", "9:name=systemd:/\n3:cpu:/\n0::/y\n", 0, "/y", NULL },
+	{ "an empty controller list on a v1 id is not v2", "3::/x\n", -ENOENT, NULL, NULL },
+	{ "empty text", "", -ENOENT, NULL, NULL },
+	{ "blank lines", "\n\n", -ENOENT, NULL, NULL },
+	{ "no colons", "memory\n", -ENOENT, NULL, NULL },
+	{ "one colon", "4:memory\n", -ENOENT, NULL, NULL },
+	{ "the first memory line wins", "4:memory:/first\n5:memory:/second\n", 0, NULL, "/first" },
+};
+
+static void test_proc_cgroup(void **state)
+{
+	(void)state;
+	for (size_t i = 0; i < ELEMENTSOF(proc_cgroups); i++) {
+		char *v2 = NULL, *v1 = NULL;
+		int r = cgroup_parse_proc_cgroup(proc_cgroups[i].text, &v2, &v1);
+
+		if (r != proc_cgroups[i].error)
+			fail_msg("%s: cgroup_parse_proc_cgroup = %d, expected %d",
+				 proc_cgroups[i].what, r, proc_cgroups[i].error);
+		if (!same_or_both_null(v2, proc_cgroups[i].v2_path))
+			fail_msg("%s: v2 path \"%s\", expected \"%s\"", proc_cgroups[i].what,
+				 or_null(v2), or_null(proc_cgroups[i].v2_path));
+		if (!same_or_both_null(v1, proc_cgroups[i].v1_memory_path))
+			fail_msg("%s: v1 memory path \"%s\", expected \"%s\"",
+				 proc_cgroups[i].what, or_null(v1),
+				 or_null(proc_cgroups[i].v1_memory_path));
+		free(v2);
+		free(v1);
+	}
+}
+
+/* Lines as the kernel writes /proc/self/mountinfo. */
+#define ROOTFS "22 1 8:1 / / rw,relatime shared:1 - ext4 /dev/sda1 rw,errors=remount-ro\n"
+#define CG_TMPFS                                                                  \
+	"25 22 0:22 / /sys/fs/cgroup ro,nosuid,nodev,noexec shared:9 - tmpfs tmpfs " \
+	"ro,mode=755\n"
+#define CG_UNIFIED                                                                    \
+	"26 25 0:23 / /sys/fs/cgroup/unified rw,nosuid,nodev,noexec,relatime shared:10 - " \
+	"cgroup2 cgroup2 rw,nsdelegate\n"
+#define CG_SYSTEMD                                                                    \
+	"27 25 0:24 / /sys/fs/cgroup/systemd rw,nosuid,nodev,noexec,relatime shared:11 - " \
+	"cgroup cgroup rw,xattr,name=systemd\n"
+#define CG_CPU                                                                           \
+	"30 25 0:27 / /sys/fs/cgroup/cpu,cpuacct rw,nosuid,nodev,noexec,relatime shared:14 - " \
+	"cgroup cgroup rw,cpu,cpuacct\n"
+#define CG_MEMORY                                                                    \
+	"33 25 0:30 / /sys/fs/cgroup/memory rw,nosuid,nodev,noexec,relatime shared:17 - " \
+	"cgroup cgroup rw,memory\n"
+#define CG_V2_ONLY                                                                     \
+	"29 23 0:26 / /sys/fs/cgroup rw,nosuid,nodev,noexec,relatime shared:4 - cgroup2 " \
+	"cgroup2 rw,nsdelegate,memory_recursiveprot\n"
+
+static const struct {
+	const char *what;
+	const char *text;
+	bool v2;
+	int error;
+	const char *mountpoint;
+	const char *root;
+} mountinfos[] = {
+	{ "hybrid, v1", ROOTFS CG_TMPFS CG_UNIFIED CG_SYSTEMD CG_CPU CG_MEMORY, false, 0,
+	  "/sys/fs/cgroup/memory", "/" },
+	{ "hybrid, v2", ROOTFS CG_TMPFS CG_UNIFIED CG_SYSTEMD CG_CPU CG_MEMORY, true, 0,
+	  "/sys/fs/cgroup/unified", "/" },
+	{ "v1 without a memory hierarchy", ROOTFS CG_TMPFS CG_SYSTEMD CG_CPU, false, -ENOENT,
+	  NULL, NULL },
+	{ "v1 only, asking for v2", ROOTFS CG_TMPFS CG_SYSTEMD CG_CPU CG_MEMORY, true, -ENOENT,
+	  NULL, NULL },
+	{ "pure v2", ROOTFS CG_V2_ONLY, true, 0, "/sys/fs/cgroup", "/" },
+	{ "pure v2, asking for v1: memory_recursiveprot is no memory controller",
+	  ROOTFS CG_V2_ONLY, false, -ENOENT, NULL, NULL },
+	{ "memory combined with cpu",
+	  "40 25 0:35 / /sys/fs/cgroup/cpu,memory rw,relatime shared:20 - cgroup cgroup "
+	  "rw,cpu,memory\n",
+	  false, 0, "/sys/fs/cgroup/cpu,memory", "/" },
+	{ "a source named memory is not the memory controller",
+	  "40 25 0:35 / /sys/fs/cgroup/cpu rw,relatime - cgroup memory rw,cpu\n", false,
+	  -ENOENT, NULL, NULL },
+	{ "a named hierarchy called memory",
+	  "40 25 0:35 / /sys/fs/cgroup/named rw,relatime - cgroup cgroup rw,name=memory\n",
+	  false, -ENOENT, NULL, NULL },
+	{ "a tmpfs mounted with a memory option",
+	  "40 25 0:35 / /sys/fs/cgroup/memory rw,relatime - tmpfs cgroup rw,memory\n", false,
+	  -ENOENT, NULL, NULL },
+	{ "several optional fields",
+	  "41 25 0:36 / /sys/fs/cgroup/memory rw,nosuid shared:5 master:1 - cgroup cgroup "
+	  "rw,memory\n",
+	  false, 0, "/sys/fs/cgroup/memory", "/" },
+	{ "no optional fields",
+	  "41 25 0:36 / /sys/fs/cgroup/memory rw,nosuid - cgroup cgroup rw,memory\n", false, 0,
+	  "/sys/fs/cgroup/memory", "/" },
+	{ "an escaped space in the mount point",
+	  "50 22 0:40 / /mnt/my\\040cgroups rw,relatime - cgroup2 none rw\n", true, 0,
+	  "/mnt/my cgroups", "/" },
+	{ "escaped tab, newline and backslash",
+	  "50 22 0:40 / /mnt/a\\011b\\012c\\134d rw,relatime - cgroup2 none rw\n", true, 0,
+	  "/mnt/a\tb\nc\\d", "/" },
+	{ "an escaped space in the root",
+	  "50 22 0:40 /my\\040job /sys/fs/cgroup rw - cgroup2 cgroup2 rw\n", true, 0,
+	  "/sys/fs/cgroup", "/my job" },
+	{ "a backslash that is no escape stays",
+	  "50 22 0:40 / /mnt/a\\9b rw - cgroup2 none rw\n", true, 0, "/mnt/a\\9b", "/" },
+	{ "a container's bind mount",
+	  "1234 1200 0:30 /docker/abc /sys/fs/cgroup/memory ro,nosuid,nodev,noexec,relatime "
+	  "master:17 - cgroup cgroup rw,memory\n",
+	  false, 0, "/sys/fs/cgroup/memory", "/docker/abc" },
+	{ "a container's v2 namespace root",
+	  "1234 1200 0:26 /../.. /sys/fs/cgroup ro,nosuid - cgroup2 cgroup2 rw\n", true, 0,
+	  "/sys/fs/cgroup", "/../.." },
+	{ "the first match wins",
+	  CG_UNIFIED "60 22 0:23 / /mnt/again rw - cgroup2 cgroup2 rw\n", true, 0,
+	  "/sys/fs/cgroup/unified", "/" },
+	{ "a line without the separator is skipped",
+	  "26 25 0:23 / /bad rw cgroup2 cgroup2 rw\n" CG_UNIFIED, true, 0,
+	  "/sys/fs/cgroup/unified", "/" },
+	{ "a line with too few fields is skipped",
+	  "26 25 / - cgroup2 cgroup2 rw\n" CG_UNIFIED, true, 0, "/sys/fs/cgroup/unified", "/" },
+	{ "the last line without a newline", ROOTFS "33 25 0:30 / /m rw - cgroup cgroup rw,memory",
+	  false, 0, "/m", "/" },
+	{ "empty text", "", true, -ENOENT, NULL, NULL },
+};
+
+static void test_mountinfo(void **state)
+{
+	(void)state;
+	for (size_t i = 0; i < ELEMENTSOF(mountinfos); i++) {
+		char *mountpoint = NULL, *root = NULL;
+		int r = cgroup_parse_mountinfo(mountinfos[i].text, mountinfos[i].v2, &mountpoint,
+					       &root);
+
+		if (r != mountinfos[i].error)
+			fail_msg("%s: cgroup_parse_mountinfo(v2=%d) = %d, expected %d",
+				 mountinfos[i].what, mountinfos[i].v2, r, mountinfos[i].error);
+		if (!same_or_both_null(mountpoint, mountinfos[i].mountpoint))
+			fail_msg("%s: mount point \"%s\", expected \"%s\"", mountinfos[i].what,
+				 or_null(mountpoint), or_null(mountinfos[i].mountpoint));
+		if (!same_or_both_null(root, mountinfos[i].root))
+			fail_msg("%s: root \"%s\", expected \"%s\"", mountinfos[i].what,
+				 or_null(root), or_null(mountinfos[i].root));
+		free(mountpoint);
+		free(root);
+	}
+}
+
+static const struct {
+	const char *mountpoint;
+	const char *root;
+	const char *path;
+	const char *dir;	/* NULL: outside the mount */
+} path_dirs[] = {
+	{ "/sys/fs/cgroup", "/", "/", "/sys/fs/cgroup" },
+	{ "/sys/fs/cgroup", "/", "/user.slice/x.scope", "/sys/fs/cgroup/user.slice/x.scope" },
+	{ "/sys/fs/cgroup/memory", "/", "/a/b", "/sys/fs/cgroup/memory/a/b" },
+	{ "/sys/fs/cgroup/memory", "/docker/abc", "/docker/abc", "/sys/fs/cgroup/memory" },
+	{ "/sys/fs/cgroup/memory", "/docker/abc", "/docker/abc/job",
+	  "/sys/fs/cgroup/memory/job" },
+	{ "/sys/fs/cgroup/memory", "/docker/abc", "/docker/abc/a/b",
+	  "/sys/fs/cgroup/memory/a/b" },
+	{ "/sys/fs/cgroup/memory", "/docker/abc", "/docker/abcd", NULL },
+	{ "/sys/fs/cgroup/memory", "/docker/abc", "/docker/abcd/job", NULL },
+	{ "/sys/fs/cgroup/memory", "/docker/abc", "/docker", NULL },
+	{ "/sys/fs/cgroup/memory", "/docker/abc", "/other/x", NULL },
+	{ "/sys/fs/cgroup/memory", "/docker/abc", "/", NULL },
+};
+
+static void test_path_to_dir(void **state)
+{
+	(void)state;
+	for (size_t i = 0; i < ELEMENTSOF(path_dirs); i++) {
+		char *dir = cgroup_path_to_dir(path_dirs[i].mountpoint, path_dirs[i].root,
+					       path_dirs[i].path);
+
+		if (!same_or_both_null(dir, path_dirs[i].dir))
+			fail_msg("cgroup_path_to_dir(\"%s\", \"%s\", \"%s\") = \"%s\", expected "
+				 "\"%s\"",
+				 path_dirs[i].mountpoint, path_dirs[i].root, path_dirs[i].path,
+				 or_null(dir), or_null(path_dirs[i].dir));
+		free(dir);
+	}
+}
+
+static const struct {
+	pid_t pid;
+	unsigned long long start;
+	const char *name;
+} job_names[] = {
+	{ 10, 20, "memrun-10-20" },
+	{ 1, 0, "memrun-1-0" },
+	{ 4242, 123456789, "memrun-4242-123456789" },
+	{ INT32_MAX, ULLONG_MAX, "memrun-2147483647-18446744073709551615" },
+};
+
+static void test_job_name_round_trip(void **state)
+{
+	(void)state;
+	for (size_t i = 0; i < ELEMENTSOF(job_names); i++) {
+		char *name = cgroup_job_name(job_names[i].pid, job_names[i].start);
+		unsigned long long start = 0;
+		pid_t pid = 0;
+
+		if (!streq(name, job_names[i].name))
+			fail_msg("cgroup_job_name(%d, %llu) = \"%s\", expected \"%s\"",
+				 (int)job_names[i].pid, job_names[i].start, name,
+				 job_names[i].name);
+		if (!cgroup_parse_job_name(name, &pid, &start))
+			fail_msg("cgroup_parse_job_name(\"%s\") refused its own name", name);
+		if (pid != job_names[i].pid || start != job_names[i].start)
+			fail_msg("cgroup_parse_job_name(\"%s\") gave %d, %llu", name, (int)pid,
+				 start);
+		free(name);
+	}
+}
+
+static const char *const not_job_names[] = {
+	"memrun-",
+	"memrun-12",
+	"memrun-12-",
+	"memrun--",
+	"memrun-x-1",
+	"memrun-1-x",
+	"memrun-1-2x",
+	"memrun-1x-2",
+	"memrun-1-2-3",
+	"memrun-1-2 ",
+	"other-1-2",
+	"Memrun-1-2",
+	"xmemrun-1-2",
+	"memrun-0-2",
+	"memrun--5-2",
+	"memrun-1--2",
+	"memrun-+1-2",
+	"memrun-1-+2",
+	"memrun- 1-2",
+	"memrun-1- 2",
+	"memrun-1-\t2",
+	"memrun-2147483648-1",
+	"memrun-99999999999999999999-1",
+	"memrun-1-18446744073709551616",
+	"",
+};
+
+static void test_job_name_rejects(void **state)
+{
+	(void)state;
+	for (size_t i = 0; i < ELEMENTSOF(not_job_names); i++) {
+		unsigned long long start = 4242;
+		pid_t pid = 4242;
+
+		if (cgroup_parse_job_name(not_job_names[i], &pid, &start))
+			fail_msg("cgroup_parse_job_name(\"%s\") accepted it as %d, %llu",
+				 not_job_names[i], (int)pid, start);
+		if (pid != 4242 || start != 4242)
+			fail_msg("cgroup_parse_job_name(\"%s\") wrote its result on failure",
+				 not_job_names[i]);
+	}
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_proc_cgroup),
+		cmocka_unit_test(test_mountinfo),
+		cmocka_unit_test(test_path_to_dir),
+		cmocka_unit_test(test_job_name_round_trip),
+		cmocka_unit_test(test_job_name_rejects),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -1,0 +1,165 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* Unit tests for src/kmsg.c: oom-kill records as /dev/kmsg gives them. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <cmocka.h>
+
+#include "kmsg.h"
+#include "util.h"
+
+#define JOB "/memrun-10-20"
+/* "PRIORITY,SEQUENCE,MICROSECONDS,FLAGS;MESSAGE\n", as one read returns it. */
+#define HEAD "6,1234,5678901,-;"
+#define OOM_KILL "oom-kill:constraint=CONSTRAINT_MEMCG,nodemask=(null),cpuset=/,mems_allowed=0,"
+#define TAIL "task=python3,pid=4242,uid=0\n"
+
+static const struct {
+	const char *what;
+	const char *record;
+	bool parsed;
+	pid_t pid;
+	const char *comm;
+	bool by_job_limit;
+	bool global;
+} records[] = {
+	{ "the job's own limit",
+	  HEAD OOM_KILL "oom_memcg=/process_api/x/memrun-10-20,"
+			"task_memcg=/process_api/x/memrun-10-20," TAIL,
+	  true, 4242, "python3", true, false },
+	{ "without the trailing newline",
+	  HEAD OOM_KILL "oom_memcg=/process_api/x/memrun-10-20,"
+			"task_memcg=/process_api/x/memrun-10-20,task=python3,pid=4242,uid=0",
+	  true, 4242, "python3", true, false },
+	{ "a victim in a sub-cgroup of the job",
+	  HEAD OOM_KILL "oom_memcg=/process_api/x/memrun-10-20,"
+			"task_memcg=/process_api/x/memrun-10-20/sub," TAIL,
+	  true, 4242, "python3", true, false },
+	{ "the limit of an ancestor",
+	  HEAD OOM_KILL "oom_memcg=/process_api/x,task_memcg=/process_api/x/memrun-10-20," TAIL,
+	  true, 4242, "python3", false, false },
+	{ "the limit of the hierarchy's root",
+	  HEAD OOM_KILL "oom_memcg=/,task_memcg=/process_api/x/memrun-10-20," TAIL, true, 4242,
+	  "python3", false, false },
+	{ "the whole system ran out",
+	  HEAD "oom-kill:constraint=CONSTRAINT_NONE,nodemask=(null),cpuset=/,mems_allowed=0,"
+	       "global_oom,task_memcg=/process_api/x/memrun-10-20," TAIL,
+	  true, 4242, "python3", false, true },
+	{ "a cpuset ran out",
+	  HEAD "oom-kill:constraint=CONSTRAINT_CPUSET,nodemask=(null),cpuset=job,"
+	       "mems_allowed=0,global_oom,task_memcg=/memrun-10-20," TAIL,
+	  true, 4242, "python3", false, false },
+	{ "the job at the hierarchy's root (a cgroup namespace)",
+	  HEAD OOM_KILL "oom_memcg=/memrun-10-20,task_memcg=/memrun-10-20," TAIL, true, 4242,
+	  "python3", true, false },
+	{ "another priority and sequence",
+	  "3,987654,123,c;" OOM_KILL "oom_memcg=/memrun-10-20,task_memcg=/memrun-10-20,"
+				     "task=sh,pid=1,uid=1000\n",
+	  true, 1, "sh", true, false },
+	{ "a path holding pid= is not the pid",
+	  HEAD OOM_KILL "oom_memcg=/pid=7/memrun-10-20,task_memcg=/pid=7/memrun-10-20," TAIL,
+	  true, 4242, "python3", true, false },
+	{ "a long command name is cut to comm's size",
+	  HEAD OOM_KILL "oom_memcg=/memrun-10-20,task_memcg=/memrun-10-20,"
+			"task=abcdefghijklmnopqrstuvwxyz,pid=4242,uid=0\n",
+	  true, 4242, "abcdefghijklmno", true, false },
+	{ "no task field", HEAD OOM_KILL "oom_memcg=/memrun-10-20,task_memcg=/memrun-10-20,"
+					 "pid=4242,uid=0\n",
+	  true, 4242, "", true, false },
+
+	{ "another job whose name extends this one's",
+	  HEAD OOM_KILL "oom_memcg=/process_api/x/memrun-10-200,"
+			"task_memcg=/process_api/x/memrun-10-200," TAIL,
+	  false, 0, NULL, false, false },
+	{ "a sub-cgroup of another job",
+	  HEAD OOM_KILL "oom_memcg=/process_api/x/memrun-10-200,"
+			"task_memcg=/process_api/x/memrun-10-200/sub," TAIL,
+	  false, 0, NULL, false, false },
+	{ "another job, its limit named after this one's",
+	  HEAD OOM_KILL "oom_memcg=/process_api/x/memrun-10-20,"
+			"task_memcg=/process_api/x/memrun-10-2," TAIL,
+	  false, 0, NULL, false, false },
+	{ "a process outside the job",
+	  HEAD OOM_KILL "oom_memcg=/process_api,task_memcg=/process_api/other," TAIL, false, 0,
+	  NULL, false, false },
+	{ "the kernel's summary line is not the record",
+	  "3,1240,5679000,-;Memory cgroup out of memory: Killed process 4242 (python3) "
+	  "total-vm:1048576kB, anon-rss:524288kB, file-rss:0kB, shmem-rss:0kB, UID:0 "
+	  "pgtables:1100kB oom_score_adj:0\n",
+	  false, 0, NULL, false, false },
+	{ "oom-kill not at the start of the message",
+	  HEAD "note: oom-kill:constraint=CONSTRAINT_MEMCG,task_memcg=/memrun-10-20," TAIL,
+	  false, 0, NULL, false, false },
+	{ "a record without ';'",
+	  OOM_KILL "oom_memcg=/memrun-10-20,task_memcg=/memrun-10-20," TAIL, false, 0, NULL,
+	  false, false },
+	{ "a header without ';'",
+	  "6,1234,5678901,- " OOM_KILL "oom_memcg=/memrun-10-20,task_memcg=/memrun-10-20," TAIL,
+	  false, 0, NULL, false, false },
+	{ "no task_memcg", HEAD OOM_KILL "oom_memcg=/memrun-10-20," TAIL, false, 0, NULL, false,
+	  false },
+	{ "no pid field",
+	  HEAD OOM_KILL "oom_memcg=/memrun-10-20,task_memcg=/memrun-10-20,task=python3,uid=0\n",
+	  false, 0, NULL, false, false },
+	{ "pid junk",
+	  HEAD OOM_KILL "oom_memcg=/memrun-10-20,task_memcg=/memrun-10-20,task=python3,"
+			"pid=42x42,uid=0\n",
+	  false, 0, NULL, false, false },
+	{ "pid empty",
+	  HEAD OOM_KILL "oom_memcg=/memrun-10-20,task_memcg=/memrun-10-20,task=python3,"
+			"pid=,uid=0\n",
+	  false, 0, NULL, false, false },
+	{ "pid zero",
+	  HEAD OOM_KILL "oom_memcg=/memrun-10-20,task_memcg=/memrun-10-20,task=python3,"
+			"pid=0,uid=0\n",
+	  false, 0, NULL, false, false },
+	{ "pid negative",
+	  HEAD OOM_KILL "oom_memcg=/memrun-10-20,task_memcg=/memrun-10-20,task=python3,"
+			"pid=-5,uid=0\n",
+	  false, 0, NULL, false, false },
+	{ "pid too large",
+	  HEAD OOM_KILL "oom_memcg=/memrun-10-20,task_memcg=/memrun-10-20,task=python3,"
+			"pid=2147483648,uid=0\n",
+	  false, 0, NULL, false, false },
+	{ "an empty record", "", false, 0, NULL, false, false },
+	{ "only a header", HEAD, false, 0, NULL, false, false },
+};
+
+static void test_records(void **state)
+{
+	(void)state;
+	for (size_t i = 0; i < ELEMENTSOF(records); i++) {
+		const struct oom_victim before = { .pid = 99, .comm = "before",
+						   .by_job_limit = true, .global = true };
+		struct oom_victim v = before;
+		bool parsed = kmsg_parse_oom_record(records[i].record, JOB, &v);
+
+		if (parsed != records[i].parsed)
+			fail_msg("%s: kmsg_parse_oom_record = %d, expected %d", records[i].what,
+				 parsed, records[i].parsed);
+		if (!parsed) {
+			if (memcmp(&v, &before, sizeof(v)) != 0)
+				fail_msg("%s: the victim was written for a record not taken",
+					 records[i].what);
+			continue;
+		}
+		if (v.pid != records[i].pid || !streq(v.comm, records[i].comm))
+			fail_msg("%s: victim %d (%s), expected %d (%s)", records[i].what,
+				 (int)v.pid, v.comm, (int)records[i].pid, records[i].comm);
+		if (v.by_job_limit != records[i].by_job_limit || v.global != records[i].global)
+			fail_msg("%s: by_job_limit %d, global %d; expected %d, %d",
+				 records[i].what, v.by_job_limit, v.global,
+				 records[i].by_job_limit, records[i].global);
+	}
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_records),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
