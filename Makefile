@@ -123,6 +123,10 @@ $(BUILD)/tests/helpers/static_%: tests/helpers/%.c
 	@mkdir -p $(@D)
 	$(CC) -std=gnu11 -D_GNU_SOURCE -O1 -Wall -Wextra -Werror -static -o $@ $<
 
+$(BUILD)/tests/helpers/asan_%: tests/helpers/asan_%.c
+	@mkdir -p $(@D)
+	$(CC) -std=gnu11 -D_GNU_SOURCE -O1 -Wall -Wextra -Werror -fsanitize=address -o $@ $<
+
 $(BUILD)/tests/helpers/%: tests/helpers/%.c
 	@mkdir -p $(@D)
 	$(CC) -std=gnu11 -D_GNU_SOURCE -O1 -Wall -Wextra -Werror -pthread -o $@ $<

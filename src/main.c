@@ -317,7 +317,8 @@ static int run_job(struct plan *plan, const struct cgroup_place *place, struct o
 
 	probe_setup(&probe, plan);
 	if (probe.enabled)
-		plan_build_environ(plan, (char *const[]){ probe.env_preload, probe.env_probe, NULL });
+		plan_build_environ(plan, (char *const[]){ probe.env_preload, probe.env_probe,
+							  probe.env_asan, NULL });
 
 	fflush(NULL);	/* nothing buffered may be written twice after fork */
 	supervisor_mark_start(&sup, o);

@@ -66,6 +66,31 @@ char *probe_find_library(void)
 	return NULL;
 }
 
+char *probe_asan_options(const char *existing)
+{
+	static const char key[] = "verify_asan_link_order=";
+	char *merged = xasprintf("ASAN_OPTIONS=%s", existing ? existing : "");
+	char *p = merged + strlen("ASAN_OPTIONS="), *out = p;
+
+	/* Drop the caller's own verify_asan_link_order; keep everything else. */
+	for (char *item = p; *item;) {
+		size_t len = strcspn(item, ":");
+		char *next = item + len + (item[len] ? 1 : 0);
+
+		if (len > 0 && strncmp(item, key, strlen(key)) != 0) {
+			if (out != p)
+				*out++ = ':';
+			memmove(out, item, len);
+			out += len;
+		}
+		item = next;
+	}
+	*out = '\0';
+	p = xasprintf("%s%s%s0", merged, out != merged + strlen("ASAN_OPTIONS=") ? ":" : "", key);
+	free(merged);
+	return p;
+}
+
 static char *main_program_reason(const struct plan *plan)
 {
 	_cleanup_free_ char *path = NULL;
@@ -127,6 +152,7 @@ void probe_setup(struct probe_host *ph, const struct plan *plan)
 	ph->env_preload = caller && *caller ?
 			  xasprintf("LD_PRELOAD=%s:%s", ph->library, caller) :
 			  xasprintf("LD_PRELOAD=%s", ph->library);
+	ph->env_asan = probe_asan_options(getenv("ASAN_OPTIONS"));
 }
 
 static uint64_t clamp_count(uint64_t v)
@@ -150,8 +176,9 @@ void probe_collect(const struct probe_host *ph, const struct plan *plan, struct 
 		o->alloc_observed = false;
 		o->alloc_not_observed = main_program_reason(plan);
 		if (!o->alloc_not_observed)
-			o->alloc_not_observed = xstrdup("the main program did not load the probe "
-							"(it may reset LD_PRELOAD or its environment)");
+			o->alloc_not_observed = xstrdup("the main program never reported to the probe "
+							"(it ended before its libraries started, or "
+							"reset LD_PRELOAD)");
 	}
 	if (r->magic != PROBE_MAGIC || r->version != PROBE_VERSION || r->size != sizeof(*r)) {
 		o->alloc_observed = false;
@@ -182,6 +209,7 @@ void probe_free(struct probe_host *ph)
 	free(ph->library);
 	free(ph->env_probe);
 	free(ph->env_preload);
+	free(ph->env_asan);
 	free(ph->not_observed);
 	*ph = (struct probe_host){ .fd = -1 };
 }

@@ -19,6 +19,7 @@ struct probe_host {
 	struct probe_region *region;
 	char *env_probe;		/* "MEMRUN_PROBE=/proc/PID/fd/N" */
 	char *env_preload;		/* "LD_PRELOAD=probe:caller's" */
+	char *env_asan;			/* "ASAN_OPTIONS=caller's:verify_asan_link_order=0" */
 	char *not_observed;		/* why the main program is not observed, or NULL */
 };
 
@@ -28,6 +29,11 @@ void probe_setup(struct probe_host *ph, const struct plan *plan);
 /* What the probe saw, validated, into o. */
 void probe_collect(const struct probe_host *ph, const struct plan *plan, struct outcome *o);
 void probe_free(struct probe_host *ph);
+
+/* ASAN_OPTIONS with verify_asan_link_order=0 merged in (the caller's other
+ * options kept, in order): a preloaded probe comes before the ASan runtime,
+ * which ASan otherwise refuses to start with.  Malloc'ed "NAME=value". */
+char *probe_asan_options(const char *existing);
 
 /* Where the probe library is: installed, or beside the memrun binary. */
 char *probe_find_library(void);

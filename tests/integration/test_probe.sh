@@ -139,4 +139,18 @@ test_probe_changes_nothing_a_program_sees() {
 	expect_out "errno checks passed, 50 refusals in a signal handler"
 }
 
+test_asan_built_programs_run_under_the_probe() {
+	# ASan wants its runtime first; the probe comes first: memrun tells it
+	# so (verify_asan_link_order=0), the caller's other options kept.
+	ASAN_OPTIONS=detect_leaks=0 run_memrun -q --report "$report" -- "$HELPERS/asan_overflow" ok
+	expect_status 0
+	expect_out "asan ok"
+	ASAN_OPTIONS=detect_leaks=0 run_memrun -q -- printenv ASAN_OPTIONS
+	expect_out "detect_leaks=0:verify_asan_link_order=0"
+	# ASan still does its job inside the job.
+	run_memrun -q -- "$HELPERS/asan_overflow"
+	[ "$status" -ne 0 ] || fail "the heap overflow went unnoticed"
+	expect_err "AddressSanitizer: heap-buffer-overflow"
+}
+
 run_tests
