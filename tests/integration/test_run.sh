@@ -73,11 +73,14 @@ test_environment_is_unchanged() {
 	"$MEMRUN" -q --no-probe -- env -0 2>/dev/null | grep -zv '^_=' | sort -z >"$WORK/env.memrun"
 	expect "the job's environment equals the caller's" cmp -s "$WORK/env.direct" "$WORK/env.memrun"
 	# With the probe: only what it needs, the caller's LD_PRELOAD kept after it.
-	env -u ASAN_OPTIONS LD_PRELOAD=libc.so.6 "$MEMRUN" -q -- env -0 2>/dev/null | grep -zv '^_=' | sort -z >"$WORK/env.memrun"
-	env -u ASAN_OPTIONS LD_PRELOAD=libc.so.6 env -0 | grep -zv '^_=' | sort -z >"$WORK/env.direct"
+	# (verify_asan_link_order=0 first, so that a memrun built with ASan starts
+	# behind a caller's LD_PRELOAD; memrun moves it to the end.)
+	local asan=verify_asan_link_order=0:detect_leaks=0
+	ASAN_OPTIONS=$asan LD_PRELOAD=libc.so.6 "$MEMRUN" -q -- env -0 2>/dev/null | grep -zv '^_=' | sort -z >"$WORK/env.memrun"
+	ASAN_OPTIONS=$asan LD_PRELOAD=libc.so.6 env -0 | grep -zv '^_=' | sort -z >"$WORK/env.direct"
 	diff <(tr '\0' '\n' <"$WORK/env.direct") <(tr '\0' '\n' <"$WORK/env.memrun") |
 		grep '^[<>]' | sed 's/=.*//' | sort -u >"$WORK/env.diff"
-	[ "$(tr '\n' ' ' <"$WORK/env.diff")" = "< LD_PRELOAD > ASAN_OPTIONS > LD_PRELOAD > MEMRUN_PROBE " ] ||
+	[ "$(tr '\n' ' ' <"$WORK/env.diff")" = "< ASAN_OPTIONS < LD_PRELOAD > ASAN_OPTIONS > LD_PRELOAD > MEMRUN_PROBE " ] ||
 		fail "with the probe the environment differs in: $(tr '\n' ' ' <"$WORK/env.diff")"
 	"$MEMRUN" -q -- printenv LD_PRELOAD >"$out" 2>&1
 	LD_PRELOAD=libc.so.6 "$MEMRUN" -q -- printenv LD_PRELOAD >"$out" 2>&1
