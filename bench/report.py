@@ -20,7 +20,8 @@ iso_gap = sys.argv[5]
 malloc_m, churn_m, dict_n = int(sys.argv[6]), int(sys.argv[7]), int(sys.argv[8])
 names, commands = sys.argv[9::2], sys.argv[10::2]
 # The script's indexes.
-TRUE, PRLIMIT, CGEXEC, BARE, CGROUP, CGROUP_1G, MEMRUN, MEMRUN_AS, MEMRUN_AS_LOUD = range(9)
+(TRUE, PRLIMIT, CGEXEC, BARE, CGROUP, CGROUP_1G, MEMRUN, MEMRUN_AS, MEMRUN_AS_LOUD,
+ FLOOR_NO_PROBE, FLOOR) = range(11)
 N = {i: names[i] for i in range(len(names))}
 
 
@@ -100,6 +101,9 @@ def breakdown(b2b, iso):
         ("memrun --no-probe --memory-max 1G - true", TRUE, CGROUP_1G),
         ("for comparison: prlimit - true", TRUE, PRLIMIT),
         ("for comparison: cgexec - true", TRUE, CGEXEC),
+        ("floor: cgroup + probe, nothing else - true", TRUE, FLOOR),
+        ("floor's probe (floor - floor, no probe)", FLOOR_NO_PROBE, FLOOR),
+        ("memrun's own work (memrun -q - floor)", FLOOR, MEMRUN),
         ("setting memory.max (+ cgroup 1G - + cgroup)", CGROUP, CGROUP_1G),
     ]
     print("== where the launch time goes: differences of medians, ms")
@@ -254,6 +258,14 @@ def main():
                         f"medians {ms(rows[N[i]]['median']).strip()} vs {ms(rows[N[PRLIMIT]]['median']).strip()} ms;"
                         f" means' ratio {rows[N[i]]['mean_ratio_prlimit']:.2f}",
                         drift_note(rows, PRLIMIT, allowed))
+    for rows, label in ((b2b, "back to back"), (iso, "isolated")):
+        f, m = rows[N[FLOOR]], rows[N[MEMRUN]]
+        info("issue 2", f"launch {label}: floor / prlimit",
+             f"{f['median_ratio_prlimit']:6.3f}  (the least a launch with its own cgroup"
+             f" and the probe costs here)")
+        info("issue 2", f"launch {label}: memrun -q / floor",
+             f"{m['median'] / f['median']:6.3f}  ({(m['median'] - f['median']) * 1e6:+.0f} us:"
+             f" options, profiles, checks, watch, report)")
     for rows, label, allowed in ((b2b, "back to back", gate), (iso, "isolated", iso_gate)):
         verdict("issue 3", f"cgroup {label}: memrun --no-probe --memory-max / cgexec",
                 rows[N[CGROUP_1G]]["median_ratio_cgexec"], allowed,

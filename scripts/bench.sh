@@ -91,6 +91,11 @@ for prog in malloc_pairs churn; do
 	"$CC" -O2 -Wall -Wextra -o "$OUT/$prog" "bench/$prog.c" ||
 		die "cannot compile bench/$prog.c"
 done
+# The launch floor, linked like memrun (static-pie).
+"$CC" -O2 -Wall -Wextra -static-pie -fPIE -o "$OUT/floor" bench/floor.c ||
+	die "cannot compile bench/floor.c"
+PROBE_LIBRARY=$(dirname "$MEMRUN")/libmemrun-probe.so
+[ -r "$PROBE_LIBRARY" ] || die "$PROBE_LIBRARY is missing; run 'make' first"
 
 # ---- the cgroup cgexec runs in: made once, before the timed runs --------
 #
@@ -130,7 +135,11 @@ echo "$LIMIT" >"$bench_cgroup_dir/$limit_file" 2>/dev/null || true
 # Baselines first.  "memrun --as" prints the summary line, as users run it
 # (hyperfine sends it to /dev/null).  "launcher only" runs the job with
 # no cgroup (the parent does not exist; --best-effort runs it anyway) and
-# no probe: memrun's own cost, not a way to use it.
+# no probe: memrun's own cost, not a way to use it.  "floor" is
+# bench/floor.c: a fresh memory cgroup joined before exec and removed
+# after, a parent that waits, and the probe preloaded with its region -
+# what the contract asks of every launch, with no option, profile, check
+# or report: the least a launch like memrun's can cost here.
 NO_CGROUP="--best-effort --cgroup-parent /nonexistent"
 names=(
 	"true"			# 0
@@ -142,6 +151,8 @@ names=(
 	"memrun -q"		# 6 the default: cgroup + probe
 	"memrun -q --as"	# 7
 	"memrun --as"		# 8
+	"floor, no probe"	# 9 bench/floor.c: cgroup only
+	"floor"			# 10 bench/floor.c: cgroup + probe
 )
 commands=(
 	"$TRUE"
@@ -153,6 +164,8 @@ commands=(
 	"$MEMRUN -q -- $TRUE"
 	"$MEMRUN -q --as 1G -- $TRUE"
 	"$MEMRUN --as 1G -- $TRUE"
+	"$OUT/floor $cgroup_mount/${current#/} - $TRUE"
+	"$OUT/floor $cgroup_mount/${current#/} $PROBE_LIBRARY $TRUE"
 )
 
 # hyperfine measures one command after the other, so a machine that slows
@@ -166,11 +179,11 @@ commands=(
 # runs.  Cheap and precise, but it hides costs that only a launch after
 # an idle moment pays: a cgroup migration waits for an RCU grace period
 # unless another one happened a few milliseconds before.
-back_to_back=(0 1 2 3 4 5 6 7 8 1 8 7 6 5 4 3 2 1 0)
+back_to_back=(0 1 9 10 2 3 4 5 6 7 8 1 8 7 6 5 4 3 2 10 9 1 0)
 # Isolated: each launch after BENCH_ISOLATED_GAP seconds of idleness (the
 # sleep runs as hyperfine's untimed --prepare), as a user or a CI job
 # starts memrun once.
-isolated=(0 1 2 3 4 5 6 7 1 7 6 5 4 3 2 1 0)
+isolated=(0 1 9 10 2 3 4 5 6 7 1 7 6 5 4 3 2 10 9 1 0)
 
 # Each command must succeed before it is timed: a broken build, or a site
 # 'default' profile memrun cannot apply, would otherwise be timed as a

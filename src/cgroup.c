@@ -195,12 +195,16 @@ static bool dir_has_memory_controller(const char *dir)
 	       list_has(strtok(buf, "\n"), ' ', "memory");
 }
 
-static void find_enclosing_limit(struct cgroup_place *place)
+void cgroup_find_enclosing_limit(struct cgroup_place *place)
 {
-	_cleanup_free_ char *dir = xstrdup(place->own_dir);
-	size_t top = strlen(place->mountpoint);
+	_cleanup_free_ char *dir = NULL;
+	size_t top;
 
 	place->enclosing_limit = LIMIT_UNLIMITED;
+	if (!place->backend)
+		return;
+	dir = xstrdup(place->own_dir);
+	top = strlen(place->mountpoint);
 	for (;;) {
 		uint64_t limit = place->backend->enclosing_limit(dir);
 		char *slash;
@@ -217,55 +221,45 @@ static void find_enclosing_limit(struct cgroup_place *place)
 	}
 }
 
+static bool locate_in(struct cgroup_place *place, const char *mountinfo, bool v2, char **path)
+{
+	if (!*path || cgroup_parse_mountinfo(mountinfo, v2, &place->mountpoint,
+					     &place->mount_root) < 0)
+		return false;
+	place->own_dir = cgroup_path_to_dir(place->mountpoint, place->mount_root, *path);
+	/* On v2 the memory controller may be off in the hierarchy. */
+	if (place->own_dir && (!v2 || dir_has_memory_controller(place->own_dir))) {
+		place->backend = v2 ? &cgroup_v2_backend : &cgroup_v1_backend;
+		place->own_path = TAKE_PTR(*path);
+		return true;
+	}
+	free(place->own_dir), place->own_dir = NULL;
+	free(place->mountpoint), place->mountpoint = NULL;
+	free(place->mount_root), place->mount_root = NULL;
+	return false;
+}
+
 void cgroup_locate(struct cgroup_place *place)
 {
 	char proc[4096];
 	_cleanup_free_ char *mountinfo = NULL, *v2_path = NULL, *v1_path = NULL;
-	size_t len = 0;
-	FILE *f;
 
-	*place = (struct cgroup_place){ 0 };
+	*place = (struct cgroup_place){ .enclosing_limit = LIMIT_UNLIMITED };
 	if (read_small_file("/proc/self/cgroup", proc, sizeof(proc)) < 0 ||
 	    cgroup_parse_proc_cgroup(proc, &v2_path, &v1_path) < 0) {
 		place->why_none = xstrdup("/proc/self/cgroup names no cgroup (is /proc mounted?)");
 		return;
 	}
-	f = fopen("/proc/self/mountinfo", "re");
-	if (!f || getdelim(&mountinfo, &len, '\0', f) < 0) {
-		if (f)
-			fclose(f);
+	if (read_file_alloc("/proc/self/mountinfo", &mountinfo) < 0) {
 		place->why_none = xstrdup("cannot read /proc/self/mountinfo");
 		return;
 	}
-	fclose(f);
-
-	/* v2 when its hierarchy carries the memory controller, else v1's. */
-	if (v2_path && cgroup_parse_mountinfo(mountinfo, true, &place->mountpoint,
-					      &place->mount_root) == 0) {
-		place->own_dir = cgroup_path_to_dir(place->mountpoint, place->mount_root, v2_path);
-		if (place->own_dir && dir_has_memory_controller(place->own_dir)) {
-			place->backend = &cgroup_v2_backend;
-			place->own_path = TAKE_PTR(v2_path);
-		} else {
-			free(place->own_dir), place->own_dir = NULL;
-			free(place->mountpoint), place->mountpoint = NULL;
-			free(place->mount_root), place->mount_root = NULL;
-		}
-	}
-	if (!place->backend && v1_path &&
-	    cgroup_parse_mountinfo(mountinfo, false, &place->mountpoint, &place->mount_root) == 0) {
-		place->own_dir = cgroup_path_to_dir(place->mountpoint, place->mount_root, v1_path);
-		if (place->own_dir) {
-			place->backend = &cgroup_v1_backend;
-			place->own_path = TAKE_PTR(v1_path);
-		}
-	}
-	if (!place->backend) {
+	/* A controller lives in one hierarchy only: a v1 mount carrying
+	 * memory means v2 has none (hybrid hosts); else v2's, if enabled. */
+	if (!locate_in(place, mountinfo, false, &v1_path) &&
+	    !locate_in(place, mountinfo, true, &v2_path))
 		place->why_none = xstrdup("no cgroup hierarchy with the memory controller is mounted "
 					  "where memrun can see it");
-		return;
-	}
-	find_enclosing_limit(place);
 }
 
 void cgroup_place_free(struct cgroup_place *place)
@@ -330,15 +324,19 @@ static int signal_listed(int dir_fd, int sig)
 	return n < 0 ? -errno : count;
 }
 
-/* Kill what is in the cgroup and wait, briefly, until it is empty. */
-static int empty_cgroup(const struct cgroup_backend *backend, struct job_cgroup *cg)
+/* Kill what is in the cgroup and wait, briefly, until it is empty.  The
+ * job's own processes are memrun's children (it is their subreaper) and
+ * are reaped here; a stale cgroup's are not, and while the job runs no
+ * waitpid(-1) may take its main process from the supervisor. */
+static int empty_cgroup(const struct cgroup_backend *backend, struct job_cgroup *cg, bool reap)
 {
 	bool killed_at_once = backend->kill_all(cg) == 0;
 
 	for (long waited = 0; waited < DRAIN_TIMEOUT_MS; waited++) {
 		int listed;
 
-		reap_zombies();
+		if (reap)
+			reap_zombies();
 		/* Without cgroup.kill, kill again each round: forks race the list. */
 		listed = signal_listed(cg->dir_fd, killed_at_once ? 0 : SIGKILL);
 		if (listed <= 0)
@@ -397,13 +395,21 @@ int cgroup_remove_stale(const struct cgroup_backend *backend, const char *dir)
 		job_cgroup_init(&stale);
 		stale.dir = xasprintf("%s/%s", dir, de->d_name);
 		stale.dir_fd = openat(parent_fd, de->d_name, O_PATH | O_DIRECTORY | O_CLOEXEC);
-		if (stale.dir_fd >= 0 && empty_cgroup(backend, &stale) >= 0 &&
+		if (stale.dir_fd >= 0 && empty_cgroup(backend, &stale, false) >= 0 &&
 		    remove_dir(parent_fd, de->d_name) == 0)
 			removed++;
 		job_cgroup_free(&stale);
 	}
 	closedir(d);
 	return removed;
+}
+
+void cgroup_remove_stale_siblings(const struct job_cgroup *cg)
+{
+	_cleanup_free_ char *parent = xstrdup(cg->dir);
+
+	*strrchr(parent, '/') = '\0';
+	cgroup_remove_stale(cg->backend, *parent ? parent : "/");
 }
 
 /* ---- the job's cgroup -------------------------------------------------- */
@@ -546,7 +552,6 @@ int cgroup_create(struct job_cgroup *cg, const struct cgroup_place *place,
 		r = -ENOENT;
 		goto fail;
 	}
-	cgroup_remove_stale(backend, parent);
 	r = backend->prepare_parent(parent, &why);
 	if (r < 0)
 		goto fail;
@@ -586,11 +591,6 @@ int cgroup_create(struct job_cgroup *cg, const struct cgroup_place *place,
 		why = xasprintf("cannot open %s/cgroup.procs: %s", cg->dir, strerror(-r));
 		goto fail_created;
 	}
-	r = backend->read_counters(cg, &cg->baseline);
-	if (r < 0) {
-		why = xasprintf("cannot read the memory events of %s: %s", cg->dir, strerror(-r));
-		goto fail_created;
-	}
 	cg->watch_fd = backend->open_watch(cg);
 	if (cg->watch_fd < 0) {
 		r = cg->watch_fd;
@@ -608,25 +608,18 @@ fail:
 	return r;
 }
 
-int cgroup_read_delta(struct job_cgroup *cg, struct cgroup_counters *ret)
+int cgroup_read_evidence(struct job_cgroup *cg, struct cgroup_counters *ret)
 {
-	struct cgroup_counters now = { .peak_bytes = cg->baseline.peak_bytes };
+	/* The cgroup is the job's own since its mkdir: its counters are the
+	 * job's, with no baseline to subtract. */
+	struct cgroup_counters now = { .peak_bytes = cg->sampled_peak_bytes };
 	int r = cg->backend->read_counters(cg, &now);
 
 	if (r < 0)
 		return r;
-	/* Deltas from the start of the job, never absolute values. */
-	*ret = (struct cgroup_counters){
-		.oom = now.oom - cg->baseline.oom,
-		.oom_kill = now.oom_kill - cg->baseline.oom_kill,
-		.oom_group_kill = now.oom_group_kill - cg->baseline.oom_group_kill,
-		.max = now.max - cg->baseline.max,
-		.high = now.high - cg->baseline.high,
-		.peak_bytes = now.peak_bytes,
-		.peak_sampled = now.peak_sampled,
-	};
 	if (now.peak_sampled)
-		cg->baseline.peak_bytes = now.peak_bytes;	/* keep the largest sample */
+		cg->sampled_peak_bytes = now.peak_bytes;	/* keep the largest sample */
+	*ret = now;
 	return 0;
 }
 
@@ -672,26 +665,26 @@ static void conclude_oom(struct outcome *o, bool group_killed)
 
 void cgroup_finish(struct job_cgroup *cg, struct outcome *o)
 {
-	struct cgroup_counters delta = { 0 };
+	struct cgroup_counters seen = { 0 };
 	const char *name;
 	int r;
 
-	r = empty_cgroup(cg->backend, cg);
+	r = empty_cgroup(cg->backend, cg, true);
 	if (r < 0)
 		log_warning("processes of the job are still in %s: %s", cg->dir, strerror(-r));
 
-	if (cgroup_read_delta(cg, &delta) == 0) {
+	if (cgroup_read_evidence(cg, &seen) == 0) {
 		/* memrun's own group kill (v1) ended processes for the OOM too. */
-		if (cg->group_killed > 0 && (uint64_t)cg->group_killed > delta.oom_kill)
-			delta.oom_kill = (uint64_t)cg->group_killed;
-		if (cg->group_killed > 0 && cg->memory_max != LIMIT_UNLIMITED && delta.max > 0)
-			delta.oom = 1;
-		o->oom_kills = (struct maybe_count){ true, delta.oom_kill };
-		o->cgroup_oom_events = delta.oom;
-		o->memory_max_events = delta.max;
-		o->memory_high_events = delta.high;
-		o->peak_memory_bytes = (struct maybe_count){ delta.peak_bytes > 0, delta.peak_bytes };
-		o->peak_sampled = delta.peak_sampled;
+		if (cg->group_killed > 0 && (uint64_t)cg->group_killed > seen.oom_kill)
+			seen.oom_kill = (uint64_t)cg->group_killed;
+		if (cg->group_killed > 0 && cg->memory_max != LIMIT_UNLIMITED && seen.max > 0)
+			seen.oom = 1;
+		o->oom_kills = (struct maybe_count){ true, seen.oom_kill };
+		o->cgroup_oom_events = seen.oom;
+		o->memory_max_events = seen.max;
+		o->memory_high_events = seen.high;
+		o->peak_memory_bytes = (struct maybe_count){ seen.peak_bytes > 0, seen.peak_bytes };
+		o->peak_sampled = seen.peak_sampled;
 	}
 	o->cgroup_version = cg->backend->version;
 	o->cgroup_dir = xstrdup(cg->dir);

@@ -4,10 +4,13 @@
  * memrun may put it and drives the life cycle; cgroup-v2.c and cgroup-v1.c
  * fill in struct cgroup_backend (a systemd transient scope can be a third).
  *
- *   cgroup_locate()  where memrun lives, what encloses it (before the plan
- *                    is resolved: percentages need the enclosing limit)
+ *   cgroup_locate()  where memrun lives (before the plan is resolved;
+ *                    cgroup_find_enclosing_limit() when a percentage needs
+ *                    the limits above it)
  *   cgroup_create()  the job's cgroup with the plan's limits, before fork
  *   the child writes itself into it (cgroup_join_fd) before exec
+ *   cgroup_remove_stale_siblings()  leftovers of killed memruns, while
+ *                    the job starts
  *   watch fd         in the supervisor's epoll set
  *   cgroup_finish()  kill or wait for what is left, read the evidence, remove
  */
@@ -61,7 +64,8 @@ struct cgroup_place {
 	char *mount_root;	/* the mount's root within the hierarchy */
 	char *own_path;		/* memrun's cgroup, as in /proc/self/cgroup */
 	char *own_dir;		/* the same as a directory */
-	uint64_t enclosing_limit;	/* tightest limit on memrun's cgroup and its ancestors */
+	uint64_t enclosing_limit;	/* tightest limit on memrun's cgroup and its ancestors
+					 * (LIMIT_UNLIMITED until cgroup_find_enclosing_limit) */
 	char *enclosing_limit_dir;	/* where that limit is set */
 	char *why_none;		/* when backend is NULL */
 };
@@ -76,7 +80,7 @@ struct job_cgroup {
 	int events_fd;		/* v2 memory.events, v1 memory.oom_control: read by pread */
 	int failcnt_fd;		/* v1 memory.failcnt, read by pread */
 	int peak_fd;		/* v2 memory.peak, v1 memory.max_usage_in_bytes; -1: none */
-	struct cgroup_counters baseline;
+	uint64_t sampled_peak_bytes;	/* largest memory.current seen (no memory.peak) */
 	/* What is in force, for the report (LIMIT_UNLIMITED: none). */
 	uint64_t memory_max, memory_high, swap_max;
 	bool oom_group;		/* v2 memory.oom.group set */
@@ -88,6 +92,9 @@ struct job_cgroup {
 /* Find memrun's place.  Never fails: place->backend is NULL when there is
  * no memory hierarchy to use, and place->why_none says why. */
 void cgroup_locate(struct cgroup_place *place);
+/* Fill in place->enclosing_limit(_dir): only where it is needed (a
+ * percentage to resolve, dry-run, doctor), as it costs a read per level. */
+void cgroup_find_enclosing_limit(struct cgroup_place *place);
 void cgroup_place_free(struct cgroup_place *place);
 
 /*
@@ -113,7 +120,7 @@ int cgroup_kill_now(struct job_cgroup *cg);
 int cgroup_signal_all(struct job_cgroup *cg, int sig);
 
 /* Evidence so far, for a wake-up of the supervisor (no allocation). */
-int cgroup_read_delta(struct job_cgroup *cg, struct cgroup_counters *ret);
+int cgroup_read_evidence(struct job_cgroup *cg, struct cgroup_counters *ret);
 
 void job_cgroup_init(struct job_cgroup *cg);
 void job_cgroup_free(struct job_cgroup *cg);
@@ -121,6 +128,9 @@ void job_cgroup_free(struct job_cgroup *cg);
 /* Remove memrun cgroups below dir whose supervisor is gone (killing what
  * is left in them).  Returns how many were removed. */
 int cgroup_remove_stale(const struct cgroup_backend *backend, const char *dir);
+/* The same beside the job's cgroup: done while the job starts, as it
+ * costs a directory read and a /proc lookup per memrun cgroup there. */
+void cgroup_remove_stale_siblings(const struct job_cgroup *cg);
 
 /* Parsers, exposed for the unit tests. */
 int cgroup_parse_proc_cgroup(const char *text, char **ret_v2_path, char **ret_v1_memory_path);

@@ -434,6 +434,7 @@ void doctor_host_read(struct doctor_host *h)
 		h->files[i].err = read_file(doctor_file_path[i], &h->files[i].text);
 
 	cgroup_locate(&h->place);
+	cgroup_find_enclosing_limit(&h->place);
 	read_cgroup_usage(h);
 	probe_job_cgroup(h);
 

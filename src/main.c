@@ -337,6 +337,8 @@ static int run_job(struct plan *plan, const struct cgroup_place *place, struct o
 		spawn_explain_failure(plan, &failure, o);
 	} else {
 		o->started = true;
+		if (have_cgroup)
+			cgroup_remove_stale_siblings(&cg);
 		r = supervisor_wait(&sup, pid, o);
 		if (r < 0)
 			log_error("supervision failed: %s", strerror(-r));
@@ -395,6 +397,8 @@ int main(int argc, char **argv)
 	r = plan_load_profiles(&plan, opts.profiles, opts.profile_count);
 	if (r >= 0) {
 		plan_apply_flags(&plan, opts.flags);
+		if (plan_needs_budget(&plan))
+			cgroup_find_enclosing_limit(&place);
 		r = plan_resolve(&plan, environ, place.enclosing_limit, place.enclosing_limit_dir,
 				 place.backend ? place.backend->memory_max_file : NULL);
 	}

@@ -92,18 +92,23 @@ void plan_build_environ(struct plan *plan, char *const extra[])
 	plan->environ = env;
 }
 
+bool plan_needs_budget(const struct plan *plan)
+{
+	bool wants_budget = plan->dry_run;
+
+	for (unsigned i = 0; i < SETTING_COUNT; i++)
+		wants_budget |= setting_table[i].kind == VALUE_LIMIT && plan->values[i].set &&
+				plan->values[i].size.kind == SIZE_PERCENT;
+	return wants_budget;
+}
+
 int plan_resolve(struct plan *plan, char **caller_environ, uint64_t enclosing_limit,
 		 const char *limit_dir, const char *limit_file)
 {
 	int r;
 
-	bool wants_budget = plan->dry_run;
-
 	/* /proc/meminfo only when a percentage needs it. */
-	for (unsigned i = 0; i < SETTING_COUNT; i++)
-		wants_budget |= setting_table[i].kind == VALUE_LIMIT && plan->values[i].set &&
-				plan->values[i].size.kind == SIZE_PERCENT;
-	if (!wants_budget)
+	if (!plan_needs_budget(plan))
 		goto budget_done;
 	r = meminfo_read("MemTotal", &plan->memory_budget);
 	if (r < 0) {

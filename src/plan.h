@@ -42,6 +42,8 @@ void plan_free(struct plan *plan);
 int plan_load_profiles(struct plan *plan, char **names, size_t count);
 /* Put flag values (origin ORIGIN_FLAG) over what profiles set. */
 void plan_apply_flags(struct plan *plan, const struct setting_value flags[SETTING_COUNT]);
+/* Whether resolving needs the memory budget (a percentage, or dry-run). */
+bool plan_needs_budget(const struct plan *plan);
 /*
  * Percentages to bytes, GLIBC_TUNABLES, the job's environment.  100% is
  * MemTotal, or the tightest limit of the cgroups enclosing memrun when

@@ -137,15 +137,15 @@ static bool reap_all_ended(void)
 static void on_cgroup_event(struct supervisor *s)
 {
 	struct job_cgroup *cg = s->cgroup;
-	struct cgroup_counters delta;
+	struct cgroup_counters seen;
 
 	cg->backend->ack_watch(cg);
-	if (cgroup_read_delta(cg, &delta) < 0)
+	if (cgroup_read_evidence(cg, &seen) < 0)
 		return;
 	/* v1 has no memory.oom.group: the first OOM ends the whole job here,
 	 * as the kernel's group kill would (its victims count as OOM kills). */
 	if (cg->oom_group_emulated && cg->group_killed < 0 &&
-	    (delta.oom_kill > 0 || cg->oom_notifications > 0))
+	    (seen.oom_kill > 0 || cg->oom_notifications > 0))
 		cg->group_killed = cgroup_kill_now(cg);
 }
 
@@ -233,6 +233,9 @@ void supervisor_end_children(void)
 {
 	pid_t pids[256];
 
+	/* The usual end: no child left, nothing to look up in /proc. */
+	if (waitpid(-1, NULL, WNOHANG) < 0 && errno == ECHILD)
+		return;
 	for (int round = 0; round < CHILDREN_ROUNDS_MAX; round++) {
 		int n = read_children(pids, ELEMENTSOF(pids));
 

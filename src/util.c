@@ -110,6 +110,37 @@ ssize_t read_small_file(const char *path, char *buf, size_t size)
 	return (ssize_t)len;
 }
 
+int read_file_alloc(const char *path, char **ret)
+{
+	_cleanup_close_ int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+	_cleanup_free_ char *buf = NULL;
+	size_t size = 16384, len = 0;
+
+	if (fd < 0)
+		return -errno;
+	buf = xmalloc(size);
+	for (;;) {
+		ssize_t n;
+
+		if (size - len < 2) {
+			size *= 2;
+			buf = xrealloc(buf, size);
+		}
+		n = read(fd, buf + len, size - 1 - len);
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			return -errno;
+		}
+		if (n == 0)
+			break;
+		len += (size_t)n;
+	}
+	buf[len] = '\0';
+	*ret = TAKE_PTR(buf);
+	return 0;
+}
+
 int parse_int64(const char *s, long long min, long long max, long long *ret)
 {
 	char *end;

@@ -102,5 +102,8 @@ char *xasprintf(const char *fmt, ...) _printf_(1, 2);
 
 /* Read a whole small file (procfs, sysfs) into buf; returns length or -errno. */
 ssize_t read_small_file(const char *path, char *buf, size_t size);
+/* Read a whole file of any size into a malloc'ed, NUL-terminated buffer,
+ * in as few read() calls as it takes (procfs regenerates text per call). */
+int read_file_alloc(const char *path, char **ret);
 /* Parse a decimal int64 with end, range and errno checks. */
 int parse_int64(const char *s, long long min, long long max, long long *ret);

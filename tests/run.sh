@@ -4,6 +4,8 @@
 # Unit tests are the cmocka programs $MEMRUN_BUILD/tests/test_* (default
 # build/; build/sanitize/ for 'make check SANITIZE=1'); integration tests
 # are tests/integration/test_*.sh, which print "ok", "not ok" or "skip" lines.
+# A test file still running after MEMRUN_TEST_TIMEOUT seconds (default
+# 1200) is killed and counted as a failure: a hang must not stall CI.
 set -u
 top=$(cd "$(dirname "$0")/.." && pwd)
 cd "$top" || exit 1
@@ -32,17 +34,23 @@ run_unit() {
 }
 
 run_integration() {
-	local t line
+	local t line limit=${MEMRUN_TEST_TIMEOUT:-1200}
 	for t in tests/integration/test_*.sh; do
 		echo "== integration: ${t##*/}"
 		while IFS= read -r line; do
+			case "$line" in
+			"run.sh: exit 124")
+				echo "not ok - ${t##*/} still running after ${limit} s: killed"
+				failed=$((failed + 1)); failures+=("${t##*/}: timed out"); continue ;;
+			"run.sh: exit "*) continue ;;
+			esac
 			printf '%s\n' "$line"
 			case "$line" in
 			"ok "*) passed=$((passed + 1)) ;;
 			"not ok "*) failed=$((failed + 1)); failures+=("${t##*/}: ${line#not ok }") ;;
 			"skip "*) skipped=$((skipped + 1)) ;;
 			esac
-		done < <(bash "$t" 2>&1)
+		done < <(timeout -k 10 "$limit" bash "$t" 2>&1; echo "run.sh: exit $?")
 	done
 }
 
