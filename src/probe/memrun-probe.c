@@ -31,6 +31,11 @@
 
 #define EXPORT __attribute__((visibility("default")))
 #define unlikely(x) __builtin_expect(!!(x), 0)
+/* The hot wrappers start on a cache line: when their few instructions of
+ * success path straddle a 64-byte boundary, a malloc/free pair costs
+ * about 0.4 ns more (measured: +20% instead of +15% on bench/malloc_pairs),
+ * depending only on where the linker happened to place them. */
+#define HOT_PATH __attribute__((aligned(64)))
 
 static struct probe_region *region;
 
@@ -279,7 +284,7 @@ __attribute__((constructor)) static void probe_attach(void)
 
 /* ---- the interposed calls ------------------------------------------------ */
 
-EXPORT void *malloc(size_t n)
+EXPORT HOT_PATH void *malloc(size_t n)
 {
 	void *p = real_malloc(n);
 
@@ -288,7 +293,7 @@ EXPORT void *malloc(size_t n)
 	return p;
 }
 
-EXPORT void *calloc(size_t n, size_t m)
+EXPORT HOT_PATH void *calloc(size_t n, size_t m)
 {
 	void *p = real_calloc(n, m);
 
@@ -300,7 +305,7 @@ EXPORT void *calloc(size_t n, size_t m)
 	return p;
 }
 
-EXPORT void *realloc(void *old, size_t n)
+EXPORT HOT_PATH void *realloc(void *old, size_t n)
 {
 	void *p = real_realloc(old, n);
 
