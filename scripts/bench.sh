@@ -91,6 +91,9 @@ for prog in malloc_pairs churn; do
 	"$CC" -O2 -Wall -Wextra -o "$OUT/$prog" "bench/$prog.c" ||
 		die "cannot compile bench/$prog.c"
 done
+# The least any interposing malloc costs: a bare jump to glibc's.
+"$CC" -O2 -Wall -Wextra -shared -fPIC -o "$OUT/forward.so" bench/forward.c ||
+	die "cannot compile bench/forward.c"
 # The launch floor, linked like memrun (static-pie).
 "$CC" -O2 -Wall -Wextra -static-pie -fPIE -o "$OUT/floor" bench/floor.c ||
 	die "cannot compile bench/floor.c"
@@ -241,6 +244,11 @@ hyperfine_blocks isolated "$ISO_RUNS" 4 "${isolated[*]}" --prepare "$SLEEP $ISO_
 paired malloc_pairs "$MALLOC_ROUNDS" \
 	"no probe" "$MEMRUN -q --no-probe -- $OUT/malloc_pairs $MALLOC_M" \
 	"probe" "$MEMRUN -q -- $OUT/malloc_pairs $MALLOC_M"
+# The floor under any probe: memrun keeps the caller's LD_PRELOAD, so the
+# job gets the bare forwarder and nothing else; env on both sides.
+paired malloc_forward "$MALLOC_ROUNDS" \
+	"no probe" "env $MEMRUN -q --no-probe -- $OUT/malloc_pairs $MALLOC_M" \
+	"bare forwarder" "env LD_PRELOAD=$OUT/forward.so $MEMRUN -q --no-probe -- $OUT/malloc_pairs $MALLOC_M"
 paired churn "$CHURN_ROUNDS" \
 	"no probe" "$MEMRUN -q --no-probe -- $OUT/churn $CHURN_M" \
 	"probe" "$MEMRUN -q -- $OUT/churn $CHURN_M"

@@ -240,36 +240,6 @@ uint64_t doctor_commit_limit(uint64_t mem_total, uint64_t hugetlb, uint64_t swap
 
 /* ---- reading the host --------------------------------------------------- */
 
-/* A whole procfs file, whatever its size (procfs reports none). */
-static int read_file(const char *path, char **ret)
-{
-	_cleanup_close_ int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
-	_cleanup_free_ char *buf = NULL;
-	size_t len = 0, size = 0;
-
-	if (fd < 0)
-		return -errno;
-	for (;;) {
-		ssize_t n;
-
-		if (size - len < 4096) {
-			size = size ? 2 * size : 8192;
-			buf = xrealloc(buf, size);
-		}
-		n = read(fd, buf + len, size - len - 1);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0)
-			return -errno;
-		if (n == 0)
-			break;
-		len += (size_t)n;
-	}
-	buf[len] = '\0';
-	*ret = TAKE_PTR(buf);
-	return 0;
-}
-
 static const char *usage_file(int version)
 {
 	return version == 1 ? "memory.usage_in_bytes" : "memory.current";
@@ -431,7 +401,7 @@ void doctor_host_read(struct doctor_host *h)
 
 	*h = (struct doctor_host){ 0 };
 	for (unsigned i = 0; i < DOCTOR_FILE_COUNT; i++)
-		h->files[i].err = read_file(doctor_file_path[i], &h->files[i].text);
+		h->files[i].err = read_file_alloc(doctor_file_path[i], &h->files[i].text);
 
 	cgroup_locate(&h->place);
 	cgroup_find_enclosing_limit(&h->place);

@@ -85,29 +85,39 @@ char *xasprintf(const char *fmt, ...)
 	return r < 0 ? oom_abort() : s;
 }
 
+/* Read fd until EOF or until buf holds size - 1 bytes, NUL-terminated;
+ * *len counts what is in buf.  1 at EOF, 0 when full, or -errno. */
+static int read_fill(int fd, char *buf, size_t size, size_t *len)
+{
+	while (*len < size - 1) {
+		ssize_t n = read(fd, buf + *len, size - 1 - *len);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return -errno;
+		buf[*len + (size_t)n] = '\0';
+		if (n == 0)
+			return 1;
+		*len += (size_t)n;
+	}
+	buf[*len] = '\0';
+	return 0;
+}
+
 ssize_t read_small_file(const char *path, char *buf, size_t size)
 {
 	_cleanup_close_ int fd = -1;
 	size_t len = 0;
+	int r;
 
 	if (size == 0)
 		return -EINVAL;
 	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
 	if (fd < 0)
 		return -errno;
-	while (len < size - 1) {
-		ssize_t n = read(fd, buf + len, size - 1 - len);
-		if (n < 0) {
-			if (errno == EINTR)
-				continue;
-			return -errno;
-		}
-		if (n == 0)
-			break;
-		len += (size_t)n;
-	}
-	buf[len] = '\0';
-	return (ssize_t)len;
+	r = read_fill(fd, buf, size, &len);
+	return r < 0 ? r : (ssize_t)len;
 }
 
 int read_file_alloc(const char *path, char **ret)
@@ -115,28 +125,18 @@ int read_file_alloc(const char *path, char **ret)
 	_cleanup_close_ int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
 	_cleanup_free_ char *buf = NULL;
 	size_t size = 16384, len = 0;
+	int r;
 
 	if (fd < 0)
 		return -errno;
 	buf = xmalloc(size);
-	for (;;) {
-		ssize_t n;
-
-		if (size - len < 2) {
-			size *= 2;
-			buf = xrealloc(buf, size);
-		}
-		n = read(fd, buf + len, size - 1 - len);
-		if (n < 0) {
-			if (errno == EINTR)
-				continue;
-			return -errno;
-		}
-		if (n == 0)
-			break;
-		len += (size_t)n;
+	/* One read() while it fits: procfs makes its text anew for each. */
+	while ((r = read_fill(fd, buf, size, &len)) == 0) {
+		size *= 2;
+		buf = xrealloc(buf, size);
 	}
-	buf[len] = '\0';
+	if (r < 0)
+		return r;
 	*ret = TAKE_PTR(buf);
 	return 0;
 }
