@@ -12,6 +12,7 @@
 #include <sys/statfs.h>
 #include <sys/wait.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "cgroupfs.h"
 #include "kmsg.h"
@@ -221,14 +222,25 @@ void cgroup_find_enclosing_limit(struct cgroup_place *place)
 	}
 }
 
-static bool locate_in(struct cgroup_place *place, const char *mountinfo, bool v2, char **path)
+/* Where the hierarchies usually are (the layout systemd mounts). */
+#define USUAL_V2_MOUNT "/sys/fs/cgroup"
+#define USUAL_V1_MEMORY_MOUNT "/sys/fs/cgroup/memory"
+
+/* Take mountpoint and root (malloc'ed) as the place when memrun's cgroup
+ * path resolves there to a cgroup that can carry memory limits. */
+static bool take_place(struct cgroup_place *place, bool v2, char *mountpoint, char *root,
+		       char **path, bool must_exist)
 {
-	if (!*path || cgroup_parse_mountinfo(mountinfo, v2, &place->mountpoint,
-					     &place->mount_root) < 0)
-		return false;
-	place->own_dir = cgroup_path_to_dir(place->mountpoint, place->mount_root, *path);
+	_cleanup_free_ char *probe = NULL;
+
+	place->mountpoint = mountpoint;
+	place->mount_root = root;
+	place->own_dir = cgroup_path_to_dir(mountpoint, root, *path);
+	if (place->own_dir && !v2 && must_exist)
+		probe = xasprintf("%s/memory.limit_in_bytes", place->own_dir);
 	/* On v2 the memory controller may be off in the hierarchy. */
-	if (place->own_dir && (!v2 || dir_has_memory_controller(place->own_dir))) {
+	if (place->own_dir && (!v2 || dir_has_memory_controller(place->own_dir)) &&
+	    (!probe || access(probe, F_OK) == 0)) {
 		place->backend = v2 ? &cgroup_v2_backend : &cgroup_v1_backend;
 		place->own_path = TAKE_PTR(*path);
 		return true;
@@ -237,6 +249,34 @@ static bool locate_in(struct cgroup_place *place, const char *mountinfo, bool v2
 	free(place->mountpoint), place->mountpoint = NULL;
 	free(place->mount_root), place->mount_root = NULL;
 	return false;
+}
+
+/*
+ * The usual mount point, when it is a cgroup file system of the right
+ * version and memrun's cgroup is there: most hosts, found with a statfs
+ * instead of reading mountinfo (the kernel formats every mount for it,
+ * the largest part of a launch's set-up).  A container's bind mount of a
+ * subtree makes the path not resolve, and mountinfo decides.
+ */
+static bool locate_usual(struct cgroup_place *place, bool v2, char **path)
+{
+	const char *mount = v2 ? USUAL_V2_MOUNT : USUAL_V1_MEMORY_MOUNT;
+	struct statfs sfs;
+
+	if (!*path || statfs(mount, &sfs) < 0 ||
+	    sfs.f_type != (v2 ? CGROUP2_SUPER_MAGIC : CGROUP_SUPER_MAGIC))
+		return false;
+	return take_place(place, v2, xstrdup(mount), xstrdup("/"), path, true);
+}
+
+static bool locate_mounted(struct cgroup_place *place, const char *mountinfo, bool v2,
+			   char **path)
+{
+	char *mountpoint = NULL, *root = NULL;
+
+	if (!*path || cgroup_parse_mountinfo(mountinfo, v2, &mountpoint, &root) < 0)
+		return false;
+	return take_place(place, v2, mountpoint, root, path, false);
 }
 
 void cgroup_locate(struct cgroup_place *place)
@@ -250,14 +290,16 @@ void cgroup_locate(struct cgroup_place *place)
 		place->why_none = xstrdup("/proc/self/cgroup names no cgroup (is /proc mounted?)");
 		return;
 	}
+	/* A controller lives in one hierarchy only: a v1 hierarchy carrying
+	 * memory means v2 has none (hybrid hosts); else v2's, if enabled. */
+	if (locate_usual(place, false, &v1_path) || locate_usual(place, true, &v2_path))
+		return;
 	if (read_file_alloc("/proc/self/mountinfo", &mountinfo) < 0) {
 		place->why_none = xstrdup("cannot read /proc/self/mountinfo");
 		return;
 	}
-	/* A controller lives in one hierarchy only: a v1 mount carrying
-	 * memory means v2 has none (hybrid hosts); else v2's, if enabled. */
-	if (!locate_in(place, mountinfo, false, &v1_path) &&
-	    !locate_in(place, mountinfo, true, &v2_path))
+	if (!locate_mounted(place, mountinfo, false, &v1_path) &&
+	    !locate_mounted(place, mountinfo, true, &v2_path))
 		place->why_none = xstrdup("no cgroup hierarchy with the memory controller is mounted "
 					  "where memrun can see it");
 }

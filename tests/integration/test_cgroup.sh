@@ -210,6 +210,33 @@ test_percent_resolves_against_the_enclosing_cgroup_limit() {
 	expect_out "100% = 256 MiB, $(limit_file max) of $test_cg"
 }
 
+# memrun finds the usual mount points with a statfs; anywhere else it reads
+# mountinfo.  Here the hierarchy is moved, in a private mount namespace.
+test_hierarchy_mounted_elsewhere_is_found_through_mountinfo() {
+	needs_cgroup || return
+	local mnt=$WORK/elsewhere usual fstype opts dir
+	if [ "$version" = 2 ]; then
+		usual=/sys/fs/cgroup fstype=cgroup2 opts=
+	else
+		usual=/sys/fs/cgroup/memory fstype=cgroup opts="-o memory"
+	fi
+	if ! unshare -m true 2>/dev/null; then
+		skip "cannot make a private mount namespace here (unshare -m needs CAP_SYS_ADMIN)"
+		return
+	fi
+	mkdir -p "$mnt"
+	# shellcheck disable=SC2016
+	unshare -m sh -c 'umount -l "$1" && mount -t "$2" $3 cgroup "$4" &&
+		exec "$5" --memory-max 64M --report "$6" -- true' \
+		sh "$usual" "$fstype" "$opts" "$mnt" "$MEMRUN" "$report" >"$out" 2>"$err" </dev/null
+	status=$?
+	expect_status 0
+	expect_json "r['cgroup']['version'] == $version and r['limits']['memory_max_bytes'] == 64 << 20"
+	expect_json "r['cgroup']['path'].startswith('$mnt/')"
+	dir=$(report_value "r['cgroup']['path']")
+	[ -d "$usual${dir#"$mnt"}" ] && fail "cgroup ${dir#"$mnt"} left behind"
+}
+
 test_supervisor_sleeps_under_a_cgroup() {
 	needs_cgroup || return
 	expect_no_wakeups --memory-max 1G
