@@ -77,6 +77,7 @@ for tool in hyperfine python3 prlimit cgexec sleep "$CC"; do
 done
 [ -x "$MEMRUN" ] || die "$MEMRUN is missing; run 'make' first"
 PRLIMIT=$(command -v prlimit)
+ENV=$(command -v env)
 CGEXEC=$(command -v cgexec)
 SLEEP=$(command -v sleep)
 # The distribution's python for the probe's real-program test: a version
@@ -247,8 +248,8 @@ paired malloc_pairs "$MALLOC_ROUNDS" \
 # The floor under any probe: memrun keeps the caller's LD_PRELOAD, so the
 # job gets the bare forwarder and nothing else; env on both sides.
 paired malloc_forward "$MALLOC_ROUNDS" \
-	"no probe" "env $MEMRUN -q --no-probe -- $OUT/malloc_pairs $MALLOC_M" \
-	"bare forwarder" "env LD_PRELOAD=$OUT/forward.so $MEMRUN -q --no-probe -- $OUT/malloc_pairs $MALLOC_M"
+	"no probe" "$ENV $MEMRUN -q --no-probe -- $OUT/malloc_pairs $MALLOC_M" \
+	"bare forwarder" "$ENV LD_PRELOAD=$OUT/forward.so $MEMRUN -q --no-probe -- $OUT/malloc_pairs $MALLOC_M"
 paired churn "$CHURN_ROUNDS" \
 	"no probe" "$MEMRUN -q --no-probe -- $OUT/churn $CHURN_M" \
 	"probe" "$MEMRUN -q -- $OUT/churn $CHURN_M"
