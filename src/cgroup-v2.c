@@ -7,16 +7,6 @@
 #include "cgroupfs.h"
 #include "util.h"
 
-static bool word_in(const char *list, const char *word)
-{
-	size_t len = strlen(word);
-
-	for (const char *p = list; (p = strstr(p, word)); p += len)
-		if ((p == list || p[-1] == ' ') && (p[len] == '\0' || p[len] == ' ' || p[len] == '\n'))
-			return true;
-	return false;
-}
-
 static int v2_prepare_parent(const char *parent, char **ret_why)
 {
 	_cleanup_close_ int fd = open(parent, O_PATH | O_DIRECTORY | O_CLOEXEC);
@@ -27,9 +17,11 @@ static int v2_prepare_parent(const char *parent, char **ret_why)
 		*ret_why = xasprintf("cannot open %s: %s", parent, strerror(errno));
 		return -errno;
 	}
-	if (cg_read(fd, "cgroup.subtree_control", buf, sizeof(buf)) >= 0 && word_in(buf, "memory"))
+	if (cg_read(fd, "cgroup.subtree_control", buf, sizeof(buf)) >= 0 &&
+	    list_contains(strtok(buf, "\n"), ' ', "memory"))
 		return 0;
-	if (cg_read(fd, "cgroup.controllers", buf, sizeof(buf)) < 0 || !word_in(buf, "memory")) {
+	if (cg_read(fd, "cgroup.controllers", buf, sizeof(buf)) < 0 ||
+	    !list_contains(strtok(buf, "\n"), ' ', "memory")) {
 		*ret_why = xasprintf("the memory controller is not available in %s (not in its "
 				     "cgroup.controllers): it must be enabled in the parent's "
 				     "cgroup.subtree_control first", parent);

@@ -33,19 +33,6 @@ static char *take_line(const char **p)
 	return line ? line : xstrdup("");
 }
 
-static bool list_has(const char *list, char sep, const char *item)
-{
-	size_t n = strlen(item);
-
-	for (const char *p = list; p && *p;) {
-		const char *end = strchrnul(p, sep);
-		if ((size_t)(end - p) == n && strncmp(p, item, n) == 0)
-			return true;
-		p = *end ? end + 1 : NULL;
-	}
-	return false;
-}
-
 int cgroup_parse_proc_cgroup(const char *text, char **ret_v2_path, char **ret_v1_memory_path)
 {
 	*ret_v2_path = *ret_v1_memory_path = NULL;
@@ -64,7 +51,7 @@ int cgroup_parse_proc_cgroup(const char *text, char **ret_v2_path, char **ret_v1
 		*path++ = '\0';
 		if (streq(line, "0") && !*controllers && !*ret_v2_path)
 			*ret_v2_path = xstrdup(path);
-		else if (list_has(controllers, ',', "memory") && !*ret_v1_memory_path)
+		else if (list_contains(controllers, ',', "memory") && !*ret_v1_memory_path)
 			*ret_v1_memory_path = xstrdup(path);
 	}
 	return *ret_v2_path || *ret_v1_memory_path ? 0 : -ENOENT;
@@ -87,7 +74,8 @@ static void unescape_octal(char *s)
 	*out = '\0';
 }
 
-int cgroup_parse_mountinfo(const char *text, bool v2, char **ret_mountpoint, char **ret_root)
+int cgroup_parse_mountinfo(const char *text, bool v2, char **ret_mountpoint, char **ret_root,
+			   char **ret_superopts)
 {
 	for (const char *p = text; *p;) {
 		_cleanup_free_ char *line = take_line(&p);
@@ -109,12 +97,14 @@ int cgroup_parse_mountinfo(const char *text, bool v2, char **ret_mountpoint, cha
 			continue;
 		superopts = strtok_r(NULL, " ", &save);
 		if (v2 ? !streq(fstype, "cgroup2") :
-			 !(streq(fstype, "cgroup") && superopts && list_has(superopts, ',', "memory")))
+			 !(streq(fstype, "cgroup") && superopts && list_contains(superopts, ',', "memory")))
 			continue;
 		unescape_octal(fields[3]);
 		unescape_octal(fields[4]);
 		*ret_root = xstrdup(fields[3]);
 		*ret_mountpoint = xstrdup(fields[4]);
+		if (ret_superopts)
+			*ret_superopts = xstrdup(superopts ? superopts : "");
 		return 0;
 	}
 	return -ENOENT;
@@ -193,7 +183,7 @@ static bool dir_has_memory_controller(const char *dir)
 	char buf[512];
 
 	return fd >= 0 && cg_read(fd, "cgroup.controllers", buf, sizeof(buf)) >= 0 &&
-	       list_has(strtok(buf, "\n"), ' ', "memory");
+	       list_contains(strtok(buf, "\n"), ' ', "memory");
 }
 
 void cgroup_find_enclosing_limit(struct cgroup_place *place)
@@ -274,7 +264,7 @@ static bool locate_mounted(struct cgroup_place *place, const char *mountinfo, bo
 {
 	char *mountpoint = NULL, *root = NULL;
 
-	if (!*path || cgroup_parse_mountinfo(mountinfo, v2, &mountpoint, &root) < 0)
+	if (!*path || cgroup_parse_mountinfo(mountinfo, v2, &mountpoint, &root, NULL) < 0)
 		return false;
 	return take_place(place, v2, mountpoint, root, path, false);
 }
@@ -564,7 +554,7 @@ char *cgroup_choose_parent(const struct cgroup_place *place, const struct plan *
 
 		if (streq(place->own_dir, place->mountpoint) ||
 		    (fd >= 0 && cg_read(fd, "cgroup.subtree_control", buf, sizeof(buf)) >= 0 &&
-		     list_has(strtok(buf, "\n"), ' ', "memory")))
+		     list_contains(strtok(buf, "\n"), ' ', "memory")))
 			return xstrdup(place->own_dir);
 	}
 	dir = xstrdup(place->own_dir);

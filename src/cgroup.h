@@ -134,7 +134,11 @@ void cgroup_remove_stale_siblings(const struct job_cgroup *cg);
 
 /* Parsers, exposed for the unit tests. */
 int cgroup_parse_proc_cgroup(const char *text, char **ret_v2_path, char **ret_v1_memory_path);
-int cgroup_parse_mountinfo(const char *text, bool v2, char **ret_mountpoint, char **ret_root);
+/* The first mount of the v2 hierarchy, or of the v1 one carrying memory:
+ * where, its root within the hierarchy and its super options (ret_superopts
+ * may be NULL). */
+int cgroup_parse_mountinfo(const char *text, bool v2, char **ret_mountpoint, char **ret_root,
+			   char **ret_superopts);
 /* Directory of cgroup path within a mount of the hierarchy, or NULL when
  * the path is outside what the mount shows. */
 char *cgroup_path_to_dir(const char *mountpoint, const char *mount_root, const char *path);

@@ -886,7 +886,7 @@ static struct doctor_finding check_cgroup_version(const struct doctor_host *h,
 			       "with exit 125 (--best-effort runs the job without them)",
 			       layout_words(layout), place->why_none);
 	if (place->backend->version == 1 && layout == DOCTOR_CGROUP_HYBRID &&
-	    cgroup_parse_mountinfo(f->text, true, &v2_mount, &v2_root) == 0)
+	    cgroup_parse_mountinfo(f->text, true, &v2_mount, &v2_root, NULL) == 0)
 		return finding(DOCTOR_OK, source, int_value(1),
 			       "cgroup v1 hybrid: the memory controller is on cgroup v1 at %s; the "
 			       "cgroup v2 mount at %s has no memory controller, so memrun uses v1",
@@ -1086,6 +1086,49 @@ static struct doctor_finding check_cgroup_swap_accounting(const struct doctor_ho
 		       p->swap_file,
 		       p->version == 1 ? "boot with swapaccount=1 to turn it on" :
 					 "the kernel was built or booted without it");
+}
+
+/*
+ * How a job gets into its cgroup.  A move by cgroup.procs takes the
+ * kernel's cgroup_threadgroup_rwsem for writing, which waits for an RCU
+ * grace period unless another move happened a few milliseconds before:
+ * milliseconds on every launch after an idle moment.  clone3 with
+ * CLONE_INTO_CGROUP (v2) moves nothing; favordynmods makes moves cheap.
+ */
+static struct doctor_finding check_cgroup_join(const struct doctor_host *h,
+					       const struct doctor_check *c)
+{
+	const struct doctor_file_text *f = &h->files[DOCTOR_FILE_MOUNTINFO];
+	const char *source = doctor_file_path[DOCTOR_FILE_MOUNTINFO];
+	const struct cgroup_place *place = &h->place;
+	_cleanup_free_ char *mount = NULL, *root = NULL, *options = NULL;
+	bool v2;
+
+	(void)c;
+	if (!place->backend)
+		return finding(DOCTOR_NOTE, "/proc/self/cgroup", no_value(),
+			       "no job cgroup here, so no job waits to join one");
+	v2 = place->backend->version == 2;
+	if (!f->text)
+		return unreadable(DOCTOR_FILE_MOUNTINFO, f->err);
+	if (cgroup_parse_mountinfo(f->text, v2, &mount, &root, &options) == 0 &&
+	    list_contains(options, ',', "favordynmods"))
+		return finding(DOCTOR_OK, source, string_value("favordynmods"),
+			       "the cgroup hierarchy at %s is mounted with favordynmods: a job joins "
+			       "its cgroup without waiting for the kernel",
+			       mount);
+	if (v2)
+		return finding(DOCTOR_OK, source, string_value("clone3"),
+			       "a job starts inside its cgroup (clone3 with CLONE_INTO_CGROUP, "
+			       "Linux 5.7 and later): no process is moved, so no launch waits for "
+			       "the kernel");
+	return finding(DOCTOR_NOTE, source, string_value("cgroup.procs"),
+		       "a job joins its cgroup through cgroup.procs (cgroup v1 cannot start a "
+		       "process inside a cgroup), and the kernel makes such a move wait for an "
+		       "RCU grace period unless another one happened a few milliseconds before: "
+		       "a launch after an idle moment can take 4 to 16 ms longer; booting with "
+		       "cgroup_favordynmods=true (Linux 6.7 and later) makes moves fast, at some "
+		       "cost to every fork and exit");
 }
 
 static struct doctor_finding check_panic_on_oom(const struct doctor_host *h,
@@ -1381,6 +1424,7 @@ static const struct doctor_check checks[] = {
 	{ "cgroup", "cgroup_memory_usage", check_cgroup_memory_usage, 0 },
 	{ "cgroup", "cgroup_job", check_cgroup_job, 0 },
 	{ "cgroup", "cgroup_swap_accounting", check_cgroup_swap_accounting, 0 },
+	{ "cgroup", "cgroup_join", check_cgroup_join, 0 },
 	{ "oom", "panic_on_oom", check_panic_on_oom, 0 },
 	{ "oom", "oom_kill_allocating_task", check_oom_kill_allocating_task, 0 },
 	{ "oom", "oom_score_adj", check_oom_score_adj, 0 },

@@ -141,6 +141,20 @@ int read_file_alloc(const char *path, char **ret)
 	return 0;
 }
 
+bool list_contains(const char *list, char sep, const char *item)
+{
+	size_t n = strlen(item);
+
+	for (const char *p = list; p && *p;) {
+		const char *end = strchrnul(p, sep);
+
+		if ((size_t)(end - p) == n && strncmp(p, item, n) == 0)
+			return true;
+		p = *end ? end + 1 : NULL;
+	}
+	return false;
+}
+
 int parse_int64(const char *s, long long min, long long max, long long *ret)
 {
 	char *end;

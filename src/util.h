@@ -106,4 +106,7 @@ ssize_t read_small_file(const char *path, char *buf, size_t size);
  * in as few read() calls as it takes (procfs regenerates text per call). */
 int read_file_alloc(const char *path, char **ret);
 /* Parse a decimal int64 with end, range and errno checks. */
+/* Whether item is one of the sep-separated words of list (NULL: none). */
+bool list_contains(const char *list, char sep, const char *item);
+
 int parse_int64(const char *s, long long min, long long max, long long *ret);

@@ -105,7 +105,22 @@ test_json_agrees_with_the_machine() {
 	expect_json "[f['value'] for f in r['findings'] if f['key'] == 'cgroup_version'] == [${version:-None}]" "$out"
 	if [ -n "$version" ]; then
 		expect_json "[f['level'] for f in r['findings'] if f['key'] == 'cgroup_job'] == ['ok']" "$out"
+		expect_json "[f['value'] for f in r['findings'] if f['key'] == 'cgroup_join'] == ['$(join_by)']" "$out"
 	fi
+}
+
+# How a job joins its cgroup here, from mountinfo: the memory hierarchy's
+# super options, and the version.
+join_by() {
+	python3 - "$version" <<'PY'
+import sys
+v2 = sys.argv[1] == "2"
+for line in open("/proc/self/mountinfo"):
+    fstype, _, opts = line.split(" - ", 1)[1].split()[:3]
+    if (v2 and fstype == "cgroup2") or (not v2 and fstype == "cgroup" and "memory" in opts.split(",")):
+        print("favordynmods" if "favordynmods" in opts.split(",") else "clone3" if v2 else "cgroup.procs")
+        break
+PY
 }
 
 # The keys are what scripts select findings by: the same set every run.
@@ -123,7 +138,8 @@ text = open(sys.argv[2]).read().splitlines()
 keys = ["rlimit_as", "rlimit_data", "rlimit_stack", "rlimit_memlock", "rlimit_nproc",
         "overcommit_memory", "overcommit_ratio", "commit_limit", "mem_available", "swap",
         "cgroup_version", "cgroup_path", "cgroup_memory_limit", "cgroup_memory_usage",
-        "cgroup_job", "cgroup_swap_accounting", "panic_on_oom", "oom_kill_allocating_task",
+        "cgroup_job", "cgroup_swap_accounting", "cgroup_join", "panic_on_oom",
+        "oom_kill_allocating_task",
         "oom_score_adj", "oom_score_adj_lower", "kmsg", "dmesg_restrict", "glibc_version",
         "malloc_tunables", "glibc_tunables"]
 findings = doc["findings"]

@@ -177,7 +177,7 @@ static void test_mountinfo(void **state)
 	for (size_t i = 0; i < ELEMENTSOF(mountinfos); i++) {
 		char *mountpoint = NULL, *root = NULL;
 		int r = cgroup_parse_mountinfo(mountinfos[i].text, mountinfos[i].v2, &mountpoint,
-					       &root);
+					       &root, NULL);
 
 		if (r != mountinfos[i].error)
 			fail_msg("%s: cgroup_parse_mountinfo(v2=%d) = %d, expected %d",
@@ -191,6 +191,27 @@ static void test_mountinfo(void **state)
 		free(mountpoint);
 		free(root);
 	}
+}
+
+/* The super options come with the mount: doctor looks for favordynmods. */
+static void test_mountinfo_super_options(void **state)
+{
+	char *mountpoint = NULL, *root = NULL, *options = NULL;
+
+	(void)state;
+	assert_int_equal(cgroup_parse_mountinfo("35 25 0:30 / /sys/fs/cgroup rw shared:9 - cgroup2 "
+						"cgroup2 rw,nsdelegate,favordynmods\n",
+						true, &mountpoint, &root, &options), 0);
+	assert_string_equal(options, "rw,nsdelegate,favordynmods");
+	assert_true(list_contains(options, ',', "favordynmods"));
+	free(mountpoint), free(root), free(options);
+	options = NULL;
+	assert_int_equal(cgroup_parse_mountinfo("41 25 0:36 / /sys/fs/cgroup/memory rw - cgroup "
+						"cgroup rw,memory\n",
+						false, &mountpoint, &root, &options), 0);
+	assert_string_equal(options, "rw,memory");
+	assert_false(list_contains(options, ',', "favordynmods"));
+	free(mountpoint), free(root), free(options);
 }
 
 static const struct {
@@ -311,6 +332,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_proc_cgroup),
 		cmocka_unit_test(test_mountinfo),
+		cmocka_unit_test(test_mountinfo_super_options),
 		cmocka_unit_test(test_path_to_dir),
 		cmocka_unit_test(test_job_name_round_trip),
 		cmocka_unit_test(test_job_name_rejects),
