@@ -20,6 +20,10 @@
 
 #define JOB_PREFIX "memrun-"
 #define DRAIN_TIMEOUT_MS 5000
+/* A stale cgroup is swept while the job starts: the supervisor must not
+ * stay away from its job long; what does not die by then waits for the
+ * next run. */
+#define STALE_DRAIN_TIMEOUT_MS 100
 #define RMDIR_TIMEOUT_MS 1000
 
 /* ---- parsers ---------------------------------------------------------- */
@@ -360,11 +364,12 @@ static int signal_listed(int dir_fd, int sig)
  * job's own processes are memrun's children (it is their subreaper) and
  * are reaped here; a stale cgroup's are not, and while the job runs no
  * waitpid(-1) may take its main process from the supervisor. */
-static int empty_cgroup(const struct cgroup_backend *backend, struct job_cgroup *cg, bool reap)
+static int empty_cgroup(const struct cgroup_backend *backend, struct job_cgroup *cg, bool reap,
+			long timeout_ms)
 {
 	bool killed_at_once = backend->kill_all(cg) == 0;
 
-	for (long waited = 0; waited < DRAIN_TIMEOUT_MS; waited++) {
+	for (long waited = 0; waited < timeout_ms; waited++) {
 		int listed;
 
 		if (reap)
@@ -427,7 +432,7 @@ int cgroup_remove_stale(const struct cgroup_backend *backend, const char *dir)
 		job_cgroup_init(&stale);
 		stale.dir = xasprintf("%s/%s", dir, de->d_name);
 		stale.dir_fd = openat(parent_fd, de->d_name, O_PATH | O_DIRECTORY | O_CLOEXEC);
-		if (stale.dir_fd >= 0 && empty_cgroup(backend, &stale, false) >= 0 &&
+		if (stale.dir_fd >= 0 && empty_cgroup(backend, &stale, false, STALE_DRAIN_TIMEOUT_MS) >= 0 &&
 		    remove_dir(parent_fd, de->d_name) == 0)
 			removed++;
 		job_cgroup_free(&stale);
@@ -701,7 +706,7 @@ void cgroup_finish(struct job_cgroup *cg, struct outcome *o)
 	const char *name;
 	int r;
 
-	r = empty_cgroup(cg->backend, cg, true);
+	r = empty_cgroup(cg->backend, cg, true, DRAIN_TIMEOUT_MS);
 	if (r < 0)
 		log_warning("processes of the job are still in %s: %s", cg->dir, strerror(-r));
 
