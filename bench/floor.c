@@ -78,8 +78,14 @@ int main(int argc, char **argv)
 	snprintf(dir, sizeof(dir), "%s/floor-%d", argv[1], (int)getpid());
 	if (mkdir(dir, 0755) < 0)
 		return 125;
-	snprintf(procs, sizeof(procs), "%s/cgroup.procs", dir);
+	/* v1: the one-thread child moves itself through tasks, as memrun's
+	 * does (no grace period); v2 has no tasks file. */
+	snprintf(procs, sizeof(procs), "%s/tasks", dir);
 	join_fd = open(procs, O_WRONLY | O_CLOEXEC);
+	if (join_fd < 0) {
+		snprintf(procs, sizeof(procs), "%s/cgroup.procs", dir);
+		join_fd = open(procs, O_WRONLY | O_CLOEXEC);
+	}
 	if (join_fd < 0)
 		return 125;
 	pid = clone(child, child_stack + sizeof(child_stack), CLONE_VM | CLONE_VFORK | SIGCHLD,

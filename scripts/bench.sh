@@ -181,8 +181,9 @@ commands=(
 #
 # Back to back: one launch right after the other, as hyperfine usually
 # runs.  Cheap and precise, but it hides costs that only a launch after
-# an idle moment pays: a cgroup migration waits for an RCU grace period
-# unless another one happened a few milliseconds before.
+# an idle moment pays: moving a whole process into a cgroup (cgroup.procs,
+# as cgexec does) waits for an RCU grace period unless another move
+# happened a few milliseconds before.
 back_to_back=(0 1 9 10 2 3 4 5 6 7 8 1 8 7 6 5 4 3 2 10 9 1 0)
 # Isolated: each launch after BENCH_ISOLATED_GAP seconds of idleness (the
 # sleep runs as hyperfine's untimed --prepare), as a user or a CI job

@@ -147,6 +147,12 @@ const struct cgroup_backend cgroup_v1_backend = {
 	.memory_max_file = "memory.limit_in_bytes",
 	.memory_high_file = "memory.soft_limit_in_bytes",
 	.swap_max_file = "memory.memsw.limit_in_bytes",
+	/* The child is one thread when it joins, so moving the thread is
+	 * moving the process; and a thread moving itself ("0" to tasks) is
+	 * spared the write lock on cgroup_threadgroup_rwsem that cgroup.procs
+	 * takes, which waits for an RCU grace period (milliseconds) unless
+	 * another move happened just before (Linux 5.19 and later). */
+	.join_file = "tasks",
 	.prepare_parent = v1_prepare_parent,
 	.apply_limits = v1_apply_limits,
 	.open_watch = v1_open_watch,

@@ -160,6 +160,8 @@ const struct cgroup_backend cgroup_v2_backend = {
 	.memory_max_file = "memory.max",
 	.memory_high_file = "memory.high",
 	.swap_max_file = "memory.swap.max",
+	/* Only before Linux 5.7, without clone3(CLONE_INTO_CGROUP). */
+	.join_file = "cgroup.procs",
 	.prepare_parent = v2_prepare_parent,
 	.apply_limits = v2_apply_limits,
 	.open_watch = v2_open_watch,

@@ -622,10 +622,10 @@ int cgroup_create(struct job_cgroup *cg, const struct cgroup_place *place,
 	r = backend->apply_limits(cg, plan, &why);
 	if (r < 0)
 		goto fail_created;
-	cg->join_fd = openat(cg->dir_fd, "cgroup.procs", O_WRONLY | O_CLOEXEC);
+	cg->join_fd = openat(cg->dir_fd, backend->join_file, O_WRONLY | O_CLOEXEC);
 	if (cg->join_fd < 0) {
 		r = -errno;
-		why = xasprintf("cannot open %s/cgroup.procs: %s", cg->dir, strerror(-r));
+		why = xasprintf("cannot open %s/%s: %s", cg->dir, backend->join_file, strerror(-r));
 		goto fail_created;
 	}
 	cg->watch_fd = backend->open_watch(cg);

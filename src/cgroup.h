@@ -41,6 +41,8 @@ struct cgroup_backend {
 	int version;
 	/* Limit file names as people know them, for messages. */
 	const char *memory_max_file, *memory_high_file, *swap_max_file;
+	/* Where the child writes "0" to join the job's cgroup before exec. */
+	const char *join_file;
 	/* Make the hierarchy below parent able to carry memory limits. */
 	int (*prepare_parent)(const char *parent, char **ret_why);
 	int (*apply_limits)(struct job_cgroup *cg, const struct plan *plan, char **ret_why);
@@ -75,7 +77,7 @@ struct job_cgroup {
 	char *dir;		/* the job's cgroup directory */
 	char *path;		/* the same within the hierarchy ("/a/memrun-1-2"), for the kernel log */
 	int dir_fd;
-	int join_fd;		/* cgroup.procs, for the child to write "0" */
+	int join_fd;		/* backend->join_file, for the child to write "0" */
 	int watch_fd;
 	int events_fd;		/* v2 memory.events, v1 memory.oom_control: read by pread */
 	int failcnt_fd;		/* v1 memory.failcnt, read by pread */

@@ -45,6 +45,7 @@ const char *const doctor_file_path[DOCTOR_FILE_COUNT] = {
 	[DOCTOR_FILE_OOM_KILL_ALLOCATING_TASK] = "/proc/sys/vm/oom_kill_allocating_task",
 	[DOCTOR_FILE_DMESG_RESTRICT] = "/proc/sys/kernel/dmesg_restrict",
 	[DOCTOR_FILE_OOM_SCORE_ADJ] = "/proc/self/oom_score_adj",
+	[DOCTOR_FILE_OSRELEASE] = "/proc/sys/kernel/osrelease",
 };
 
 static const char *const level_names[DOCTOR_LEVEL_COUNT] = {
@@ -164,7 +165,7 @@ int doctor_parse_number(const char *text, long long *ret)
 	return parse_int64(buf, LLONG_MIN, LLONG_MAX, ret);
 }
 
-int doctor_parse_glibc_version(const char *text, unsigned *ret_major, unsigned *ret_minor)
+int doctor_parse_version(const char *text, unsigned *ret_major, unsigned *ret_minor)
 {
 	unsigned long major, minor;
 	char *end;
@@ -1089,19 +1090,22 @@ static struct doctor_finding check_cgroup_swap_accounting(const struct doctor_ho
 }
 
 /*
- * How a job gets into its cgroup.  A move by cgroup.procs takes the
- * kernel's cgroup_threadgroup_rwsem for writing, which waits for an RCU
- * grace period unless another move happened a few milliseconds before:
- * milliseconds on every launch after an idle moment.  clone3 with
- * CLONE_INTO_CGROUP (v2) moves nothing; favordynmods makes moves cheap.
+ * How a job gets into its cgroup.  A move of a whole process (cgroup.procs)
+ * takes the kernel's cgroup_threadgroup_rwsem for writing, which waits for
+ * an RCU grace period unless another move happened a few milliseconds
+ * before.  clone3 with CLONE_INTO_CGROUP (v2) moves nothing; on v1 the
+ * job, one thread at that moment, moves itself through tasks, which Linux
+ * 5.19 and later do without that lock; favordynmods makes every move cheap.
  */
 static struct doctor_finding check_cgroup_join(const struct doctor_host *h,
 					       const struct doctor_check *c)
 {
 	const struct doctor_file_text *f = &h->files[DOCTOR_FILE_MOUNTINFO];
+	const struct doctor_file_text *rel = &h->files[DOCTOR_FILE_OSRELEASE];
 	const char *source = doctor_file_path[DOCTOR_FILE_MOUNTINFO];
 	const struct cgroup_place *place = &h->place;
 	_cleanup_free_ char *mount = NULL, *root = NULL, *options = NULL;
+	unsigned major = 0, minor = 0;
 	bool v2;
 
 	(void)c;
@@ -1122,13 +1126,21 @@ static struct doctor_finding check_cgroup_join(const struct doctor_host *h,
 			       "a job starts inside its cgroup (clone3 with CLONE_INTO_CGROUP, "
 			       "Linux 5.7 and later): no process is moved, so no launch waits for "
 			       "the kernel");
-	return finding(DOCTOR_NOTE, source, string_value("cgroup.procs"),
-		       "a job joins its cgroup through cgroup.procs (cgroup v1 cannot start a "
-		       "process inside a cgroup), and the kernel makes such a move wait for an "
-		       "RCU grace period unless another one happened a few milliseconds before: "
-		       "a launch after an idle moment can take 4 to 16 ms longer; booting with "
-		       "cgroup_favordynmods=true (Linux 6.7 and later) makes moves fast, at some "
-		       "cost to every fork and exit");
+	source = doctor_file_path[DOCTOR_FILE_OSRELEASE];
+	if (!rel->text)
+		return unreadable(DOCTOR_FILE_OSRELEASE, rel->err);
+	if (doctor_parse_version(rel->text, &major, &minor) == 0 &&
+	    (major > 5 || (major == 5 && minor >= 19)))
+		return finding(DOCTOR_OK, source, string_value("tasks"),
+			       "a job joins its v1 cgroup by moving its one thread through tasks "
+			       "before exec, which Linux %u.%u does without waiting for other "
+			       "processes",
+			       major, minor);
+	return finding(DOCTOR_NOTE, source, string_value("tasks"),
+		       "a job joins its v1 cgroup through tasks, and before Linux 5.19 the kernel "
+		       "makes every move wait for an RCU grace period unless another one happened "
+		       "a few milliseconds before: a launch after an idle moment can take 4 to 16 "
+		       "ms longer");
 }
 
 static struct doctor_finding check_panic_on_oom(const struct doctor_host *h,
@@ -1316,7 +1328,7 @@ static struct doctor_finding check_glibc_version(const struct doctor_host *h,
 	unsigned major, minor;
 
 	(void)c;
-	if (doctor_parse_glibc_version(h->glibc_version, &major, &minor) < 0)
+	if (doctor_parse_version(h->glibc_version, &major, &minor) < 0)
 		return finding(DOCTOR_NOTE, source, string_value(h->glibc_version),
 			       "cannot tell which glibc this is (\"%s\"): --malloc settings may be "
 			       "ignored",
@@ -1341,7 +1353,7 @@ static struct doctor_finding check_malloc_tunables(const struct doctor_host *h,
 	unsigned major, minor;
 
 	(void)c;
-	if (doctor_parse_glibc_version(h->glibc_version, &major, &minor) < 0)
+	if (doctor_parse_version(h->glibc_version, &major, &minor) < 0)
 		return finding(DOCTOR_NOTE, source, no_value(),
 			       "cannot tell which --malloc keys this glibc honours");
 	for (unsigned i = SETTING_MALLOC_FIRST; i <= SETTING_MALLOC_LAST; i++) {

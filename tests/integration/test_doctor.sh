@@ -118,7 +118,7 @@ v2 = sys.argv[1] == "2"
 for line in open("/proc/self/mountinfo"):
     fstype, _, opts = line.split(" - ", 1)[1].split()[:3]
     if (v2 and fstype == "cgroup2") or (not v2 and fstype == "cgroup" and "memory" in opts.split(",")):
-        print("favordynmods" if "favordynmods" in opts.split(",") else "clone3" if v2 else "cgroup.procs")
+        print("favordynmods" if "favordynmods" in opts.split(",") else "clone3" if v2 else "tasks")
         break
 PY
 }

@@ -179,28 +179,31 @@ static const struct {
 	{ "2.36", 0, 2, 36 },	    { "2.26", 0, 2, 26 },
 	{ "2.35.9000", 0, 2, 35 }, /* a development snapshot */
 	{ "2.39-rc1", 0, 2, 39 },   { "3.0", 0, 3, 0 },
+	/* kernel.osrelease, as read with its newline */
+	{ "6.1.0-13-amd64\n", 0, 6, 1 }, { "6.18.44-fc-v857\n", 0, 6, 18 },
+	{ "5.19\n", 0, 5, 19 },
 	{ "2", -EINVAL, 0, 0 },	    { "2.", -EINVAL, 0, 0 },
 	{ ".36", -EINVAL, 0, 0 },   { "2.x", -EINVAL, 0, 0 },
 	{ "2.36a", -EINVAL, 0, 0 }, { "", -EINVAL, 0, 0 },
 	{ NULL, -EINVAL, 0, 0 },    { "99999999999.1", -EINVAL, 0, 0 },
 };
 
-static void test_parse_glibc_version(void **state)
+static void test_parse_version(void **state)
 {
 	(void)state;
 	for (size_t i = 0; i < ELEMENTSOF(version_cases); i++) {
 		unsigned major = 42, minor = 42;
-		int r = doctor_parse_glibc_version(version_cases[i].text, &major, &minor);
+		int r = doctor_parse_version(version_cases[i].text, &major, &minor);
 
 		if (r != version_cases[i].error)
-			fail_msg("doctor_parse_glibc_version(\"%s\") = %d, expected %d",
+			fail_msg("doctor_parse_version(\"%s\") = %d, expected %d",
 				 version_cases[i].text ? version_cases[i].text : "(null)", r,
 				 version_cases[i].error);
 		if (r == 0 && (major != version_cases[i].major || minor != version_cases[i].minor))
-			fail_msg("doctor_parse_glibc_version(\"%s\") = %u.%u",
+			fail_msg("doctor_parse_version(\"%s\") = %u.%u",
 				 version_cases[i].text, major, minor);
 		if (r < 0 && (major != 42 || minor != 42))
-			fail_msg("doctor_parse_glibc_version wrote its result on failure");
+			fail_msg("doctor_parse_version wrote its result on failure");
 	}
 }
 
@@ -362,6 +365,7 @@ static void base_host(struct doctor_host *h)
 	h->files[DOCTOR_FILE_OOM_KILL_ALLOCATING_TASK].text = (char *)"0\n";
 	h->files[DOCTOR_FILE_DMESG_RESTRICT].text = (char *)"1\n";
 	h->files[DOCTOR_FILE_OOM_SCORE_ADJ].text = (char *)"0\n";
+	h->files[DOCTOR_FILE_OSRELEASE].text = (char *)"6.1.0-13-amd64\n";
 	h->place = (struct cgroup_place){
 		.backend = &cgroup_v1_backend,
 		.mountpoint = (char *)"/sys/fs/cgroup/memory",
@@ -460,6 +464,14 @@ static const struct {
 	  .level = DOCTOR_NOTE, .says = "memrun's cgroup is limited to 4 MiB" },
 	{ "nearly at that limit", .enclosing_limit = 3 << 20, .key = "cgroup_memory_usage",
 	  .level = DOCTOR_WARN, .says = "uses 3 MiB of its 3 MiB (100%" },
+	{ "v1 join by tasks", .key = "cgroup_join", .level = DOCTOR_OK,
+	  .says = "moving its one thread through tasks before exec, which Linux 6.1 does without "
+		  "waiting" },
+	{ "v1 join on an old kernel", .files[DOCTOR_FILE_OSRELEASE] = "5.10.0-26-amd64\n",
+	  .key = "cgroup_join", .level = DOCTOR_NOTE, .says = "before Linux 5.19 the kernel makes" },
+	{ "kernel release unreadable", .unreadable = UNREADABLE(DOCTOR_FILE_OSRELEASE),
+	  .key = "cgroup_join", .level = DOCTOR_NOTE,
+	  .says = "reading /proc/sys/kernel/osrelease failed" },
 	{ "panic_on_oom 0", .key = "panic_on_oom", .level = DOCTOR_OK,
 	  .says = "the machine keeps running" },
 	{ "panic_on_oom 1", .files[DOCTOR_FILE_PANIC_ON_OOM] = "1\n", .key = "panic_on_oom",
@@ -588,7 +600,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_parse_limits),  cmocka_unit_test(test_parse_status_hex),
-		cmocka_unit_test(test_parse_number),  cmocka_unit_test(test_parse_glibc_version),
+		cmocka_unit_test(test_parse_number),  cmocka_unit_test(test_parse_version),
 		cmocka_unit_test(test_cgroup_layout), cmocka_unit_test(test_commit_limit),
 		cmocka_unit_test(test_checks),	      cmocka_unit_test(test_findings_are_complete),
 	};
