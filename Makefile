@@ -83,11 +83,14 @@ $(BUILD)/.pkgcheck:
 	@mkdir -p $(@D) && touch $@
 
 # Paths compiled in; rewritten only when they change, so 'make install
-# PREFIX=/usr' rebuilds what must know the new place.
+# PREFIX=/usr' rebuilds what must know the new place.  The build tree's own
+# place too: memrun run from it, uninstalled, finds the tree's profiles.
 $(BUILD)/config.h: FORCE
 	@mkdir -p $(@D)
 	@printf '#define MEMRUN_VERSION "%s"\n#define PROFILE_DIR "%s"\n#define PROBE_LIBRARY "%s"\n' \
 		'$(VERSION)' '$(PROFILEDIR)' '$(PROBEDIR)/libmemrun-probe.so' >$@.new
+	@printf '#define BUILD_TREE_DIR "%s"\n#define SOURCE_TREE_PROFILE_DIR "%s"\n' \
+		'$(abspath $(BUILD))' '$(CURDIR)/profiles' >>$@.new
 	@cmp -s $@.new $@ && rm -f $@.new || mv -f $@.new $@
 
 FORCE:

@@ -48,21 +48,19 @@ const char *probe_cause_name(unsigned cause)
 
 char *probe_find_library(void)
 {
-	char exe[PATH_MAX];
-	ssize_t n;
+	_cleanup_free_ char *dir = NULL;
+	char *path;
 
 	if (access(PROBE_LIBRARY, R_OK) == 0)
 		return xstrdup(PROBE_LIBRARY);
 	/* Run from the build tree: the library is built beside memrun. */
-	n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
-	if (n > 0) {
-		char *path;
-		exe[n] = '\0';
-		path = xasprintf("%s/%s", dirname(exe), PROBE_LIBRARY_NAME);
-		if (access(path, R_OK) == 0)
-			return path;
-		free(path);
-	}
+	dir = self_exe_dir();
+	if (!dir)
+		return NULL;
+	path = xasprintf("%s/%s", dir, PROBE_LIBRARY_NAME);
+	if (access(path, R_OK) == 0)
+		return path;
+	free(path);
 	return NULL;
 }
 

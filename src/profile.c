@@ -31,6 +31,22 @@ static void strv_push(char ***strv, size_t *n, char *s)
 	(*strv)[*n] = NULL;
 }
 
+/* The same file or directory, by device and inode. */
+static bool same_file(const char *a, const char *b)
+{
+	struct stat sa, sb;
+	return a && b && stat(a, &sa) == 0 && stat(b, &sb) == 0 &&
+	       sa.st_dev == sb.st_dev && sa.st_ino == sb.st_ino;
+}
+
+static bool strv_contains_dir(char **dirs, const char *dir)
+{
+	for (char **d = dirs; d && *d; d++)
+		if (streq(*d, dir) || same_file(*d, dir))
+			return true;
+	return false;
+}
+
 char **profile_search_dirs(void)
 {
 	const char *env = getenv("MEMRUN_PROFILE_PATH");
@@ -48,6 +64,10 @@ char **profile_search_dirs(void)
 		strv_push(&dirs, &n, xasprintf("%s/.config/memrun/profiles", home));
 	strv_push(&dirs, &n, xstrdup("/etc/memrun/profiles"));
 	strv_push(&dirs, &n, xstrdup(PROFILE_DIR));
+	/* Not installed yet: the profiles of the tree memrun was built from are
+	 * the ones it would be installed with (unless already on the path). */
+	if (self_in_build_tree() && !strv_contains_dir(dirs, SOURCE_TREE_PROFILE_DIR))
+		strv_push(&dirs, &n, xstrdup(SOURCE_TREE_PROFILE_DIR));
 	return dirs;
 }
 
@@ -65,13 +85,6 @@ static bool is_regular_file(const char *path)
 {
 	struct stat st;
 	return stat(path, &st) == 0 && S_ISREG(st.st_mode);
-}
-
-static bool same_file(const char *a, const char *b)
-{
-	struct stat sa, sb;
-	return a && b && stat(a, &sa) == 0 && stat(b, &sb) == 0 &&
-	       sa.st_dev == sb.st_dev && sa.st_ino == sb.st_ino;
 }
 
 int profile_find(const char *name, const char *skip, char **ret_path)

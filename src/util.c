@@ -3,6 +3,8 @@
 
 #include <ctype.h>
 #include <fcntl.h>
+#include <libgen.h>
+#include <limits.h>
 #include <stdarg.h>
 
 __attribute__((format(printf, 2, 0)))
@@ -139,6 +141,24 @@ int read_file_alloc(const char *path, char **ret)
 		return r;
 	*ret = TAKE_PTR(buf);
 	return 0;
+}
+
+char *self_exe_dir(void)
+{
+	char exe[PATH_MAX];
+	ssize_t n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
+
+	if (n <= 0)
+		return NULL;
+	exe[n] = '\0';
+	return xstrdup(dirname(exe));
+}
+
+bool self_in_build_tree(void)
+{
+	_cleanup_free_ char *dir = self_exe_dir();
+
+	return dir && streq(dir, BUILD_TREE_DIR);
 }
 
 bool list_contains(const char *list, char sep, const char *item)

@@ -105,8 +105,14 @@ ssize_t read_small_file(const char *path, char *buf, size_t size);
 /* Read a whole file of any size into a malloc'ed, NUL-terminated buffer,
  * in as few read() calls as it takes (procfs regenerates text per call). */
 int read_file_alloc(const char *path, char **ret);
-/* Parse a decimal int64 with end, range and errno checks. */
 /* Whether item is one of the sep-separated words of list (NULL: none). */
 bool list_contains(const char *list, char sep, const char *item);
 
+/* The directory memrun's own executable is in (malloc'ed), or NULL. */
+char *self_exe_dir(void);
+/* Whether memrun runs from the build tree it was built in (not installed):
+ * it then also finds what it would find installed in that tree. */
+bool self_in_build_tree(void);
+
+/* Parse a decimal int64 with end, range and errno checks. */
 int parse_int64(const char *s, long long min, long long max, long long *ret);

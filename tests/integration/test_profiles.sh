@@ -4,6 +4,22 @@ source "$(dirname "$0")/lib.sh"
 
 user_profiles=$HOME/.config/memrun/profiles
 
+# Run from the build tree, before 'make install', memrun finds the tree's
+# profiles as the installed ones; a copy of the binary elsewhere does not.
+test_build_tree_memrun_finds_the_trees_profiles() {
+	MEMRUN_PROFILE_PATH= run_memrun --dry-run -p db -- true
+	expect_status 0
+	expect_out "db  $TOP/profiles/db.conf"
+	MEMRUN_PROFILE_PATH= run_memrun profiles list
+	grep -c "($TOP/profiles/db.conf)" "$out" | grep -qx 1 || fail "db listed other than once"
+	# On the path already: listed once, not shadowed by itself.
+	run_memrun profiles list
+	grep -c "($TOP/profiles/db.conf)" "$out" | grep -qx 1 || fail "db listed other than once"
+	cp "$MEMRUN" "$WORK/memrun-elsewhere"
+	MEMRUN_PROFILE_PATH= "$WORK/memrun-elsewhere" profiles list >"$out" 2>"$err"
+	grep -q "$TOP/profiles/" "$out" && fail "a copy outside the build tree found the tree's profiles"
+}
+
 test_shipped_profiles_are_listed_with_descriptions() {
 	run_memrun profiles list
 	expect_status 0
@@ -78,9 +94,20 @@ test_default_profile_applies_only_without_profile() {
 test_user_profile_inherits_the_system_one_of_the_same_name() {
 	mkdir -p "$user_profiles"
 	printf 'inherit = batch\nmalloc.arena_max = 7\n' >"$user_profiles/batch.conf"
+	# The user's batch extends the one memrun is installed with (for this
+	# uninstalled build, the tree's).
 	MEMRUN_PROFILE_PATH= run_memrun --dry-run -p batch -- true
-	expect_status 125	# the project's profiles are not on this path
-	expect_err "inherit: no profile named 'batch'"
+	expect_status 0
+	grep -qE "^  malloc.arena_max +7 +profile batch at $user_profiles/batch.conf:2$" "$out" ||
+		fail "user's own value"
+	grep -qE "^  oom_score_adj +500 +profile batch at $TOP/profiles/batch.conf:[0-9]+$" "$out" ||
+		fail "value inherited from the installed batch"
+	# Nothing further along the path of that name: an error, not itself again.
+	printf 'inherit = mine\n' >"$user_profiles/mine.conf"
+	MEMRUN_PROFILE_PATH= run_memrun --dry-run -p mine -- true
+	expect_status 125
+	expect_err "inherit: no profile named 'mine'"
+	rm -f "$user_profiles/mine.conf"
 	MEMRUN_PROFILE_PATH=$TOP/profiles run_memrun --dry-run -p batch -- true
 	expect_status 0	# MEMRUN_PROFILE_PATH comes first: the shipped batch itself
 	printf 'inherit = batch\nmalloc.arena_max = 7\n' >"$WORK/batch.conf"
