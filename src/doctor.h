@@ -129,9 +129,8 @@ int doctor_parse_limits(const char *text, const char *row, uint64_t *ret_soft, u
 int doctor_parse_status_hex(const char *text, const char *field, uint64_t *ret);
 /* A sysctl or procfs file holding one decimal number. */
 int doctor_parse_number(const char *text, long long *ret);
-/* "6.1.0-13-amd64" (kernel.osrelease): major and minor. */
-int doctor_parse_kernel_version(const char *text, unsigned *ret_major, unsigned *ret_minor);
-/* "2.36" or "2.35.9000": major and minor. */
+/* Major and minor of a version: glibc's "2.36" or "2.35.9000", the
+ * kernel's "6.1.0-13-amd64" (kernel.osrelease). */
 int doctor_parse_version(const char *text, unsigned *ret_major, unsigned *ret_minor);
 
 enum doctor_cgroup_layout {

@@ -32,7 +32,7 @@ int plan_load_profiles(struct plan *plan, char **names, size_t count)
 	}
 	/* Site policy lives in a profile named 'default'; a missing one is fine. */
 	if (count == 0 && profile_find("default", NULL, &path) == 0) {
-		r = profile_load(&plan->profiles, "default", plan->values);
+		r = profile_load_file(&plan->profiles, "default", path, plan->values);
 		if (r < 0)
 			return r;
 		plan->default_profile_loaded = true;

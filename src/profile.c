@@ -456,8 +456,6 @@ int profile_load(struct profile_set *set, const char *name_or_path,
 		 struct setting_value values[SETTING_COUNT])
 {
 	_cleanup_free_ char *path = NULL;
-	_cleanup_free_ char *text = NULL;
-	int r;
 
 	if (strchr(name_or_path, '/')) {
 		path = xstrdup(name_or_path);
@@ -474,6 +472,14 @@ int profile_load(struct profile_set *set, const char *name_or_path,
 		log_hint("'memrun profiles list' shows the profiles found");
 		return -ENOENT;
 	}
+	return profile_load_file(set, name_or_path, path, values);
+}
+
+int profile_load_file(struct profile_set *set, const char *name, const char *path,
+		      struct setting_value values[SETTING_COUNT])
+{
+	_cleanup_free_ char *text = NULL;
+	int r;
 
 	r = read_profile_file(path, &text);
 	if (r < 0) {
@@ -483,7 +489,7 @@ int profile_load(struct profile_set *set, const char *name_or_path,
 			  r == -EILSEQ ? "holds a NUL byte, not a text file" : strerror(-r));
 		return r;
 	}
-	return load_profile(set, name_or_path, path, text, NULL, values);
+	return load_profile(set, name, path, text, NULL, values);
 }
 
 char *profile_read_description(const char *path)

@@ -47,6 +47,9 @@ int profile_find(const char *name, const char *skip, char **ret_path);
  */
 int profile_load(struct profile_set *set, const char *name_or_path,
 		 struct setting_value values[SETTING_COUNT]);
+/* The same for a profile already found at path (by profile_find). */
+int profile_load_file(struct profile_set *set, const char *name, const char *path,
+		      struct setting_value values[SETTING_COUNT]);
 
 /* Parse profile text from memory (for tests and for 'profiles show').
  * path names the text in messages and origins. */

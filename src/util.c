@@ -156,9 +156,13 @@ char *self_exe_dir(void)
 
 bool self_in_build_tree(void)
 {
-	_cleanup_free_ char *dir = self_exe_dir();
+	static int known = -1;	/* asked once per profile search: read once */
 
-	return dir && streq(dir, BUILD_TREE_DIR);
+	if (known < 0) {
+		_cleanup_free_ char *dir = self_exe_dir();
+		known = dir && streq(dir, BUILD_TREE_DIR);
+	}
+	return known;
 }
 
 bool list_contains(const char *list, char sep, const char *item)
