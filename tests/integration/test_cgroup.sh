@@ -116,6 +116,35 @@ test_limits_are_written_to_the_cgroup() {
 	expect_cgroup_removed
 }
 
+# On v1 the job joins by moving its one thread (tasks): the threads and
+# children it starts afterwards must all be in the job's cgroup too.
+test_every_thread_and_child_of_the_job_is_in_its_cgroup() {
+	needs_cgroup || return
+	local line
+	line=$([ "$version" = 2 ] && echo '^0::' || echo ':memory:')
+	run_memrun -q --report "$report" -- "$PYTHON" -c '
+import re, subprocess, sys, threading
+pat = re.compile(sys.argv[1])
+def mine(path):
+    return [l.split(":", 2)[2].strip() for l in open(path) if pat.search(l)][0]
+seen = [mine("/proc/self/cgroup")]
+t = threading.Thread(target=lambda: seen.append(mine("/proc/thread-self/cgroup")))
+t.start(); t.join()
+seen.append(subprocess.run(["cat", "/proc/self/cgroup"], capture_output=True, text=True).stdout)
+seen[2] = [l.split(":", 2)[2] for l in seen[2].splitlines() if pat.search(l)][0]
+print("\n".join(seen))' "$line"
+	expect_status 0
+	local job
+	job=$(report_value "r['cgroup']['path']")
+	[ "$(wc -l <"$out")" = 3 ] || fail "expected three cgroup lines: $(cat "$out")"
+	while read -r path; do
+		case "$job" in
+		*"$path") ;;
+		*) fail "a thread or child is in $path, not in the job's cgroup $job" ;;
+		esac
+	done <"$out"
+}
+
 test_leftover_processes_are_killed() {
 	needs_cgroup || return
 	run_memrun -q --report "$report" -- sh -c "sleep 300 & echo \$! >'$WORK/left.pid'; exit 0"
