@@ -24,10 +24,49 @@ _memrun_takes_value()
 	return 1
 }
 
+# The memrun being completed, into _memrun_self: the command word as typed
+# (build/memrun -p <TAB> lists that build's profiles), not whatever PATH
+# finds.  Quoting and a leading ~ are undone by hand, never by eval.
+_memrun_find_self()
+{
+	local word=${COMP_WORDS[0]} plain='' user home i c
+	for ((i = 0; i < ${#word}; i++)); do
+		c=${word:i:1}
+		case $c in
+		\\) ((i++)); plain+=${word:i:1} ;;
+		\' | \") ;;
+		*) plain+=$c ;;
+		esac
+	done
+	case $plain in
+	\~ | \~/*)
+		plain=$HOME${plain#\~}
+		;;
+	\~*)
+		user=${plain%%/*}
+		user=${user#\~}
+		if [[ $user =~ ^[A-Za-z0-9._][A-Za-z0-9._-]*$ ]]; then
+			home=$(getent passwd "$user" 2>/dev/null)
+			home=${home#*:*:*:*:*:}
+			home=${home%%:*}
+			[[ -n $home ]] && plain=$home${plain#\~"$user"}
+		fi
+		;;
+	esac
+	if [[ $plain == */* ]]; then
+		[[ -f $plain && -x $plain ]] && { _memrun_self=$plain; return; }
+	elif [[ -n $plain ]] && type -P -- "$plain" >/dev/null; then
+		_memrun_self=$plain
+		return
+	fi
+	_memrun_self=memrun
+}
+
 _memrun_profile_names()
 {
-	local name rest
-	memrun profiles list 2>/dev/null | while read -r name rest; do
+	local name rest _memrun_self
+	_memrun_find_self
+	command "$_memrun_self" profiles list 2>/dev/null </dev/null | while read -r name rest; do
 		printf '%s\n' "$name"
 	done
 }

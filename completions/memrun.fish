@@ -68,8 +68,26 @@ function __memrun_has_command_args
     test -n "$index"; and test "$index" -le (count $tokens)
 end
 
+# The memrun being completed: the first token as typed (build/memrun -p
+# <TAB> lists that build's profiles), not whatever PATH finds.
+function __memrun_self
+    set -l cmd (commandline -opc)[1]
+    # The token comes unquoted, but with a leading ~ as typed.
+    if test "$cmd" = '~'; or string match -q -- '~/*' $cmd
+        set cmd $HOME(string sub -s 2 -- $cmd)
+    end
+    if string match -q -- '*/*' $cmd
+        test -f "$cmd"; and test -x "$cmd"; and echo $cmd; and return
+    else if test -n "$cmd"; and command -q -- $cmd
+        echo $cmd
+        return
+    end
+    echo memrun
+end
+
 function __memrun_profiles
-    memrun profiles list 2>/dev/null | string replace -r '^(\S+)\s+(.*\S)  \(.*\)$' '$1\t$2' | string replace -r '^(\S+) .*' '$1'
+    set -l self (__memrun_self)
+    command $self profiles list 2>/dev/null </dev/null | string replace -r '^(\S+)\s+(.*\S)  \(.*\)$' '$1\t$2' | string replace -r '^(\S+) .*' '$1'
 end
 
 function __memrun_profile_arg

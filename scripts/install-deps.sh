@@ -8,7 +8,7 @@ set -eu
 packages_for() {
 	case "$1" in
 	build) echo "gcc make libc6-dev pkg-config libcap-dev libseccomp-dev" ;;
-	check) echo "libcmocka-dev libasan8 libubsan1 python3 mandoc zsh fish util-linux procps stress-ng g++ default-jre-headless" ;;
+	check) echo "libcmocka-dev libasan8 libubsan1 python3 mandoc zsh fish util-linux procps strace stress-ng g++ default-jre-headless" ;;
 	demo) echo "python3 procps" ;;
 	bench) echo "hyperfine util-linux cgroup-tools python3" ;;
 	vm) echo "qemu-system-x86 busybox-static xz-utils cpio util-linux" ;;

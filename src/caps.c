@@ -2,6 +2,19 @@
 #include "caps.h"
 
 #include <sys/capability.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+/* The inode of the initial user namespace (PROC_USER_INIT_INO). */
+#define USER_NS_INIT_INO 0xEFFFFFFDU
+
+static bool in_user_namespace(void)
+{
+	struct stat st;
+
+	/* Unreadable (no /proc): assume the host's, as the kernel then does. */
+	return stat("/proc/self/ns/user", &st) == 0 && st.st_ino != USER_NS_INIT_INO;
+}
 
 bool caps_have_sys_resource(void)
 {
@@ -13,5 +26,32 @@ bool caps_have_sys_resource(void)
 	if (cap_get_flag(caps, CAP_SYS_RESOURCE, CAP_EFFECTIVE, &value) < 0)
 		value = CAP_CLEAR;
 	cap_free(caps);
-	return value == CAP_SET;
+	return value == CAP_SET && !in_user_namespace();
+}
+
+enum caps_standing caps_standing(void)
+{
+	if (in_user_namespace())
+		return CAPS_STANDING_USER_NAMESPACE;
+	return geteuid() == 0 ? CAPS_STANDING_ROOT : CAPS_STANDING_USER;
+}
+
+const char *caps_sys_resource_remedy(enum caps_standing standing)
+{
+	switch (standing) {
+	case CAPS_STANDING_ROOT:
+		/* Root already: "sudo" would change nothing.  A container's
+		 * default set and a unit's CapabilityBoundingSet= drop it. */
+		return "grant memrun CAP_SYS_RESOURCE, which it lacks although it runs as "
+		       "root (a container or a restricted service drops it): docker run "
+		       "--cap-add=SYS_RESOURCE, or CAP_SYS_RESOURCE in the "
+		       "CapabilityBoundingSet= of its systemd unit";
+	case CAPS_STANDING_USER_NAMESPACE:
+		return "run memrun as root outside the user namespace it runs in (a "
+		       "rootless container, say): capabilities held in one do not count "
+		       "for this";
+	case CAPS_STANDING_USER:
+		break;
+	}
+	return "run memrun as root (sudo memrun ...)";
 }

@@ -4,6 +4,27 @@
 
 #include <stdbool.h>
 
-/* True when memrun has CAP_SYS_RESOURCE in its effective set: needed to
- * lower oom_score_adj below its floor and to raise a hard rlimit. */
+/*
+ * True when the kernel lets memrun do what CAP_SYS_RESOURCE allows: lower
+ * oom_score_adj below its floor and raise a hard rlimit.  That takes the
+ * capability in the effective set, in the host's user namespace: the
+ * kernel checks both against the initial one, so root of a rootless
+ * container holds the capability in vain.
+ */
 bool caps_have_sys_resource(void);
+
+/* Who memrun is, for what lacking CAP_SYS_RESOURCE means and its remedy. */
+enum caps_standing {
+	CAPS_STANDING_USER,		/* not root */
+	CAPS_STANDING_ROOT,		/* root, the capability dropped */
+	CAPS_STANDING_USER_NAMESPACE,	/* in a user namespace: none counts */
+};
+
+enum caps_standing caps_standing(void);
+
+/*
+ * How to give memrun what CAP_SYS_RESOURCE allows, as a clause that can
+ * follow "; " or "to allow it, " ("run memrun as root (sudo memrun ...)").
+ * One wording for the run's errors and for memrun doctor.
+ */
+const char *caps_sys_resource_remedy(enum caps_standing standing);

@@ -3,17 +3,31 @@
 #include <fcntl.h>
 #include <stdio.h>
 #include <sys/eventfd.h>
+#include <sys/inotify.h>
 
 #include "cgroup.h"
 #include "cgroupfs.h"
 #include "util.h"
 
-static int v1_prepare_parent(const char *parent, char **ret_why)
+static int v1_check_parent(const char *parent, bool parent_is_own, char **ret_why)
 {
 	/* v1 has no rule against processes in inner cgroups: nothing to do. */
 	(void)parent;
+	(void)parent_is_own;
 	(void)ret_why;
 	return 0;
+}
+
+static int v1_prepare_parent(struct job_cgroup *cg, const char *parent, bool parent_is_own,
+			     char **ret_why)
+{
+	(void)cg;
+	return v1_check_parent(parent, parent_is_own, ret_why);
+}
+
+static void v1_restore_parent(struct job_cgroup *cg)
+{
+	(void)cg;
 }
 
 static int write_limit(struct job_cgroup *cg, const char *file, uint64_t bytes, char **ret_why)
@@ -94,6 +108,15 @@ static int v1_open_watch(struct job_cgroup *cg)
 	r = cg_write(cg->dir_fd, "cgroup.event_control", line);
 	if (r < 0)
 		return r;
+	/* An OOM kill in a cgroup the job makes below its own is counted
+	 * there alone: note that the job made one, read at the end. */
+	cg->tree_watch_fd = inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
+	snprintf(line, sizeof(line), "/proc/self/fd/%d", cg->dir_fd);
+	if (cg->tree_watch_fd < 0 ||
+	    inotify_add_watch(cg->tree_watch_fd, line, IN_CREATE | IN_MOVED_TO | IN_ONLYDIR) < 0) {
+		cg->tree_watch_fd = safe_close(cg->tree_watch_fd);
+		cg->made_cgroups = true;	/* cannot tell: may have */
+	}
 	return TAKE_FD(efd);
 }
 
@@ -125,6 +148,26 @@ static int v1_read_counters(struct job_cgroup *cg, struct cgroup_counters *ret)
 	return 0;
 }
 
+static int v1_read_local_oom_kills(int dir_fd, uint64_t *ret_kills, bool *ret_limit_hit)
+{
+	char buf[256];
+	ssize_t n = cg_read(dir_fd, "memory.oom_control", buf, sizeof(buf));
+	uint64_t failcnt = 0;
+	int r;
+
+	if (n < 0)
+		return (int)n;
+	r = cg_keyed_u64(buf, "oom_kill", ret_kills);
+	/* failcnt counts the charges its own limit refused. */
+	*ret_limit_hit = cg_read_u64(dir_fd, "memory.failcnt", &failcnt) == 0 && failcnt > 0;
+	return r;
+}
+
+static bool v1_counters_cover_subtree(void)
+{
+	return false;	/* memory.oom_control counts its own cgroup's kills */
+}
+
 static int v1_kill_all(struct job_cgroup *cg)
 {
 	(void)cg;
@@ -153,11 +196,16 @@ const struct cgroup_backend cgroup_v1_backend = {
 	 * takes, which waits for an RCU grace period (milliseconds) unless
 	 * another move happened just before (Linux 5.19 and later). */
 	.join_file = "tasks",
+	.events_file = "memory.oom_control",
+	.check_parent = v1_check_parent,
 	.prepare_parent = v1_prepare_parent,
+	.restore_parent = v1_restore_parent,
 	.apply_limits = v1_apply_limits,
 	.open_watch = v1_open_watch,
 	.ack_watch = v1_ack_watch,
 	.read_counters = v1_read_counters,
 	.kill_all = v1_kill_all,
+	.read_local_oom_kills = v1_read_local_oom_kills,
+	.counters_cover_subtree = v1_counters_cover_subtree,
 	.enclosing_limit = v1_enclosing_limit,
 };

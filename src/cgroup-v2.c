@@ -1,36 +1,243 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /* cgroup v2: memory.max, memory.events, memory.peak, cgroup.kill. */
+#include <dirent.h>
 #include <fcntl.h>
+#include <sys/file.h>
 #include <sys/inotify.h>
+#include <sys/random.h>
+#include <sys/stat.h>
+#include <time.h>
 
 #include "cgroup.h"
 #include "cgroupfs.h"
 #include "util.h"
 
-static int v2_prepare_parent(const char *parent, char **ret_why)
+#define SUPERVISOR_LEAF_PREFIX "memrun-supervisor-"
+#define OTHERS_SHOWN 5
+
+/* The hierarchy's real root has no cgroup.type; a container's cgroup
+ * namespace root does, and obeys the no-internal-processes rule. */
+static bool is_hierarchy_root(int dir_fd)
+{
+	return !cg_exists(dir_fd, "cgroup.type");
+}
+
+static bool has_memory(int dir_fd, const char *file)
+{
+	char buf[512];
+
+	return cg_read(dir_fd, file, buf, sizeof(buf)) >= 0 &&
+	       list_contains(strtok(buf, "\n"), ' ', "memory");
+}
+
+/* The pids in dir's cgroup.procs other than memrun's own (0 stands for a
+ * process of another pid namespace); up to max are kept. */
+static int other_processes(int dir_fd, pid_t *others, int max)
+{
+	char buf[4096];
+	int n = 0;
+
+	if (cg_read(dir_fd, "cgroup.procs", buf, sizeof(buf)) < 0)
+		return -errno;
+	for (char *p = buf, *end; *p; p = end) {
+		long pid = strtol(p, &end, 10);
+
+		if (end == p)
+			break;
+		if (pid == getpid())
+			continue;
+		if (n < max)
+			others[n] = (pid_t)pid;
+		n++;
+	}
+	return n;
+}
+
+static char *holds_processes(const char *parent, bool parent_is_own, const pid_t *others,
+			     int count)
+{
+	char list[160] = "";
+	size_t len = 0;
+
+	for (int i = 0; i < count && i < OTHERS_SHOWN && len < sizeof(list); i++) {
+		if (others[i])
+			len += (size_t)snprintf(list + len, sizeof(list) - len, "%s%d",
+						i ? ", " : "pid ", (int)others[i]);
+		else
+			len += (size_t)snprintf(list + len, sizeof(list) - len,
+						"%sone of another pid namespace", i ? ", " : "");
+	}
+	if (!parent_is_own)
+		return xasprintf("cgroup_parent %s holds processes (%s), and cgroup v2 lets a cgroup "
+				 "with processes hand no memory controller to its children: name "
+				 "an empty cgroup", parent, list);
+	return xasprintf("memrun's cgroup %s also holds other processes (%s, %d in all), and "
+			 "cgroup v2 lets a cgroup with processes hand no memory controller to "
+			 "its children; memrun will not put the job beside its cgroup, where the "
+			 "limits memrun runs under would not bind it.  Start memrun in a cgroup "
+			 "of its own (systemd-run --scope -p Delegate=yes memrun ..., with --user "
+			 "as a user); in a container, first move the processes of its cgroup into "
+			 "a child (mkdir /sys/fs/cgroup/init, then write each pid of "
+			 "/sys/fs/cgroup/cgroup.procs into /sys/fs/cgroup/init/cgroup.procs); or "
+			 "pass --cgroup-parent to an empty cgroup inside memrun's own "
+			 "(--best-effort runs the job in memrun's cgroup, without its own limits)",
+			 parent, list, count);
+}
+
+static int v2_check_parent(const char *parent, bool parent_is_own, char **ret_why)
 {
 	_cleanup_close_ int fd = open(parent, O_PATH | O_DIRECTORY | O_CLOEXEC);
-	char buf[512];
-	int r;
+	pid_t others[OTHERS_SHOWN];
+	int n;
 
 	if (fd < 0) {
 		*ret_why = xasprintf("cannot open %s: %s", parent, strerror(errno));
 		return -errno;
 	}
-	if (cg_read(fd, "cgroup.subtree_control", buf, sizeof(buf)) >= 0 &&
-	    list_contains(strtok(buf, "\n"), ' ', "memory"))
+	if (has_memory(fd, "cgroup.subtree_control"))
 		return 0;
-	if (cg_read(fd, "cgroup.controllers", buf, sizeof(buf)) < 0 ||
-	    !list_contains(strtok(buf, "\n"), ' ', "memory")) {
+	if (!has_memory(fd, "cgroup.controllers")) {
 		*ret_why = xasprintf("the memory controller is not available in %s (not in its "
 				     "cgroup.controllers): it must be enabled in the parent's "
-				     "cgroup.subtree_control first", parent);
+				     "cgroup.subtree_control first (delegated)", parent);
 		return -EOPNOTSUPP;
 	}
+	if (is_hierarchy_root(fd))
+		return 0;
+	/* memrun itself may be there: it moves into a leaf (prepare_parent). */
+	n = other_processes(fd, others, OTHERS_SHOWN);
+	if (n > 0) {
+		*ret_why = holds_processes(parent, parent_is_own, others, n);
+		return -EBUSY;
+	}
+	return 0;
+}
+
+/* Remove the empty leaves dead memruns left (rmdir fails on one that
+ * holds a process; the lock keeps a leaf being made from going). */
+static void remove_old_leaves(int dir_fd)
+{
+	_cleanup_close_ int list_fd = openat(dir_fd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	struct dirent *de;
+	DIR *d;
+
+	if (list_fd < 0 || !(d = fdopendir(TAKE_FD(list_fd))))
+		return;
+	while ((de = readdir(d))) {
+		_cleanup_close_ int leaf_fd = -1;
+
+		if (de->d_type != DT_DIR || !startswith(de->d_name, SUPERVISOR_LEAF_PREFIX))
+			continue;
+		leaf_fd = openat(dir_fd, de->d_name, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+		if (leaf_fd >= 0 && flock(leaf_fd, LOCK_EX | LOCK_NB) == 0)
+			unlinkat(dir_fd, de->d_name, AT_REMOVEDIR);
+	}
+	closedir(d);
+}
+
+/* flock, waiting at most a second: anyone who may read the directory
+ * may lock it, and memrun must not hang on a stranger's lock. */
+static int lock_bounded(int fd)
+{
+	for (int waited = 0;; waited++) {
+		if (flock(fd, LOCK_EX | LOCK_NB) == 0)
+			return 0;
+		if (errno != EWOULDBLOCK || waited >= 1000)
+			return -errno;
+		nanosleep(&(struct timespec){ .tv_nsec = 1000000L }, NULL);
+	}
+}
+
+/*
+ * v2 hands controllers only to the children of a cgroup without
+ * processes: memrun, alone in its cgroup, moves itself into a leaf of it
+ * (as crun and BenchExec do), so the job's cgroup can go beside that
+ * leaf, still inside memrun's own cgroup and its limits.
+ */
+static int move_self_into_leaf(struct job_cgroup *cg, int dir_fd, const char *parent,
+			       char **ret_why)
+{
+	_cleanup_close_ int leaf_fd = -1;
+	_cleanup_free_ char *name = NULL;
+	uint64_t token;
+	int r;
+
+	remove_old_leaves(dir_fd);
+	if (getrandom(&token, sizeof(token), 0) != sizeof(token))
+		token = (uint64_t)getpid() * 0x9E3779B97F4A7C15ULL;
+	name = xasprintf(SUPERVISOR_LEAF_PREFIX "%d-%016llx", (int)getpid(),
+			 (unsigned long long)token);
+	if (mkdirat(dir_fd, name, 0755) < 0) {
+		r = -errno;
+		*ret_why = xasprintf("cannot create %s/%s to move memrun into: %s", parent, name,
+				     strerror(-r));
+		return r;
+	}
+	leaf_fd = openat(dir_fd, name, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	/* Locked until memrun is in it: a sweeping memrun leaves it alone. */
+	if (leaf_fd < 0 || flock(leaf_fd, LOCK_EX | LOCK_NB) < 0) {
+		r = -errno;
+		unlinkat(dir_fd, name, AT_REMOVEDIR);
+		*ret_why = xasprintf("cannot lock %s/%s: %s", parent, name, strerror(-r));
+		return r;
+	}
+	r = cg_write(leaf_fd, "cgroup.procs", "0");
+	if (r < 0) {
+		unlinkat(dir_fd, name, AT_REMOVEDIR);
+		*ret_why = xasprintf("cannot move memrun into %s/%s: %s", parent, name, strerror(-r));
+		return r;
+	}
+	cg->leaf_name = TAKE_PTR(name);
+	cg->own_fd = fcntl(dir_fd, F_DUPFD_CLOEXEC, 3);
+	return 0;
+}
+
+static int v2_prepare_parent(struct job_cgroup *cg, const char *parent, bool parent_is_own,
+			     char **ret_why)
+{
+	_cleanup_close_ int fd = -1;
+	int r = v2_check_parent(parent, parent_is_own, ret_why);
+
+	if (r < 0)
+		return r;
+	/* Readable, not O_PATH: flock needs it. */
+	fd = open(parent, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd < 0) {
+		*ret_why = xasprintf("cannot open %s: %s", parent, strerror(errno));
+		return -errno;
+	}
+	/*
+	 * In memrun's own cgroup, another memrun may be ending and turning
+	 * the memory controller off again (restore_parent): the lock, held
+	 * until the job's cgroup exists, keeps that from racing this.
+	 */
+	if (parent_is_own && !is_hierarchy_root(fd)) {
+		/* Not the directory: an outer memrun holds that when this one
+		 * is its job. */
+		int lock_fd = openat(fd, "cgroup.subtree_control", O_RDONLY | O_CLOEXEC);
+		r = lock_fd < 0 ? -errno : lock_bounded(lock_fd);
+		if (r < 0) {
+			safe_close(lock_fd);
+			*ret_why = xasprintf("cannot lock %s: %s", parent, strerror(-r));
+			return r;
+		}
+		cg->parent_lock_fd = lock_fd;
+	}
+	if (has_memory(fd, "cgroup.subtree_control"))
+		return 0;
 	r = cg_write(fd, "cgroup.subtree_control", "+memory");
+	if (r == -EBUSY && parent_is_own && !is_hierarchy_root(fd)) {
+		r = move_self_into_leaf(cg, fd, parent, ret_why);
+		if (r < 0)
+			return r;
+		r = cg_write(fd, "cgroup.subtree_control", "+memory");
+	}
 	if (r == -EBUSY) {
-		*ret_why = xasprintf("%s holds processes, and cgroup v2 lets only cgroups without "
-				     "processes hand the memory controller to their children", parent);
+		pid_t others[OTHERS_SHOWN];
+		int n = other_processes(fd, others, OTHERS_SHOWN);
+
+		*ret_why = n > 0 ? holds_processes(parent, parent_is_own, others, n) :
+				   xasprintf("%s is busy: %s", parent, strerror(EBUSY));
 		return r;
 	}
 	if (r < 0) {
@@ -39,6 +246,30 @@ static int v2_prepare_parent(const char *parent, char **ret_why)
 		return r;
 	}
 	return 0;
+}
+
+/*
+ * memrun back into its own cgroup and its leaf gone, so nothing is left
+ * behind: possible only with the memory controller off there again, so
+ * only when no other cgroup is there (another memrun's job keeps it on;
+ * then the leaf stays, and a later memrun removes it).
+ */
+static void v2_restore_parent(struct job_cgroup *cg)
+{
+	struct stat st;
+
+	/* A file of the cgroup, not its directory: that may be the lock of an
+	 * outer memrun whose job this memrun is. */
+	_cleanup_close_ int lock_fd = cg->own_fd < 0 ? -1 :
+		openat(cg->own_fd, "cgroup.subtree_control", O_RDONLY | O_CLOEXEC);
+
+	if (!cg->leaf_name || lock_fd < 0 || lock_bounded(lock_fd) < 0)
+		return;
+	/* A directory of the cgroup file system counts 2 + its subdirectories. */
+	if (fstat(cg->own_fd, &st) == 0 && st.st_nlink == 3 &&
+	    cg_write(cg->own_fd, "cgroup.subtree_control", "-memory") == 0 &&
+	    cg_write(cg->own_fd, "cgroup.procs", "0") == 0)
+		unlinkat(cg->own_fd, cg->leaf_name, AT_REMOVEDIR);
 }
 
 static int write_limit(struct job_cgroup *cg, const char *file, uint64_t bytes, char **ret_why)
@@ -102,15 +333,28 @@ static int v2_open_watch(struct job_cgroup *cg)
 	/* The kernel signals a change of memory.events as a modification. */
 	if (inotify_add_watch(fd, events, IN_MODIFY) < 0)
 		return -errno;
+	/* A cgroup the job makes below its own: its OOM kills are counted in
+	 * memory.events unless the hierarchy is mounted memory_localevents. */
+	cg->tree_wd = inotify_add_watch(fd, cg->dir, IN_CREATE | IN_MOVED_TO | IN_ONLYDIR);
+	if (cg->tree_wd < 0)
+		cg->made_cgroups = true;	/* cannot tell: may have */
 	return TAKE_FD(fd);
 }
 
 static void v2_ack_watch(struct job_cgroup *cg)
 {
 	char buf[4096] __attribute__((aligned(__alignof__(struct inotify_event))));
+	ssize_t n;
 
-	while (read(cg->watch_fd, buf, sizeof(buf)) > 0)
-		;
+	while ((n = read(cg->watch_fd, buf, sizeof(buf))) > 0) {
+		for (ssize_t off = 0; off < n;) {
+			const struct inotify_event *ev = (const struct inotify_event *)(buf + off);
+
+			if (ev->wd == cg->tree_wd || (ev->mask & IN_Q_OVERFLOW))
+				cg->made_cgroups = true;
+			off += (ssize_t)(sizeof(*ev) + ev->len);
+		}
+	}
 }
 
 static int v2_read_counters(struct job_cgroup *cg, struct cgroup_counters *ret)
@@ -138,6 +382,31 @@ static int v2_read_counters(struct job_cgroup *cg, struct cgroup_counters *ret)
 	return 0;
 }
 
+static int v2_read_local_oom_kills(int dir_fd, uint64_t *ret_kills, bool *ret_limit_hit)
+{
+	char buf[512];
+	uint64_t ooms = 0;
+	ssize_t n = cg_read(dir_fd, "memory.events.local", buf, sizeof(buf));
+
+	if (n < 0)
+		return (int)n;
+	/* "oom": its own limit made the kernel invoke the OOM killer. */
+	*ret_limit_hit = cg_keyed_u64(buf, "oom", &ooms) == 0 && ooms > 0;
+	return cg_keyed_u64(buf, "oom_kill", ret_kills);
+}
+
+/* memory.events counts what happens below too, unless the hierarchy is
+ * mounted with memory_localevents (one flag for every mount of it). */
+static bool v2_counters_cover_subtree(void)
+{
+	_cleanup_free_ char *mountinfo = NULL, *mountpoint = NULL, *root = NULL, *options = NULL;
+
+	if (read_file_alloc("/proc/self/mountinfo", &mountinfo) < 0 ||
+	    cgroup_parse_mountinfo(mountinfo, true, &mountpoint, &root, &options) < 0)
+		return false;	/* cannot tell: count them one by one */
+	return !list_contains(options, ',', "memory_localevents");
+}
+
 static int v2_kill_all(struct job_cgroup *cg)
 {
 	/* cgroup.kill (5.14+) ends every process at once, forks in flight too. */
@@ -162,11 +431,16 @@ const struct cgroup_backend cgroup_v2_backend = {
 	.swap_max_file = "memory.swap.max",
 	/* Only before Linux 5.7, without clone3(CLONE_INTO_CGROUP). */
 	.join_file = "cgroup.procs",
+	.events_file = "memory.events",
+	.check_parent = v2_check_parent,
 	.prepare_parent = v2_prepare_parent,
+	.restore_parent = v2_restore_parent,
 	.apply_limits = v2_apply_limits,
 	.open_watch = v2_open_watch,
 	.ack_watch = v2_ack_watch,
 	.read_counters = v2_read_counters,
 	.kill_all = v2_kill_all,
+	.read_local_oom_kills = v2_read_local_oom_kills,
+	.counters_cover_subtree = v2_counters_cover_subtree,
 	.enclosing_limit = v2_enclosing_limit,
 };

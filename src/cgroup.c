@@ -5,9 +5,13 @@
 #include <ctype.h>
 #include <dirent.h>
 #include <fcntl.h>
+#include <inttypes.h>
 #include <linux/magic.h>
 #include <signal.h>
 #include <stdio.h>
+#include <sys/file.h>
+#include <sys/inotify.h>
+#include <sys/random.h>
 #include <sys/stat.h>
 #include <sys/statfs.h>
 #include <sys/wait.h>
@@ -20,11 +24,14 @@
 
 #define JOB_PREFIX "memrun-"
 #define DRAIN_TIMEOUT_MS 5000
-/* A stale cgroup is swept while the job starts: the supervisor must not
- * stay away from its job long; what does not die by then waits for the
- * next run. */
+/* What the sweep at the start killed is given this long at the end of the
+ * job to be gone; what is still there waits for the next run. */
 #define STALE_DRAIN_TIMEOUT_MS 100
 #define RMDIR_TIMEOUT_MS 1000
+/* How deep memrun follows the cgroups a job makes below its own. */
+#define TREE_MAX_DEPTH 32
+/* Tries at a name for the job's cgroup that no sweeping memrun took. */
+#define CREATE_ATTEMPTS 16
 
 /* ---- parsers ---------------------------------------------------------- */
 
@@ -125,22 +132,27 @@ char *cgroup_path_to_dir(const char *mountpoint, const char *mount_root, const c
 	return xasprintf("%s%s", mountpoint, path + rlen);
 }
 
-char *cgroup_job_name(pid_t supervisor, unsigned long long start_time)
+char *cgroup_job_name(pid_t supervisor, uint64_t token)
 {
-	return xasprintf(JOB_PREFIX "%d-%llu", (int)supervisor, start_time);
+	return xasprintf(JOB_PREFIX "%d-%016" PRIx64, (int)supervisor, token);
 }
 
-bool cgroup_parse_job_name(const char *name, pid_t *ret_pid, unsigned long long *ret_start)
+static bool is_lower_hex(char c)
 {
-	unsigned long long start;
+	return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f');
+}
+
+bool cgroup_parse_job_name(const char *name, pid_t *ret_pid, uint64_t *ret_token)
+{
+	uint64_t token = 0;
 	char *end;
 	long pid;
 
 	if (!startswith(name, JOB_PREFIX))
 		return false;
 	name += strlen(JOB_PREFIX);
-	/* strtol and strtoull take white space and a sign ("memrun-1--2"):
-	 * not a name memrun makes, so not a cgroup memrun may remove. */
+	/* strtol takes white space and a sign ("memrun- 1"): not a name
+	 * memrun makes, so not a cgroup memrun may remove. */
 	if (!isdigit((unsigned char)*name))
 		return false;
 	errno = 0;
@@ -148,38 +160,24 @@ bool cgroup_parse_job_name(const char *name, pid_t *ret_pid, unsigned long long 
 	if (errno || end == name || *end != '-' || pid <= 0 || pid > INT32_MAX)
 		return false;
 	name = end + 1;
-	if (!isdigit((unsigned char)*name))
+	/* The token begins with a letter: the names of memrun before it
+	 * (memrun-PID-STARTTIME, all digits, of memruns that took no lock)
+	 * are never taken for one. */
+	if (!(*name >= 'a' && *name <= 'f'))
 		return false;
-	start = strtoull(name, &end, 10);
-	if (errno || end == name || *end != '\0')
+	for (int i = 0; i < 16; i++) {
+		if (!is_lower_hex(name[i]))
+			return false;
+		token = token << 4 | (uint64_t)(name[i] <= '9' ? name[i] - '0' : name[i] - 'a' + 10);
+	}
+	if (name[16] != '\0')
 		return false;
 	*ret_pid = (pid_t)pid;
-	*ret_start = start;
+	*ret_token = token;
 	return true;
 }
 
 /* ---- the place -------------------------------------------------------- */
-
-/* Field 22 of /proc/PID/stat: when the process started, in clock ticks
- * since boot.  With the pid it names a process for good. */
-static int process_start_time(pid_t pid, unsigned long long *ret)
-{
-	char path[64], buf[1024], *p;
-	ssize_t n;
-
-	snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
-	n = read_small_file(path, buf, sizeof(buf));
-	if (n < 0)
-		return (int)n;
-	p = strrchr(buf, ')');	/* the command name may hold spaces and ')' */
-	if (!p)
-		return -EINVAL;
-	for (int field = 2; field < 22 && p; field++)
-		p = strchr(p + 1, ' ');
-	if (!p || sscanf(p + 1, "%llu", ret) != 1)
-		return -EINVAL;
-	return 0;
-}
 
 static bool dir_has_memory_controller(const char *dir)
 {
@@ -190,15 +188,25 @@ static bool dir_has_memory_controller(const char *dir)
 	       list_contains(strtok(buf, "\n"), ' ', "memory");
 }
 
-void cgroup_find_enclosing_limit(struct cgroup_place *place)
+static char *checked_requested_parent(const struct cgroup_place *place, const char *req,
+				      const struct cgroup_backend **ret_backend, char **ret_why);
+
+void cgroup_find_enclosing_limit(struct cgroup_place *place, const struct plan *plan)
 {
-	_cleanup_free_ char *dir = NULL;
+	_cleanup_free_ char *dir = NULL, *why = NULL;
+	const struct cgroup_backend *backend;
 	size_t top;
 
 	place->enclosing_limit = LIMIT_UNLIMITED;
 	if (!place->backend)
 		return;
-	dir = xstrdup(place->own_dir);
+	/* From where the job's cgroup goes: a --cgroup-parent below memrun's
+	 * own cgroup may have limits of its own. */
+	if (plan && plan->values[SETTING_CGROUP_PARENT].set)
+		dir = checked_requested_parent(place, plan->values[SETTING_CGROUP_PARENT].text,
+					       &backend, &why);
+	if (!dir)
+		dir = xstrdup(place->own_dir);
 	top = strlen(place->mountpoint);
 	for (;;) {
 		uint64_t limit = place->backend->enclosing_limit(dir);
@@ -239,6 +247,10 @@ static bool take_place(struct cgroup_place *place, bool v2, char *mountpoint, ch
 		place->own_path = TAKE_PTR(*path);
 		return true;
 	}
+	/* A v2 cgroup without the memory controller: remember it, so that
+	 * the reason names the cgroup that was not given it. */
+	if (place->own_dir && v2 && !place->v2_without_memory)
+		place->v2_without_memory = TAKE_PTR(place->own_dir);
 	free(place->own_dir), place->own_dir = NULL;
 	free(place->mountpoint), place->mountpoint = NULL;
 	free(place->mount_root), place->mount_root = NULL;
@@ -273,6 +285,25 @@ static bool locate_mounted(struct cgroup_place *place, const char *mountinfo, bo
 	return take_place(place, v2, mountpoint, root, path, false);
 }
 
+/*
+ * cgroup v2 is there but memrun's cgroup was not given the memory
+ * controller: on systemd hosts a user's manager (user@UID.service) gets
+ * it only where the admin delegates it (systemd issue 9641).
+ */
+static char *memory_not_delegated(const char *dir)
+{
+	if (strstr(dir, "/user@"))
+		return xasprintf("the memory controller is not delegated to memrun's cgroup %s (its "
+				 "cgroup.controllers lacks memory), so no memory limit can be set "
+				 "below it; as root, delegate it to user managers: 'systemctl edit "
+				 "user@.service', add '[Service]' and 'Delegate=pids memory cpu', "
+				 "then log in again", dir);
+	return xasprintf("the memory controller is not enabled for memrun's cgroup %s (its "
+			 "cgroup.controllers lacks memory): the cgroup above it must list memory "
+			 "in its cgroup.subtree_control (as root: echo +memory > "
+			 "PARENT/cgroup.subtree_control, or Delegate=yes for a systemd unit)", dir);
+}
+
 void cgroup_locate(struct cgroup_place *place)
 {
 	char proc[4096];
@@ -294,8 +325,10 @@ void cgroup_locate(struct cgroup_place *place)
 	}
 	if (!locate_mounted(place, mountinfo, false, &v1_path) &&
 	    !locate_mounted(place, mountinfo, true, &v2_path))
-		place->why_none = xstrdup("no cgroup hierarchy with the memory controller is mounted "
-					  "where memrun can see it");
+		place->why_none = place->v2_without_memory ?
+				  memory_not_delegated(place->v2_without_memory) :
+				  xstrdup("no cgroup hierarchy with the memory controller is "
+					  "mounted where memrun can see it");
 }
 
 void cgroup_place_free(struct cgroup_place *place)
@@ -306,6 +339,7 @@ void cgroup_place_free(struct cgroup_place *place)
 	free(place->own_dir);
 	free(place->enclosing_limit_dir);
 	free(place->why_none);
+	free(place->v2_without_memory);
 	*place = (struct cgroup_place){ 0 };
 }
 
@@ -321,6 +355,14 @@ static void reap_zombies(void)
 {
 	while (waitpid(-1, NULL, WNOHANG) > 0)
 		;
+}
+
+static void signal_pid(long pid, int sig)
+{
+	/* 0 is a process of another pid namespace (v2 lists it so): kill(0)
+	 * would signal memrun's own process group. */
+	if (sig && pid > 0 && pid <= INT32_MAX)
+		kill((pid_t)pid, sig);	/* ESRCH: it ended meanwhile */
 }
 
 /* Send sig (0: none) to every pid in cgroup.procs; returns how many are
@@ -339,14 +381,14 @@ static int signal_listed(int dir_fd, int sig)
 	while ((n = read(fd, buf, sizeof(buf))) > 0) {
 		for (ssize_t i = 0; i < n; i++) {
 			if (buf[i] >= '0' && buf[i] <= '9') {
-				pid = pid * 10 + (buf[i] - '0');
+				if (pid <= INT32_MAX)
+					pid = pid * 10 + (buf[i] - '0');
 				in_number = true;
 				continue;
 			}
 			if (in_number) {
 				count++;
-				if (sig)
-					kill((pid_t)pid, sig);	/* ESRCH: it ended meanwhile */
+				signal_pid(pid, sig);
 			}
 			pid = 0;
 			in_number = false;
@@ -354,28 +396,154 @@ static int signal_listed(int dir_fd, int sig)
 	}
 	if (in_number) {
 		count++;
-		if (sig)
-			kill((pid_t)pid, sig);
+		signal_pid(pid, sig);
 	}
 	return n < 0 ? -errno : count;
 }
 
-/* Kill what is in the cgroup and wait, briefly, until it is empty.  The
- * job's own processes are memrun's children (it is their subreaper) and
- * are reaped here; a stale cgroup's are not, and while the job runs no
- * waitpid(-1) may take its main process from the supervisor. */
-static int empty_cgroup(const struct cgroup_backend *backend, struct job_cgroup *cg, bool reap,
-			long timeout_ms)
+/*
+ * The cgroups below a job's: a job may make its own (a build tool, a
+ * memrun inside memrun), and they and their processes are the job's.
+ * walk_below() calls visit on each, children before their parent, with
+ * the parent's fd and the child's name and fd.  It enters directories of
+ * the same file system only, never a symlink or a mount, down to
+ * TREE_MAX_DEPTH, and allocates nothing: the supervisor loop kills
+ * through it.
+ */
+struct tree_walk {
+	int (*visit)(struct tree_walk *w, int parent_fd, const char *name, int dir_fd);
+	dev_t dev;
+	int sig;				/* visit_signal */
+	const struct cgroup_backend *backend;	/* visit_oom_kills */
+	uint64_t oom_kills;
+	bool limit_hit;		/* visit_oom_kills: a limit below the job's was reached */
+	bool too_deep;		/* cgroups below TREE_MAX_DEPTH were not visited */
+};
+
+static int walk_below(struct tree_walk *w, int dir_fd, int depth)
 {
-	bool killed_at_once = backend->kill_all(cg) == 0;
+	char buf[1024] __attribute__((aligned(__alignof__(struct dirent64))));
+	int total = 0;
+	ssize_t n;
+
+	/* The fd may have been listed before (the job's own, again and again). */
+	if (lseek(dir_fd, 0, SEEK_SET) < 0)
+		return -errno;
+	while ((n = getdents64(dir_fd, buf, sizeof(buf))) > 0) {
+		for (ssize_t off = 0; off < n;) {
+			struct dirent64 *de = (struct dirent64 *)(buf + off);
+			_cleanup_close_ int child_fd = -1;
+			struct stat st;
+			int r;
+
+			off += de->d_reclen;
+			if (de->d_type != DT_DIR || streq(de->d_name, ".") || streq(de->d_name, ".."))
+				continue;
+			if (depth >= TREE_MAX_DEPTH) {
+				w->too_deep = true;
+				continue;
+			}
+			child_fd = openat(dir_fd, de->d_name,
+					  O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+			if (child_fd < 0 || fstat(child_fd, &st) < 0 || st.st_dev != w->dev)
+				continue;
+			/* A cgroup removed meanwhile has nothing below it. */
+			r = walk_below(w, child_fd, depth + 1);
+			total += r > 0 ? r : 0;
+			total += w->visit(w, dir_fd, de->d_name, child_fd);
+		}
+	}
+	return n < 0 ? -errno : total;
+}
+
+static int walk_tree_below(struct tree_walk *w, int dir_fd)
+{
+	struct stat st;
+
+	if (fstat(dir_fd, &st) < 0)
+		return -errno;
+	w->dev = st.st_dev;
+	return walk_below(w, dir_fd, 0);
+}
+
+static int visit_signal(struct tree_walk *w, int parent_fd, const char *name, int dir_fd)
+{
+	int listed = signal_listed(dir_fd, w->sig);
+
+	(void)parent_fd;
+	(void)name;
+	return listed > 0 ? listed : 0;	/* gone meanwhile: nothing listed */
+}
+
+/* Send sig (0: none) to every process in the cgroup and below it; how
+ * many are listed.  No allocation. */
+static int signal_tree(int dir_fd, int sig)
+{
+	struct tree_walk w = { .visit = visit_signal, .sig = sig };
+	int here = signal_listed(dir_fd, sig), below;
+
+	if (here < 0)
+		return here;
+	below = walk_tree_below(&w, dir_fd);
+	/* Too deep to walk: not empty, as far as memrun can tell. */
+	return here + (below > 0 ? below : 0) + w.too_deep;
+}
+
+static int visit_remove(struct tree_walk *w, int parent_fd, const char *name, int dir_fd)
+{
+	(void)w;
+	(void)dir_fd;
+	return unlinkat(parent_fd, name, AT_REMOVEDIR) == 0 || errno == ENOENT ? 0 : 1;
+}
+
+/* Remove every cgroup below dir_fd, deepest first, each once; how many
+ * are left, or -errno. */
+static int remove_below(int dir_fd)
+{
+	struct tree_walk w = { .visit = visit_remove };
+	int left = walk_tree_below(&w, dir_fd);
+
+	return left < 0 ? left : left + w.too_deep;
+}
+
+static int visit_oom_kills(struct tree_walk *w, int parent_fd, const char *name, int dir_fd)
+{
+	uint64_t kills = 0;
+	bool limit_hit = false;
+
+	(void)parent_fd;
+	(void)name;
+	if (w->backend->read_local_oom_kills(dir_fd, &kills, &limit_hit) == 0)
+		w->oom_kills += kills;
+	w->limit_hit |= limit_hit;
+	return 0;
+}
+
+/* The OOM kills counted in the cgroups below the job's, as they are now,
+ * and whether a limit there was reached. */
+static uint64_t oom_kills_below(struct job_cgroup *cg, bool *ret_limit_hit)
+{
+	struct tree_walk w = { .visit = visit_oom_kills, .backend = cg->backend };
+
+	walk_tree_below(&w, cg->dir_fd);
+	*ret_limit_hit = w.limit_hit;
+	return w.oom_kills;
+}
+
+/* Kill what is in the job's cgroup and below, and wait, briefly, until
+ * it is empty.  The job's processes are memrun's children (it is their
+ * subreaper) and are reaped here. */
+static int empty_job(struct job_cgroup *cg, long timeout_ms)
+{
+	/* cgroup.kill (v2) ends the whole subtree at once, forks in flight too. */
+	bool killed_at_once = cg->backend->kill_all(cg) == 0;
 
 	for (long waited = 0; waited < timeout_ms; waited++) {
 		int listed;
 
-		if (reap)
-			reap_zombies();
-		/* Without cgroup.kill, kill again each round: forks race the list. */
-		listed = signal_listed(cg->dir_fd, killed_at_once ? 0 : SIGKILL);
+		reap_zombies();
+		/* Without cgroup.kill, kill again each round: forks race the lists. */
+		listed = signal_tree(cg->dir_fd, killed_at_once ? 0 : SIGKILL);
 		if (listed <= 0)
 			return listed;
 		sleep_ms(1);
@@ -395,6 +563,19 @@ static int remove_dir(int parent_fd, const char *name)
 	}
 }
 
+/* The job's cgroup and what the job made below it, deepest first. */
+static int remove_tree(int parent_fd, const char *name, int dir_fd)
+{
+	int left;
+
+	for (long waited = 0; (left = remove_below(dir_fd)) > 0 && waited < RMDIR_TIMEOUT_MS;
+	     waited++)
+		sleep_ms(1);
+	if (left != 0)
+		return left < 0 ? left : -EBUSY;
+	return remove_dir(parent_fd, name);
+}
+
 static int open_parent_of(const char *dir, const char **ret_name)
 {
 	_cleanup_free_ char *copy = xstrdup(dir);
@@ -407,46 +588,171 @@ static int open_parent_of(const char *dir, const char **ret_name)
 	return open(*copy ? copy : "/", O_PATH | O_DIRECTORY | O_CLOEXEC);
 }
 
-int cgroup_remove_stale(const struct cgroup_backend *backend, const char *dir)
+/*
+ * A stale cgroup, locked by the caller: kill everything in it and below,
+ * without waiting for anything to die, and remove what is empty.  Returns
+ * 1 when it is gone, else 0 (*ret_killed: processes were signalled there,
+ * and it may go soon).
+ */
+static int sweep_one(const struct cgroup_backend *backend, int parent_fd, const char *name,
+		     int dir_fd, bool *ret_killed)
+{
+	struct job_cgroup stale;
+	int listed;
+
+	job_cgroup_init(&stale);
+	stale.backend = backend;
+	stale.dir_fd = dir_fd;
+	listed = signal_tree(dir_fd, backend->kill_all(&stale) == 0 ? 0 : SIGKILL);
+	if (remove_below(dir_fd) == 0 && unlinkat(parent_fd, name, AT_REMOVEDIR) == 0)
+		return 1;
+	*ret_killed = listed > 0;
+	return 0;
+}
+
+int cgroup_remove_stale(const struct cgroup_backend *backend, const char *dir,
+			unsigned *ret_pending)
 {
 	_cleanup_close_ int parent_fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	struct dirent *de;
+	unsigned pending = 0;
+	int removed = 0, list_fd;
 	DIR *d;
-	int removed = 0;
 
 	if (parent_fd < 0)
 		return -errno;
-	d = fdopendir(dup(parent_fd));
-	if (!d)
+	list_fd = fcntl(parent_fd, F_DUPFD_CLOEXEC, 3);
+	d = list_fd >= 0 ? fdopendir(list_fd) : NULL;
+	if (!d) {
+		safe_close(list_fd);
 		return -errno;
+	}
 	while ((de = readdir(d))) {
-		unsigned long long start, now_start;
-		struct job_cgroup stale;
+		_cleanup_close_ int fd = -1;
+		bool killed = false;
+		uint64_t token;
 		pid_t pid;
 
-		if (de->d_type != DT_DIR || !cgroup_parse_job_name(de->d_name, &pid, &start))
+		if (de->d_type != DT_DIR || !cgroup_parse_job_name(de->d_name, &pid, &token))
 			continue;
-		/* Its supervisor lives while that pid runs with that start time. */
-		if (process_start_time(pid, &now_start) == 0 && now_start == start)
+		/*
+		 * A live memrun holds the lock on its job's cgroup from before
+		 * any process joined it until the cgroup is gone, whatever pid
+		 * namespace it runs in: a cgroup memrun can lock is nobody's,
+		 * and what is in it is left over.  The lock is held while it
+		 * is killed and removed (closing fd releases it).
+		 */
+		fd = openat(parent_fd, de->d_name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+		if (fd < 0 || flock(fd, LOCK_EX | LOCK_NB) < 0)
 			continue;
-		job_cgroup_init(&stale);
-		stale.dir = xasprintf("%s/%s", dir, de->d_name);
-		stale.dir_fd = openat(parent_fd, de->d_name, O_PATH | O_DIRECTORY | O_CLOEXEC);
-		if (stale.dir_fd >= 0 && empty_cgroup(backend, &stale, false, STALE_DRAIN_TIMEOUT_MS) >= 0 &&
-		    remove_dir(parent_fd, de->d_name) == 0)
+		if (sweep_one(backend, parent_fd, de->d_name, fd, &killed))
 			removed++;
-		job_cgroup_free(&stale);
+		else if (killed)
+			pending++;
 	}
 	closedir(d);
+	if (ret_pending)
+		*ret_pending = pending;
 	return removed;
 }
 
-void cgroup_remove_stale_siblings(const struct job_cgroup *cg)
+static char *parent_dir_of(const char *dir)
 {
-	_cleanup_free_ char *parent = xstrdup(cg->dir);
+	char *parent = xstrdup(dir);
 
 	*strrchr(parent, '/') = '\0';
-	cgroup_remove_stale(cg->backend, *parent ? parent : "/");
+	if (!*parent) {
+		free(parent);
+		parent = xstrdup("/");
+	}
+	return parent;
+}
+
+void cgroup_remove_stale_siblings(struct job_cgroup *cg)
+{
+	_cleanup_free_ char *parent = parent_dir_of(cg->dir);
+
+	/* While the job starts: nothing here may wait for the leftovers. */
+	cgroup_remove_stale(cg->backend, parent, &cg->stale_pending);
+}
+
+/* At the end: what the sweep at the start killed has had the job's time
+ * to die; a moment more, then it is left for the next run. */
+static void remove_stale_pending(struct job_cgroup *cg)
+{
+	_cleanup_free_ char *parent = NULL;
+	unsigned pending = cg->stale_pending;
+
+	if (!pending)
+		return;
+	parent = parent_dir_of(cg->dir);
+	for (long waited = 0; pending && waited < STALE_DRAIN_TIMEOUT_MS; waited++) {
+		if (cgroup_remove_stale(cg->backend, parent, &pending) < 0)
+			break;
+		if (pending)
+			sleep_ms(1);
+	}
+	cg->stale_pending = pending;
+}
+
+/* A token for the job's cgroup name: 64 random bits, so the name is
+ * unique across pid namespaces, the first hex digit a letter
+ * (cgroup_parse_job_name). */
+static uint64_t job_token(void)
+{
+	uint64_t token;
+
+	if (getrandom(&token, sizeof(token), GRND_NONBLOCK) != (ssize_t)sizeof(token)) {
+		/* Early at boot: the time does; a clash fails mkdir, and
+		 * another name is tried. */
+		struct timespec ts;
+
+		clock_gettime(CLOCK_REALTIME, &ts);
+		token = ((uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec) *
+			0x9E3779B97F4A7C15ULL ^ (uint64_t)getpid();
+	}
+	return (token & ~(0xfULL << 60)) | ((0xaULL + (token >> 60) % 6) << 60);
+}
+
+/*
+ * Make the job's cgroup below parent_fd, locked before any process can
+ * join it, and hold the lock (the returned fd) for the job's life: a
+ * sweeping memrun takes a cgroup it can lock for a dead memrun's.  One
+ * may have done so between mkdir and flock: then the lock is refused, or
+ * the directory is gone by the time memrun holds the lock, and memrun
+ * leaves it and tries another name.
+ */
+static int make_job_dir(int parent_fd, char **ret_name, int *ret_fd)
+{
+	for (int attempt = 0; attempt < CREATE_ATTEMPTS; attempt++) {
+		_cleanup_free_ char *name = cgroup_job_name(getpid(), job_token());
+		_cleanup_close_ int fd = -1;
+		struct stat made, there;
+		int r;
+
+		if (mkdirat(parent_fd, name, 0755) < 0) {
+			if (errno == EEXIST)
+				continue;
+			return -errno;
+		}
+		fd = openat(parent_fd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+		r = fd < 0 ? -errno : flock(fd, LOCK_EX | LOCK_NB) < 0 ? -errno : 0;
+		/* Gone: a sweeper removed it; locked: a sweeper holds it, and
+		 * removes it. */
+		if (r == -ENOENT || r == -EWOULDBLOCK)
+			continue;
+		if (r < 0) {
+			unlinkat(parent_fd, name, AT_REMOVEDIR);
+			return r;
+		}
+		if (fstat(fd, &made) < 0 || fstatat(parent_fd, name, &there, AT_SYMLINK_NOFOLLOW) < 0 ||
+		    made.st_ino != there.st_ino || made.st_dev != there.st_dev)
+			continue;	/* removed by a sweeper before memrun held the lock */
+		*ret_name = TAKE_PTR(name);
+		*ret_fd = TAKE_FD(fd);
+		return 0;
+	}
+	return -EAGAIN;
 }
 
 /* ---- the job's cgroup -------------------------------------------------- */
@@ -458,6 +764,7 @@ void job_cgroup_init(struct job_cgroup *cg)
 		.peak_fd = -1,
 		.memory_max = LIMIT_UNLIMITED, .memory_high = LIMIT_UNLIMITED,
 		.swap_max = LIMIT_UNLIMITED, .group_killed = -1,
+		.parent_lock_fd = -1, .own_fd = -1, .tree_watch_fd = -1,
 	};
 }
 
@@ -469,6 +776,10 @@ void job_cgroup_free(struct job_cgroup *cg)
 	safe_close(cg->events_fd);
 	safe_close(cg->failcnt_fd);
 	safe_close(cg->peak_fd);
+	safe_close(cg->tree_watch_fd);
+	safe_close(cg->parent_lock_fd);
+	safe_close(cg->own_fd);
+	free(cg->leaf_name);
 	free(cg->dir);
 	free(cg->path);
 	job_cgroup_init(cg);
@@ -504,74 +815,115 @@ static char *requested_parent_dir(const struct cgroup_place *place, const char *
 	return xasprintf("%s/%s", place->own_dir, req);
 }
 
+/* dir is inside (or is) ancestor, both resolved: no "..", no symlink. */
+static bool dir_is_within(const char *dir, const char *ancestor)
+{
+	size_t n = strlen(ancestor);
+
+	if (streq(ancestor, "/"))
+		return true;
+	return strncmp(dir, ancestor, n) == 0 && (dir[n] == '\0' || dir[n] == '/');
+}
+
+/*
+ * The cgroup a --cgroup-parent names, checked: it exists, is on a cgroup
+ * file system carrying memory, and lies within memrun's own cgroup.  A
+ * job beside or above memrun's cgroup would escape the limits memrun
+ * itself runs under (contract section 7), so "../.." is refused.
+ */
+static char *checked_requested_parent(const struct cgroup_place *place, const char *req,
+				      const struct cgroup_backend **ret_backend, char **ret_why)
+{
+	_cleanup_free_ char *named = requested_parent_dir(place, req);
+	_cleanup_free_ char *own = NULL;
+	char *dir;
+	struct stat st;
+
+	if (!named || stat(named, &st) < 0 || !S_ISDIR(st.st_mode)) {
+		*ret_why = named ? xasprintf("cgroup_parent %s: no such cgroup (looked for %s)", req,
+					     named) :
+				   xasprintf("cgroup_parent %s: no such cgroup", req);
+		return NULL;
+	}
+	dir = realpath(named, NULL);
+	if (!dir) {
+		*ret_why = xasprintf("cgroup_parent %s: cannot resolve %s: %s", req, named,
+				     strerror(errno));
+		return NULL;
+	}
+	*ret_backend = backend_of_dir(dir);
+	if (!*ret_backend) {
+		*ret_why = xasprintf("cgroup_parent %s: %s is not on a cgroup file system", req, dir);
+		goto fail;
+	}
+	if (*ret_backend == &cgroup_v1_backend) {
+		_cleanup_close_ int fd = open(dir, O_PATH | O_DIRECTORY | O_CLOEXEC);
+		if (fd < 0 || !cg_exists(fd, "memory.limit_in_bytes")) {
+			*ret_why = xasprintf("cgroup_parent %s: %s is not in the memory controller's "
+					     "hierarchy", req, dir);
+			goto fail;
+		}
+	}
+	own = place->own_dir ? realpath(place->own_dir, NULL) : NULL;
+	if (!own || *ret_backend != place->backend) {
+		*ret_why = xasprintf("cgroup_parent %s: %s is not in the hierarchy memrun runs in "
+				     "(%s), so memrun cannot tell whether its own limits would bind "
+				     "the job there", req, dir,
+				     place->backend ? place->own_dir : "no memory hierarchy");
+		goto fail;
+	}
+	if (!dir_is_within(dir, own)) {
+		*ret_why = xasprintf("cgroup_parent %s: %s is not inside memrun's own cgroup %s: a "
+				     "job there would escape the limits memrun runs under; name a "
+				     "cgroup below %s (a relative path), or start memrun inside "
+				     "the cgroup you want", req, dir, own, own);
+		goto fail;
+	}
+	return dir;
+fail:
+	free(dir);
+	return NULL;
+}
+
 char *cgroup_choose_parent(const struct cgroup_place *place, const struct plan *plan,
 			   const struct cgroup_backend **ret_backend, char **ret_why)
 {
 	const struct setting_value *requested = &plan->values[SETTING_CGROUP_PARENT];
-	char *dir = NULL;
+	char *dir;
 
 	if (requested->set) {
-		struct stat st;
-
-		dir = requested_parent_dir(place, requested->text);
-		if (!dir || stat(dir, &st) < 0 || !S_ISDIR(st.st_mode)) {
-			*ret_why = dir ? xasprintf("cgroup_parent %s: no such cgroup (looked for %s)",
-						   requested->text, dir) :
-					 xasprintf("cgroup_parent %s: no such cgroup", requested->text);
-			free(dir);
-			return NULL;
-		}
-		*ret_backend = backend_of_dir(dir);
-		if (!*ret_backend) {
-			*ret_why = xasprintf("cgroup_parent %s: %s is not on a cgroup file system",
-					     requested->text, dir);
-			free(dir);
-			return NULL;
-		}
-		if (*ret_backend == &cgroup_v1_backend) {
-			_cleanup_close_ int fd = open(dir, O_PATH | O_DIRECTORY | O_CLOEXEC);
-			if (fd < 0 || !cg_exists(fd, "memory.limit_in_bytes")) {
-				*ret_why = xasprintf("cgroup_parent %s: %s is not in the memory "
-						     "controller's hierarchy", requested->text, dir);
-				free(dir);
-				return NULL;
-			}
-		}
+		dir = checked_requested_parent(place, requested->text, ret_backend, ret_why);
+		if (dir && (*ret_backend)->check_parent(dir, streq(dir, place->own_dir), ret_why) < 0)
+			free(dir), dir = NULL;
 		return dir;
 	}
-
 	if (!place->backend) {
 		*ret_why = xstrdup(place->why_none);
 		return NULL;
 	}
+	/* Always inside memrun's own cgroup, never beside it: the backend
+	 * says whether it can be done there (v2's no-internal-processes rule). */
 	*ret_backend = place->backend;
-	if (place->backend == &cgroup_v1_backend)
-		return xstrdup(place->own_dir);
-
-	/*
-	 * v2 allows processes only in leaves (the root excepted): below
-	 * memrun's own cgroup only if it is the root or already hands memory
-	 * down; otherwise beside it, as systemd-run --scope and crun do.
-	 */
-	{
-		_cleanup_close_ int fd = open(place->own_dir, O_PATH | O_DIRECTORY | O_CLOEXEC);
-		char buf[512];
-
-		if (streq(place->own_dir, place->mountpoint) ||
-		    (fd >= 0 && cg_read(fd, "cgroup.subtree_control", buf, sizeof(buf)) >= 0 &&
-		     list_contains(strtok(buf, "\n"), ' ', "memory")))
-			return xstrdup(place->own_dir);
-	}
-	dir = xstrdup(place->own_dir);
-	*strrchr(dir, '/') = '\0';
-	return dir;
+	if (place->backend->check_parent(place->own_dir, true, ret_why) < 0)
+		return NULL;
+	return xstrdup(place->own_dir);
 }
 
-static char *remedy(void)
+/* What to do when the cgroup file system refused memrun. */
+static char *remedy(int err)
 {
-	return xstrdup("run as root, or under systemd-run --user -p Delegate=yes, or pass "
-		       "--cgroup-parent to a delegated cgroup (--best-effort runs the job without "
-		       "the limit)");
+	if (err == -EROFS)
+		return xstrdup("the cgroup file system is mounted read-only, as in a container by "
+			       "default: give the container a writable cgroup of its own (podman "
+			       "does; docker needs --cgroupns=private with a writable "
+			       "/sys/fs/cgroup), or set the limit on the container itself "
+			       "(docker run --memory ...) and run memrun with --best-effort");
+	if (err == -EACCES || err == -EPERM)
+		return xstrdup("memrun may not write there: run it as root, or in a cgroup "
+			       "delegated to you (systemd-run --user --scope -p Delegate=yes "
+			       "memrun ...), or pass --cgroup-parent to a delegated cgroup inside "
+			       "memrun's own (--best-effort runs the job without the limit)");
+	return NULL;
 }
 
 int cgroup_create(struct job_cgroup *cg, const struct cgroup_place *place,
@@ -579,8 +931,7 @@ int cgroup_create(struct job_cgroup *cg, const struct cgroup_place *place,
 {
 	const struct cgroup_backend *backend = NULL;
 	_cleanup_free_ char *parent = NULL, *name = NULL, *why = NULL, *fix = NULL;
-	_cleanup_close_ int parent_fd = -1;
-	unsigned long long start;
+	_cleanup_close_ int parent_fd = -1, dir_fd = -1;
 	int r;
 
 	job_cgroup_init(cg);
@@ -589,36 +940,30 @@ int cgroup_create(struct job_cgroup *cg, const struct cgroup_place *place,
 		r = -ENOENT;
 		goto fail;
 	}
-	r = backend->prepare_parent(parent, &why);
+	r = backend->prepare_parent(cg, parent, streq(parent, place->own_dir ? place->own_dir : ""),
+				    &why);
 	if (r < 0)
 		goto fail;
 
-	r = process_start_time(getpid(), &start);
-	if (r < 0) {
-		why = xasprintf("cannot read memrun's start time from /proc/self/stat: %s",
-				strerror(-r));
-		goto fail;
-	}
-	name = cgroup_job_name(getpid(), start);
 	parent_fd = open(parent, O_PATH | O_DIRECTORY | O_CLOEXEC);
-	if (parent_fd < 0 || mkdirat(parent_fd, name, 0755) < 0) {
-		r = -errno;
+	r = parent_fd < 0 ? -errno : make_job_dir(parent_fd, &name, &dir_fd);
+	if (r < 0) {
 		why = xasprintf("cannot create a cgroup in %s: %s", parent, strerror(-r));
 		goto fail;
 	}
 	cg->backend = backend;
 	cg->dir = xasprintf("%s/%s", parent, name);
-	if (streq(parent, place->own_dir ? place->own_dir : "") && place->own_path)
-		cg->path = xasprintf("%s/%s", streq(place->own_path, "/") ? "" : place->own_path, name);
+	/* The parent lies within memrun's own cgroup: its path in the
+	 * hierarchy is memrun's own plus what lies between. */
+	if (place->own_path && place->own_dir && startswith(parent, place->own_dir))
+		cg->path = xasprintf("%s%s/%s", streq(place->own_path, "/") ? "" : place->own_path,
+				     parent + strlen(place->own_dir), name);
 	else
 		cg->path = xasprintf("/%s", name);	/* only the tail is matched */
-	/* Readable, not O_PATH: clone3(CLONE_INTO_CGROUP) takes it too. */
-	cg->dir_fd = openat(parent_fd, name, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (cg->dir_fd < 0) {
-		r = -errno;
-		why = xasprintf("cannot open %s: %s", cg->dir, strerror(-r));
-		goto fail_created;
-	}
+	/* Locked for the job's life; clone3(CLONE_INTO_CGROUP) takes it too. */
+	cg->dir_fd = TAKE_FD(dir_fd);
+	/* The job's cgroup exists: a memrun ending in the same parent sees it. */
+	cg->parent_lock_fd = safe_close(cg->parent_lock_fd);
 	r = backend->apply_limits(cg, plan, &why);
 	if (r < 0)
 		goto fail_created;
@@ -639,10 +984,19 @@ int cgroup_create(struct job_cgroup *cg, const struct cgroup_place *place,
 fail_created:
 	remove_dir(parent_fd, name);
 fail:
+	cg->parent_lock_fd = safe_close(cg->parent_lock_fd);
+	if (backend)
+		backend->restore_parent(cg);
 	job_cgroup_free(cg);
-	fix = (r == -EACCES || r == -EPERM || r == -EROFS) ? remedy() : NULL;
+	fix = remedy(r);
 	*ret_why = fix ? xasprintf("%s; %s", why, fix) : TAKE_PTR(why);
 	return r;
+}
+
+void cgroup_restore_parent(struct job_cgroup *cg)
+{
+	if (cg->backend)
+		cg->backend->restore_parent(cg);
 }
 
 int cgroup_read_evidence(struct job_cgroup *cg, struct cgroup_counters *ret)
@@ -662,20 +1016,21 @@ int cgroup_read_evidence(struct job_cgroup *cg, struct cgroup_counters *ret)
 
 int cgroup_signal_all(struct job_cgroup *cg, int sig)
 {
-	return signal_listed(cg->dir_fd, sig);
+	return signal_tree(cg->dir_fd, sig);
 }
 
 int cgroup_kill_now(struct job_cgroup *cg)
 {
 	if (cg->backend->kill_all(cg) == 0)
 		return 0;
-	return signal_listed(cg->dir_fd, SIGKILL);
+	return signal_tree(cg->dir_fd, SIGKILL);
 }
 
-/* Who killed what, from the counters and, where readable, the kernel log. */
-static void conclude_oom(struct outcome *o, bool group_killed)
+/* Who killed what, from the counters and, where readable, the kernel log
+ * (inner_limit_hit: the limit of a cgroup the job made was reached). */
+static void conclude_oom(struct outcome *o, bool group_killed, bool inner_limit_hit)
 {
-	bool any_kill = o->oom_kills.value > 0;
+	bool any_kill = o->oom_kills.known ? o->oom_kills.value > 0 : o->oom_kills_at_least > 0;
 
 	o->main_oom_killed_known = true;
 	if (o->victims_known && o->victims.total > 0) {
@@ -683,7 +1038,8 @@ static void conclude_oom(struct outcome *o, bool group_killed)
 
 		o->main_oom_killed = false;
 		for (unsigned i = 0; i < o->victims.count; i++) {
-			by_job |= o->victims.list[i].by_job_limit;
+			/* A limit the job set below its own is the job's doing too. */
+			by_job |= o->victims.list[i].by_job_limit || o->victims.list[i].by_inner_limit;
 			o->main_oom_killed |= o->victims.list[i].pid == o->main_pid;
 		}
 		o->oom_killer = by_job ? OOM_KILLER_CGROUP : OOM_KILLER_OTHER;
@@ -693,24 +1049,57 @@ static void conclude_oom(struct outcome *o, bool group_killed)
 		o->main_oom_killed |= group_killed && o->signal == SIGKILL;
 		return;
 	}
+	/* Kills may have gone uncounted, and the main process died of
+	 * SIGKILL: whose it was cannot be told. */
+	if (!o->oom_kills.known && !any_kill && o->signal == SIGKILL) {
+		o->main_oom_killed_known = false;
+		return;
+	}
 	/* No log: the main process died of SIGKILL while the kernel counted
 	 * a kill of the job's: that was the OOM killer.  A kill -9 is not. */
 	o->main_oom_killed = any_kill && o->signal == SIGKILL;
 	if (any_kill)
-		o->oom_killer = o->cgroup_oom_events > 0 ? OOM_KILLER_CGROUP : OOM_KILLER_OTHER;
+		o->oom_killer = o->cgroup_oom_events > 0 || inner_limit_hit ? OOM_KILLER_CGROUP :
+									    OOM_KILLER_OTHER;
+}
+
+/* Whether the job made a cgroup below its own: the watches queued an
+ * event for it (or memrun could not watch, and cannot tell). */
+static bool job_made_cgroups(struct job_cgroup *cg)
+{
+	char buf[4096] __attribute__((aligned(__alignof__(struct inotify_event))));
+
+	cg->backend->ack_watch(cg);	/* v2 notes them among its wake-ups */
+	/* v1: IN_CREATE, or IN_Q_OVERFLOW after very many, which is as good. */
+	if (cg->tree_watch_fd >= 0 && read(cg->tree_watch_fd, buf, sizeof(buf)) > 0)
+		cg->made_cgroups = true;
+	return cg->made_cgroups;
 }
 
 void cgroup_finish(struct job_cgroup *cg, struct outcome *o)
 {
 	struct cgroup_counters seen = { 0 };
+	bool counted_all = true;	/* the counters saw every OOM kill of the job */
+	bool inner_limit_hit = false;
 	const char *name;
 	int r;
 
-	r = empty_cgroup(cg->backend, cg, true, DRAIN_TIMEOUT_MS);
+	r = empty_job(cg, DRAIN_TIMEOUT_MS);
 	if (r < 0)
 		log_warning("processes of the job are still in %s: %s", cg->dir, strerror(-r));
 
 	if (cgroup_read_evidence(cg, &seen) == 0) {
+		/* v1 (and v2 mounted with memory_localevents) counts an OOM
+		 * kill in the victim's cgroup alone: add the counts of the
+		 * cgroups the job made, those it removed are lost. */
+		if (job_made_cgroups(cg) && !cg->backend->counters_cover_subtree()) {
+			uint64_t below = oom_kills_below(cg, &inner_limit_hit);
+
+			seen.oom_kill += below;
+			if (below > 0 && cg->memory_max != LIMIT_UNLIMITED && seen.max > 0 && !seen.oom)
+				seen.oom = 1;
+			counted_all = false;
+		}
 		/* memrun's own group kill (v1) ended processes for the OOM too. */
 		if (cg->group_killed > 0 && (uint64_t)cg->group_killed > seen.oom_kill)
 			seen.oom_kill = (uint64_t)cg->group_killed;
@@ -730,8 +1119,9 @@ void cgroup_finish(struct job_cgroup *cg, struct outcome *o)
 	o->swap_max = cg->swap_max;
 	o->oom_group = cg->oom_group || cg->oom_group_emulated;
 
-	/* The kernel log names the victims; read only when there are some. */
-	if (o->oom_kills.known && o->oom_kills.value > 0) {
+	/* The kernel log names the victims (in the job's cgroup and below
+	 * it): read when there are some, or may be uncounted ones. */
+	if (o->oom_kills.known && (o->oom_kills.value > 0 || !counted_all)) {
 		_cleanup_close_ int kmsg_fd = kmsg_open();
 		char suffix[128];
 
@@ -739,16 +1129,28 @@ void cgroup_finish(struct job_cgroup *cg, struct outcome *o)
 		if (kmsg_fd >= 0) {
 			kmsg_collect_oom(kmsg_fd, suffix, &o->victims);
 			o->victims_known = true;
+		} else if (!counted_all) {
+			o->oom_kills_at_least = o->oom_kills.value;
+			o->oom_kills = (struct maybe_count){ false, 0 };
+			o->oom_kills_unknown =
+				"the job made cgroups below its own, whose OOM kills the job's "
+				"cgroup does not count (cgroup v1, or v2 mounted with "
+				"memory_localevents), and the kernel log that names them is not "
+				"readable";
 		}
 	} else if (o->oom_kills.known) {
 		o->victims_known = true;	/* none to name */
 	}
-	if (o->oom_kills.known)
-		conclude_oom(o, cg->group_killed > 0);
+	if (o->oom_kills.known || o->oom_kills_unknown)
+		conclude_oom(o, cg->group_killed > 0, inner_limit_hit);
 
+	/* The cgroups the job made go too, deepest first. */
 	if (r >= 0) {
 		_cleanup_close_ int parent_fd = open_parent_of(cg->dir, &name);
-		if (parent_fd < 0 || remove_dir(parent_fd, name) < 0)
-			log_warning("cannot remove %s: %s", cg->dir, strerror(errno));
+
+		r = parent_fd < 0 ? -errno : remove_tree(parent_fd, name, cg->dir_fd);
+		if (r < 0)
+			log_warning("cannot remove %s: %s", cg->dir, strerror(-r));
 	}
+	remove_stale_pending(cg);
 }

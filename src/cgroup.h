@@ -43,8 +43,18 @@ struct cgroup_backend {
 	const char *memory_max_file, *memory_high_file, *swap_max_file;
 	/* Where the child writes "0" to join the job's cgroup before exec. */
 	const char *join_file;
-	/* Make the hierarchy below parent able to carry memory limits. */
-	int (*prepare_parent)(const char *parent, char **ret_why);
+	/* Events file with an "oom_kill" line, for an enclosing cgroup. */
+	const char *events_file;
+	/* Whether a job's cgroup with memory limits can be made below parent
+	 * (parent_is_own: it is memrun's own cgroup), without changing
+	 * anything: for --dry-run and doctor too. */
+	int (*check_parent)(const char *parent, bool parent_is_own, char **ret_why);
+	/* Make the hierarchy below parent able to carry memory limits; on v2
+	 * memrun may move itself into a leaf of its own cgroup for it. */
+	int (*prepare_parent)(struct job_cgroup *cg, const char *parent, bool parent_is_own,
+			      char **ret_why);
+	/* Undo what prepare_parent did, once the job's cgroup is gone. */
+	void (*restore_parent)(struct job_cgroup *cg);
 	int (*apply_limits)(struct job_cgroup *cg, const struct plan *plan, char **ret_why);
 	/* An fd for epoll that wakes the supervisor on memory events. */
 	int (*open_watch)(struct job_cgroup *cg);
@@ -52,6 +62,13 @@ struct cgroup_backend {
 	void (*ack_watch)(struct job_cgroup *cg);
 	int (*read_counters)(struct job_cgroup *cg, struct cgroup_counters *ret);
 	int (*kill_all)(struct job_cgroup *cg);
+	/* The OOM kills counted in one cgroup alone, its descendants' not
+	 * included, and whether its own limit was reached. */
+	int (*read_local_oom_kills)(int dir_fd, uint64_t *ret_kills, bool *ret_limit_hit);
+	/* Whether read_counters' oom_kill counts the kills in cgroups below
+	 * the job's too, those already removed included (v2 without the
+	 * memory_localevents mount option). */
+	bool (*counters_cover_subtree)(void);
 	/* The limit an enclosing cgroup dir puts on memory, or LIMIT_UNLIMITED. */
 	uint64_t (*enclosing_limit)(const char *dir);
 };
@@ -70,6 +87,7 @@ struct cgroup_place {
 					 * (LIMIT_UNLIMITED until cgroup_find_enclosing_limit) */
 	char *enclosing_limit_dir;	/* where that limit is set */
 	char *why_none;		/* when backend is NULL */
+	char *v2_without_memory;	/* memrun's v2 cgroup, found without the memory controller */
 };
 
 struct job_cgroup {
@@ -89,14 +107,31 @@ struct job_cgroup {
 	bool oom_group_emulated;	/* v1: memrun ends the job on the first OOM */
 	uint64_t oom_notifications;	/* v1: OOM eventfd wake-ups */
 	int group_killed;		/* processes memrun killed for oom_group; -1: none */
+	/* v1: inotify on dir, where a cgroup the job makes below its own
+	 * queues an event, read at the end (-1: none; v2 watches dir with
+	 * watch_fd, and ack_watch notes it). */
+	int tree_watch_fd;
+	int tree_wd;		/* v2: the watch on dir within watch_fd */
+	bool made_cgroups;	/* the job made a cgroup below its own, or may have */
+	/* Stale cgroups whose processes the sweep at the start killed and
+	 * could not remove yet: tried again at the end. */
+	unsigned stale_pending;
+	/* v2: memrun's own cgroup, locked while the job's cgroup is made in
+	 * it, and the leaf memrun moved itself into there (prepare_parent),
+	 * which restore_parent undoes. */
+	int parent_lock_fd;
+	int own_fd;
+	char *leaf_name;
 };
 
 /* Find memrun's place.  Never fails: place->backend is NULL when there is
  * no memory hierarchy to use, and place->why_none says why. */
 void cgroup_locate(struct cgroup_place *place);
-/* Fill in place->enclosing_limit(_dir): only where it is needed (a
- * percentage to resolve, dry-run, doctor), as it costs a read per level. */
-void cgroup_find_enclosing_limit(struct cgroup_place *place);
+/* Fill in place->enclosing_limit(_dir): the tightest limit from where the
+ * job's cgroup goes (plan's cgroup_parent, else memrun's own; plan may be
+ * NULL) up.  Only where it is needed (a percentage to resolve, dry-run,
+ * doctor), as it costs a read per level. */
+void cgroup_find_enclosing_limit(struct cgroup_place *place, const struct plan *plan);
 void cgroup_place_free(struct cgroup_place *place);
 
 /*
@@ -124,15 +159,24 @@ int cgroup_signal_all(struct job_cgroup *cg, int sig);
 /* Evidence so far, for a wake-up of the supervisor (no allocation). */
 int cgroup_read_evidence(struct job_cgroup *cg, struct cgroup_counters *ret);
 
+/* Once the job's cgroup is gone: memrun back where it was (v2). */
+void cgroup_restore_parent(struct job_cgroup *cg);
+
 void job_cgroup_init(struct job_cgroup *cg);
 void job_cgroup_free(struct job_cgroup *cg);
 
-/* Remove memrun cgroups below dir whose supervisor is gone (killing what
- * is left in them).  Returns how many were removed. */
-int cgroup_remove_stale(const struct cgroup_backend *backend, const char *dir);
-/* The same beside the job's cgroup: done while the job starts, as it
- * costs a directory read and a /proc lookup per memrun cgroup there. */
-void cgroup_remove_stale_siblings(const struct job_cgroup *cg);
+/*
+ * Remove the memrun cgroups below dir whose supervisor is gone: those
+ * whose lock (flock on the directory, held by a live memrun for the whole
+ * job) memrun can take.  What is in them is killed, never waited for:
+ * what cannot be removed yet is left for later, and counted in
+ * *ret_pending when processes were killed there.  Returns how many were
+ * removed, or -errno when dir cannot be read.
+ */
+int cgroup_remove_stale(const struct cgroup_backend *backend, const char *dir,
+			unsigned *ret_pending);
+/* The same beside the job's cgroup, done while the job starts. */
+void cgroup_remove_stale_siblings(struct job_cgroup *cg);
 
 /* Parsers, exposed for the unit tests. */
 int cgroup_parse_proc_cgroup(const char *text, char **ret_v2_path, char **ret_v1_memory_path);
@@ -144,6 +188,7 @@ int cgroup_parse_mountinfo(const char *text, bool v2, char **ret_mountpoint, cha
 /* Directory of cgroup path within a mount of the hierarchy, or NULL when
  * the path is outside what the mount shows. */
 char *cgroup_path_to_dir(const char *mountpoint, const char *mount_root, const char *path);
-/* The name memrun gives a job cgroup, and its reading back. */
-char *cgroup_job_name(pid_t supervisor, unsigned long long start_time);
-bool cgroup_parse_job_name(const char *name, pid_t *ret_pid, unsigned long long *ret_start);
+/* The name memrun gives a job cgroup ("memrun-PID-TOKEN", TOKEN 16 hex
+ * digits that begin with a letter), and its reading back. */
+char *cgroup_job_name(pid_t supervisor, uint64_t token);
+bool cgroup_parse_job_name(const char *name, pid_t *ret_pid, uint64_t *ret_token);

@@ -405,7 +405,7 @@ void doctor_host_read(struct doctor_host *h)
 		h->files[i].err = read_file_alloc(doctor_file_path[i], &h->files[i].text);
 
 	cgroup_locate(&h->place);
-	cgroup_find_enclosing_limit(&h->place);
+	cgroup_find_enclosing_limit(&h->place, NULL);
 	read_cgroup_usage(h);
 	probe_job_cgroup(h);
 
@@ -1219,11 +1219,7 @@ static struct doctor_finding check_oom_score_adj(const struct doctor_host *h,
 /* How memrun could get CAP_SYS_RESOURCE here. */
 static const char *sys_resource_remedy(const struct doctor_host *h)
 {
-	if (h->root)
-		return "grant memrun CAP_SYS_RESOURCE (it runs as root, but something drops the "
-		       "capability: docker run --cap-add=SYS_RESOURCE, or "
-		       "AmbientCapabilities=CAP_SYS_RESOURCE in a systemd unit)";
-	return "run memrun as root (sudo memrun ...)";
+	return caps_sys_resource_remedy(h->root ? CAPS_STANDING_ROOT : CAPS_STANDING_USER);
 }
 
 static struct doctor_finding check_oom_score_adj_lower(const struct doctor_host *h,

@@ -6,11 +6,16 @@
 #include <sys/types.h>
 
 #define OOM_VICTIMS_MAX 8
+/* The kernel's task name: at most 15 bytes (TASK_COMM_LEN - 1). */
+#define KMSG_COMM_MAX 15
 
 struct oom_victim {
 	pid_t pid;
-	char comm[16];
+	/* As the log shows it: /dev/kmsg writes a byte it will not print
+	 * as "\xNN", so 15 bytes of name take up to 60 characters. */
+	char comm[KMSG_COMM_MAX * 4 + 1];
 	bool by_job_limit;	/* the OOM was the job's own cgroup limit */
+	bool by_inner_limit;	/* the limit of a cgroup the job made below its own */
 	bool global;		/* CONSTRAINT_NONE: the whole system ran out */
 };
 
@@ -25,7 +30,8 @@ struct oom_victims {
 int kmsg_open(void);
 
 /* Read the log and keep the OOM kills of processes in the cgroup whose
- * path ends in job_suffix ("/memrun-1-2", unique to the job). */
+ * path ends in job_suffix ("/memrun-1-a2...", unique to the job), or in a
+ * cgroup below it. */
 void kmsg_collect_oom(int fd, const char *job_suffix, struct oom_victims *ret);
 
 /* One record ("6,123,456,-;oom-kill:constraint=...") into v; false when

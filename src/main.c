@@ -6,8 +6,12 @@
  */
 #include <getopt.h>
 #include <limits.h>
+#include <signal.h>
+#include <sys/prctl.h>
+#include <sys/resource.h>
 
 #include "cgroup.h"
+#include "cgroup-enclosing.h"
 #include "doctor.h"
 #include "dryrun.h"
 #include "kmsg.h"
@@ -95,9 +99,10 @@ static void usage(void)
 	       "around memrun when lower), or max (also: unlimited).  Later options win over\n"
 	       "profiles, profiles over defaults.\n"
 	       "\n"
-	       "Exit status: COMMAND's; 128+N when it was killed by signal N; 125 when\n"
-	       "memrun itself failed, 126 when COMMAND could not be executed, 127 when it\n"
-	       "was not found.\n"
+	       "Exit status: COMMAND's.  When COMMAND was killed by signal N, memrun ends\n"
+	       "itself by the same signal once its report is written (a shell shows\n"
+	       "128+N), or exits 128+N where it cannot (as PID 1).  125 when memrun itself\n"
+	       "failed, 126 when COMMAND could not be executed, 127 when it was not found.\n"
 	       "\n"
 	       "See memrun(1) and memrun.profile(5).\n",
 	       setting_malloc_names());
@@ -203,10 +208,10 @@ static int parse_options(int argc, char **argv, struct options *opts)
 			break;
 		case 'h':
 			usage();
-			return 0;
+			return stdout_finish(0);
 		case OPT_VERSION:
 			printf("memrun %s\n", MEMRUN_VERSION);
-			return 0;
+			return stdout_finish(0);
 		default:
 			if (c >= OPT_SETTING && c < OPT_SETTING + SETTING_COUNT) {
 				/* An option without argument turns a yes/no setting on. */
@@ -291,6 +296,7 @@ static int run_job(struct plan *plan, const struct cgroup_place *place, struct o
 	struct spawn_failure failure;
 	struct job_cgroup cg;
 	struct probe_host probe = { .fd = -1 };
+	struct enclosing_watch enclosing = { .events_fd = -1 };
 	bool have_cgroup = false;
 	pid_t pid = -1;
 	int r;
@@ -313,6 +319,9 @@ static int run_job(struct plan *plan, const struct cgroup_place *place, struct o
 			log_error("%s", o->start_error);
 			goto out;
 		}
+	} else {
+		/* No cgroup of its own: what memrun's cgroup counts may be the job's. */
+		enclosing_watch_start(&enclosing, place);
 	}
 
 	probe_setup(&probe, plan);
@@ -325,6 +334,7 @@ static int run_job(struct plan *plan, const struct cgroup_place *place, struct o
 	r = spawn_job(plan,
 		      &(struct spawn_options){
 			      .child_mask = &sup.caller_mask,
+			      .child_ignored = &sup.caller_ignored,
 			      .cgroup_join_fd = have_cgroup ? cg.join_fd : -1,
 			      .cgroup_v2_fd = have_cgroup && cg.backend->version == 2 ? cg.dir_fd : -1,
 			      .announce_pid = probe.region ? &probe.region->main_pid : NULL,
@@ -346,8 +356,12 @@ static int run_job(struct plan *plan, const struct cgroup_place *place, struct o
 			supervisor_wait_all(&sup, o);
 	}
 out:
-	if (have_cgroup)
+	if (have_cgroup) {
 		cgroup_finish(&cg, o);
+		cgroup_restore_parent(&cg);
+	} else if (o->started)
+		enclosing_watch_finish(&enclosing, o);
+	enclosing_watch_free(&enclosing);
 	supervisor_end_children();
 	supervisor_collect_rusage(o);
 	if (o->started)
@@ -358,19 +372,63 @@ out:
 	return r;
 }
 
+/* "exited 0", "was killed by SIGTERM", "did not start (exit status 127)". */
+static const char *describe_job_end(const struct outcome *o, char buf[static 64])
+{
+	char sig[16];
+
+	if (!o->started)
+		snprintf(buf, 64, "did not start (exit status %d)", outcome_exit_status(o));
+	else if (o->signal > 0)
+		snprintf(buf, 64, "was killed by %s", signal_name(o->signal, sig));
+	else
+		snprintf(buf, 64, "exited %d", o->exit_code);
+	return buf;
+}
+
+/*
+ * End memrun by the signal that ended the job (contract section 3), as
+ * sudo, timeout and unshare do: a shell sees 128+N, a service manager or a
+ * Python parent a death by the signal.  memrun's own core is not dumped
+ * (the job's was, where it dumped one).  Returns where the signal does not
+ * end memrun: as PID 1 of a PID namespace, which the kernel spares the
+ * signals it does not handle, or for a signal whose default is not to end.
+ */
+static void die_by_job_signal(int sig)
+{
+	struct sigaction dfl = { .sa_handler = SIG_DFL };
+	sigset_t set;
+
+	prctl(PR_SET_DUMPABLE, 0);
+	setrlimit(RLIMIT_CORE, &(struct rlimit){ 0, 0 });
+	sigaction(sig, &dfl, NULL);	/* fails for SIGKILL, which needs nothing */
+	fflush(NULL);
+	sigemptyset(&set);
+	sigaddset(&set, sig);
+	raise(sig);	/* pending while blocked, delivered on unblocking */
+	sigprocmask(SIG_UNBLOCK, &set, NULL);
+}
+
 int main(int argc, char **argv)
 {
 	struct options opts = { 0 };
-	struct report_file report = { .fd = -1 };
+	struct report_file report = REPORT_FILE_INIT;
 	struct cgroup_place place = { 0 };
 	struct outcome o = { 0 };
 	struct plan plan;
-	int r, status;
+	int r, status, job_signal = 0;
 
+	/* Before anything is opened, so that nothing of memrun's (a report
+	 * file, a cgroup file) becomes a stdout or stderr that was closed. */
+	r = std_fds_ensure_open();
+	if (r < 0) {
+		log_error("cannot open /dev/null for the closed fds 0-2: %s", strerror(-r));
+		return MEMRUN_EXIT_FAILURE;
+	}
 	if (argc > 1 && streq(argv[1], "profiles"))
-		return profiles_command(argc - 1, argv + 1);
+		return stdout_finish(profiles_command(argc - 1, argv + 1));
 	if (argc > 1 && streq(argv[1], "doctor"))
-		return doctor_command(argc - 1, argv + 1);
+		return stdout_finish(doctor_command(argc - 1, argv + 1));
 
 	plan_init(&plan);
 	status = parse_options(argc, argv, &opts);
@@ -386,8 +444,6 @@ int main(int argc, char **argv)
 	if (plan.report_path && !plan.dry_run) {
 		r = report_file_open(&report, plan.report_path);
 		if (r < 0) {
-			log_error("cannot write the report to '%s': %s", plan.report_path,
-				  strerror(-r));
 			status = MEMRUN_EXIT_FAILURE;
 			goto out;
 		}
@@ -398,14 +454,14 @@ int main(int argc, char **argv)
 	if (r >= 0) {
 		plan_apply_flags(&plan, opts.flags);
 		if (plan_needs_budget(&plan))
-			cgroup_find_enclosing_limit(&place);
+			cgroup_find_enclosing_limit(&place, &plan);
 		r = plan_resolve(&plan, environ, place.enclosing_limit, place.enclosing_limit_dir,
 				 place.backend ? place.backend->memory_max_file : NULL);
 	}
 	if (r < 0) {
 		o.start_error = xstrdup("setup failed: a profile or setting is invalid (see memrun's messages)");
 	} else if (plan.dry_run) {
-		status = dryrun_print(stdout, &plan, &place);
+		status = stdout_finish(dryrun_print(stdout, &plan, &place));
 		goto out;
 	} else {
 		run_job(&plan, &place, &o);
@@ -414,11 +470,20 @@ int main(int argc, char **argv)
 	if (o.started && !plan.quiet)
 		report_print_summary(stderr, &plan, &o);
 	status = outcome_exit_status(&o);
-	if (report.fd >= 0) {
+	if (o.started && o.signal > 0)
+		job_signal = o.signal;
+	if (report.target != REPORT_TARGET_NONE) {
 		r = report_file_commit(&report, &plan, &o);
-		if (r < 0)
-			log_error("cannot write the report to '%s': %s", plan.report_path,
-				  strerror(-r));
+		if (r < 0) {
+			char job[64];
+
+			/* memrun's own failure: a CI job must not take a lost
+			 * report for success.  The job's status is told. */
+			log_error("cannot write the report to '%s': %s; the job %s", plan.report_path,
+				  strerror(-r), describe_job_end(&o, job));
+			status = MEMRUN_EXIT_FAILURE;
+			job_signal = 0;
+		}
 	}
 out:
 	report_file_discard(&report);
@@ -427,5 +492,7 @@ out:
 	cgroup_place_free(&place);
 	settings_free_strings();
 	free(opts.profiles);
+	if (job_signal)
+		die_by_job_signal(job_signal);
 	return status;
 }

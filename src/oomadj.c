@@ -70,8 +70,9 @@ void oomadj_explain_failure(const struct plan *plan, int err)
 		log_error("cannot set oom_score_adj to %lld (from %s): lowering it below %d "
 			  "needs CAP_SYS_RESOURCE, which memrun does not have",
 			  v->number, from, current);
-		log_hint("run memrun as root with CAP_SYS_RESOURCE (sudo memrun ...), or use a "
-			 "value of %d or more (--oom-score-adj %d)", current, current < 0 ? current : 0);
+		log_hint("%s; or use a value of %d or more (--oom-score-adj %d)",
+			 caps_sys_resource_remedy(caps_standing()), current,
+			 current < 0 ? current : 0);
 		return;
 	}
 	log_error("cannot set oom_score_adj to %lld (from %s): %s", v->number, from,

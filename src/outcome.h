@@ -38,6 +38,9 @@ struct outcome {
 	bool started;			/* the command was exec'd */
 	int start_exit_status;		/* 125, 126 or 127 when !started */
 	char *start_error;		/* why not, for people */
+	/* What most likely went wrong and what to do, for people, when the
+	 * evidence points past the outcome (the JSON's "hint"), or NULL. */
+	char *hint;
 
 	/* The main process. */
 	pid_t main_pid;
@@ -50,6 +53,10 @@ struct outcome {
 
 	/* OOM-killer evidence (cgroup counters, kernel log). */
 	struct maybe_count oom_kills;
+	/* Why oom_kills is not known though the job had a cgroup (a static
+	 * string, NULL: known), and the kills counted all the same. */
+	const char *oom_kills_unknown;
+	uint64_t oom_kills_at_least;
 	enum oom_killer oom_killer;
 	bool main_oom_killed_known;
 	bool main_oom_killed;
@@ -57,7 +64,8 @@ struct outcome {
 	/* Allocation-failure evidence (the probe). */
 	bool alloc_observed;		/* the main program was probed */
 	char *alloc_not_observed;	/* why not */
-	struct maybe_count alloc_failures;
+	struct maybe_count alloc_failures;	/* unknown unless the main program was probed */
+	uint64_t alloc_failures_at_least;	/* refused where the probe was, when unknown */
 	uint64_t alloc_processes;	/* processes the probe attached to */
 	uint64_t alloc_largest_bytes;
 	uint64_t alloc_by_cause[PROBE_CAUSE_COUNT];
@@ -79,6 +87,12 @@ struct outcome {
 	uint64_t memory_max_events, memory_high_events;
 	struct maybe_count peak_memory_bytes;
 	bool peak_sampled;
+
+	/* Without a cgroup of its own: OOM kills memrun's cgroup counted
+	 * while the job ran, and whether they are known to be the job's. */
+	uint64_t enclosing_oom_kills;
+	char *enclosing_dir;	/* the events file that counted them */
+	bool enclosing_attributed;
 };
 
 enum outcome_kind outcome_classify(const struct outcome *o);

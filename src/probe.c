@@ -1,12 +1,15 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 #include "probe.h"
 
+#include <fcntl.h>
 #include <libgen.h>
 #include <limits.h>
 #include <sys/mman.h>
 
 #include "dryrun.h"
 #include "elf.h"
+#include "rlimit.h"
+#include "size.h"
 #include "util.h"
 
 #ifndef PROBE_LIBRARY
@@ -89,26 +92,38 @@ char *probe_asan_options(const char *existing)
 	return p;
 }
 
-static char *main_program_reason(const struct plan *plan)
+int probe_region_create(int *ret_fd, struct probe_region **ret_region)
 {
-	_cleanup_free_ char *path = NULL;
+	_cleanup_close_ int fd = -1;
+	struct probe_region *r;
 
-	if (!plan->command || !plan->command[0] || find_executable(plan->command[0], &path) < 0)
-		return NULL;	/* exec will say what is wrong */
-	switch (program_kind(path)) {
-	case PROGRAM_STATIC:
-		return xasprintf("%s is statically linked: the probe cannot be loaded into it", path);
-	case PROGRAM_SETID:
-		return xasprintf("%s is setuid or setgid: the dynamic loader ignores the probe", path);
-	default:
-		return NULL;
-	}
+	fd = memfd_create("memrun-probe", MFD_CLOEXEC | MFD_ALLOW_SEALING);
+	if (fd < 0 || ftruncate(fd, sizeof(*r)) < 0)
+		return -errno;
+	/*
+	 * The job reaches the region by path, opened read-write: it could
+	 * truncate it, and memrun's loads from a mapping past the end of the
+	 * file would die of SIGBUS.  Sealed, its size is fixed for good; the
+	 * job still writes the counters.
+	 */
+	if (fcntl(fd, F_ADD_SEALS, F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_SEAL) < 0)
+		return -errno;
+	r = mmap(NULL, sizeof(*r), PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+	if (r == MAP_FAILED)
+		return -errno;
+	r->magic = PROBE_MAGIC;
+	r->version = PROBE_VERSION;
+	r->size = sizeof(*r);
+	*ret_fd = TAKE_FD(fd);
+	*ret_region = r;
+	return 0;
 }
 
 void probe_setup(struct probe_host *ph, const struct plan *plan)
 {
 	const char *caller = getenv("LD_PRELOAD");
 	struct probe_region *r;
+	int ret;
 
 	*ph = (struct probe_host){ .fd = -1 };
 	if (plan->values[SETTING_PROBE].set && !plan->values[SETTING_PROBE].number) {
@@ -128,21 +143,12 @@ void probe_setup(struct probe_host *ph, const struct plan *plan)
 					     "LD_PRELOAD cannot carry", ph->library);
 		return;
 	}
-	ph->fd = memfd_create("memrun-probe", MFD_CLOEXEC);
-	if (ph->fd < 0 || ftruncate(ph->fd, sizeof(*r)) < 0) {
+	ret = probe_region_create(&ph->fd, &r);
+	if (ret < 0) {
 		ph->not_observed = xasprintf("cannot create the probe's shared memory: %s",
-					     strerror(errno));
+					     strerror(-ret));
 		return;
 	}
-	r = mmap(NULL, sizeof(*r), PROT_READ | PROT_WRITE, MAP_SHARED, ph->fd, 0);
-	if (r == MAP_FAILED) {
-		ph->not_observed = xasprintf("cannot map the probe's shared memory: %s",
-					     strerror(errno));
-		return;
-	}
-	r->magic = PROBE_MAGIC;
-	r->version = PROBE_VERSION;
-	r->size = sizeof(*r);
 	ph->region = r;
 	ph->enabled = true;
 	/* By path, so the job needs no inherited fd (see the probe). */
@@ -153,50 +159,191 @@ void probe_setup(struct probe_host *ph, const struct plan *plan)
 	ph->env_asan = probe_asan_options(getenv("ASAN_OPTIONS"));
 }
 
-static uint64_t clamp_count(uint64_t v)
+/* Beyond this a count is a scribble, not a job's history. */
+#define PROBE_COUNT_MAX (1ULL << 48)
+
+/*
+ * What the probe writes holds these together; a job that scribbled over
+ * the region rarely keeps them.  The counters are bumped in order
+ * (failures, by_cause, largest_bytes, then first), so a process killed
+ * half-way leaves them consistent too.
+ */
+static bool region_consistent(const struct probe_region *r)
 {
-	/* A job that scribbled over the region gets no absurd numbers in. */
-	return v > (1ULL << 48) ? (1ULL << 48) : v;
+	uint64_t by_cause = 0;
+
+	if (r->magic != PROBE_MAGIC || r->version != PROBE_VERSION || r->size != sizeof(*r))
+		return false;
+	if (r->processes > PROBE_COUNT_MAX || r->failures > PROBE_COUNT_MAX ||
+	    r->main_attached > 1 || r->first_claimed > 1 || r->first.ready > 1)
+		return false;
+	for (unsigned i = 0; i < PROBE_CAUSE_COUNT; i++) {
+		if (r->by_cause[i] > PROBE_COUNT_MAX)
+			return false;
+		by_cause += r->by_cause[i];
+	}
+	if (by_cause > r->failures || (r->main_attached && r->processes == 0))
+		return false;
+	if (r->failures == 0 && (r->largest_bytes || r->first_claimed || r->first.ready))
+		return false;
+	if (r->first.ready &&
+	    (!r->first_claimed || r->first.function >= PROBE_FN_COUNT ||
+	     r->first.cause >= PROBE_CAUSE_COUNT || r->first.pid <= 0 ||
+	     r->first.bytes > r->largest_bytes))
+		return false;
+	return true;
+}
+
+/* The program that will be the job's main process, found as exec finds it. */
+static enum program_kind main_program_kind(const struct plan *plan, char **ret_path)
+{
+	if (!plan->command || !plan->command[0] || find_executable(plan->command[0], ret_path) < 0)
+		return PROGRAM_UNKNOWN;
+	return program_kind(*ret_path);
+}
+
+static char *main_program_reason(const struct plan *plan)
+{
+	_cleanup_free_ char *path = NULL;
+
+	switch (main_program_kind(plan, &path)) {
+	case PROGRAM_STATIC:
+		return xasprintf("%s is statically linked: the probe cannot be loaded into it", path);
+	case PROGRAM_SETID:
+		return xasprintf("%s is setuid or setgid: the dynamic loader ignores the probe", path);
+	default:
+		return NULL;	/* exec will say what is wrong */
+	}
+}
+
+/* "RLIMIT_AS 1 MiB", "RLIMIT_AS 1 MiB and RLIMIT_DATA 2 MiB": what memrun set. */
+static bool address_limits_set(const struct plan *plan, char *buf, size_t size)
+{
+	static const enum setting_id ids[] = { SETTING_AS, SETTING_DATA };
+	size_t len = 0;
+
+	buf[0] = '\0';
+	for (size_t i = 0; i < ELEMENTSOF(ids); i++) {
+		char value[32];
+
+		if (!plan->values[ids[i]].set || plan->limit_bytes[ids[i]] == LIMIT_UNLIMITED)
+			continue;
+		len += (size_t)snprintf(buf + len, len < size ? size - len : 0, "%s%s %s",
+					len ? " and " : "", rlimit_name(ids[i]),
+					size_format(plan->limit_bytes[ids[i]], value));
+	}
+	return len > 0 && len < size;
+}
+
+/*
+ * Exit status 127 after exec succeeded, from a dynamically linked program
+ * under memrun's RLIMIT_AS or RLIMIT_DATA, is most often ld.so: it could
+ * not map the program's libraries ("error while loading shared
+ * libraries") and exits 127, as a shell does for "command not found".
+ * main_silent: the probe was in and the main program never reported to it
+ * (its libraries never started); false when memrun cannot know (no probe).
+ */
+static void diagnose_loader(const struct plan *plan, bool main_silent, struct outcome *o)
+{
+	_cleanup_free_ char *path = NULL;
+	bool as = plan->values[SETTING_AS].set && plan->limit_bytes[SETTING_AS] != LIMIT_UNLIMITED;
+	const char *remedy;
+	char limits[128];
+
+	if (o->hint || !o->main_exited || o->exit_code != MEMRUN_EXIT_NOT_FOUND ||
+	    !address_limits_set(plan, limits, sizeof(limits)) ||
+	    main_program_kind(plan, &path) != PROGRAM_DYNAMIC)
+		return;
+	remedy = as ? "raise --as, or limit with --data or --memory-max instead" :
+		      "raise --data, or limit with --memory-max instead";
+	if (main_silent) {
+		o->hint = xasprintf("the dynamic loader most likely could not map the libraries of "
+				    "%s under %s (it exited 127 before they started): %s",
+				    path, limits, remedy);
+		free(o->alloc_not_observed);
+		o->alloc_not_observed = xasprintf("the main program never started: the dynamic "
+						  "loader most likely could not map its libraries "
+						  "under %s", limits);
+	} else {
+		o->hint = xasprintf("exit status 127 under %s: if %s said \"error while loading "
+				    "shared libraries\", the dynamic loader could not map them under "
+				    "that limit: %s", limits, path, remedy);
+	}
+}
+
+/* The region as the job left it, copied through the fd: never loads from
+ * the mapping, which would fault (SIGBUS) past the end of a shrunk file. */
+static int read_region(int fd, struct probe_region *ret)
+{
+	ssize_t n = pread(fd, ret, sizeof(*ret), 0);
+
+	if (n < 0)
+		return -errno;
+	return n == (ssize_t)sizeof(*ret) ? 0 : -EBADMSG;
+}
+
+static void not_observed(struct outcome *o, char *reason)
+{
+	o->alloc_observed = false;
+	free(o->alloc_not_observed);
+	o->alloc_not_observed = reason;
 }
 
 void probe_collect(const struct probe_host *ph, const struct plan *plan, struct outcome *o)
 {
-	const struct probe_region *r = ph->region;
-	struct probe_failure first;
+	struct probe_region r;
+	int ret;
 
-	o->alloc_observed = ph->enabled;
+	/* Unknown until the region says otherwise: never a confident 0. */
+	o->alloc_failures = (struct maybe_count){ false, 0 };
+	o->alloc_failures_at_least = 0;
+	o->alloc_first_known = false;
+	o->alloc_observed = false;
 	free(o->alloc_not_observed);
 	o->alloc_not_observed = ph->not_observed ? xstrdup(ph->not_observed) : NULL;
-	if (!ph->enabled || !r)
+	if (!ph->enabled || ph->fd < 0) {
+		diagnose_loader(plan, false, o);
 		return;
-	/* Only now, and only when the main program never reported in: why. */
-	if (!__atomic_load_n(&r->main_attached, __ATOMIC_RELAXED)) {
-		o->alloc_observed = false;
-		o->alloc_not_observed = main_program_reason(plan);
+	}
+	ret = read_region(ph->fd, &r);
+	if (ret == -EBADMSG) {
+		not_observed(o, xstrdup("the job changed the size of the probe's shared memory "
+					"region, so what it counted is lost"));
+		return;
+	}
+	if (ret < 0) {
+		not_observed(o, xasprintf("cannot read the probe's shared memory region: %s",
+					  strerror(-ret)));
+		return;
+	}
+	if (!region_consistent(&r)) {
+		not_observed(o, xstrdup("the job overwrote the probe's shared memory region, "
+					"so what it counted cannot be trusted"));
+		return;
+	}
+	if (r.first.ready) {
+		o->alloc_first = r.first;
+		o->alloc_first.comm[sizeof(o->alloc_first.comm) - 1] = '\0';
+		o->alloc_first_known = true;
+	}
+	if (!r.main_attached) {
+		/* Only now, and only when the main program never reported in: why.
+		 * What other processes of the job reported is a floor, not a count. */
+		o->alloc_failures_at_least = r.failures;
+		not_observed(o, main_program_reason(plan));
+		diagnose_loader(plan, true, o);
 		if (!o->alloc_not_observed)
 			o->alloc_not_observed = xstrdup("the main program never reported to the probe "
 							"(it ended before its libraries started, or "
 							"reset LD_PRELOAD)");
-	}
-	if (r->magic != PROBE_MAGIC || r->version != PROBE_VERSION || r->size != sizeof(*r)) {
-		o->alloc_observed = false;
-		free(o->alloc_not_observed);
-		o->alloc_not_observed = xstrdup("the job overwrote the probe's shared memory");
 		return;
 	}
-	o->alloc_failures = (struct maybe_count){ true, clamp_count(r->failures) };
-	o->alloc_processes = clamp_count(r->processes);
-	o->alloc_largest_bytes = r->largest_bytes;
+	o->alloc_observed = true;
+	o->alloc_failures = (struct maybe_count){ true, r.failures };
+	o->alloc_processes = r.processes;
+	o->alloc_largest_bytes = r.largest_bytes;
 	for (unsigned i = 0; i < PROBE_CAUSE_COUNT; i++)
-		o->alloc_by_cause[i] = clamp_count(r->by_cause[i]);
-	if (__atomic_load_n(&r->first.ready, __ATOMIC_ACQUIRE) != 1)
-		return;
-	memcpy(&first, &r->first, sizeof(first));
-	first.comm[sizeof(first.comm) - 1] = '\0';
-	if (first.function >= PROBE_FN_COUNT || first.cause >= PROBE_CAUSE_COUNT || first.pid <= 0)
-		return;
-	o->alloc_first = first;
-	o->alloc_first_known = true;
+		o->alloc_by_cause[i] = r.by_cause[i];
 }
 
 void probe_free(struct probe_host *ph)

@@ -26,8 +26,17 @@ struct probe_host {
 /* Prepare the probe for plan->command.  Never fails the job: without the
  * probe, ph->not_observed says why. */
 void probe_setup(struct probe_host *ph, const struct plan *plan);
-/* What the probe saw, validated, into o. */
+/*
+ * What the probe saw, read through ph->fd and validated, into o.  A region
+ * the job shrank or scribbled over, a main program the probe never saw
+ * (static, setuid, its libraries never loaded) or no probe at all: the
+ * allocations are not observed, the count unknown, and o says why.
+ */
 void probe_collect(const struct probe_host *ph, const struct plan *plan, struct outcome *o);
+
+/* The shared region: a memfd sealed at its size (a job cannot shrink it
+ * under memrun), mapped and initialised.  0 or -errno. */
+int probe_region_create(int *ret_fd, struct probe_region **ret_region);
 void probe_free(struct probe_host *ph);
 
 /* ASAN_OPTIONS with verify_asan_link_order=0 merged in (the caller's other

@@ -6,8 +6,10 @@
 #include <fcntl.h>
 #include <libgen.h>
 #include <limits.h>
+#include <linux/magic.h>
 #include <stdarg.h>
 #include <sys/stat.h>
+#include <sys/statfs.h>
 
 #include "util.h"
 
@@ -15,7 +17,10 @@
 #define PROFILE_DIR "/usr/local/share/memrun/profiles"
 #endif
 
-#define PROFILE_MAX_BYTES (1 << 20)
+/* The longest key a message may quote (the longest real one is 21). */
+#define QUOTED_KEY_MAX 40
+/* How much of a value or path from a file a message quotes. */
+#define QUOTED_TEXT_MAX 200
 
 void strv_free(char **strv)
 {
@@ -81,10 +86,10 @@ bool profile_name_is_valid(const char *name)
 	return true;
 }
 
-static bool is_regular_file(const char *path)
+static bool exists(const char *path)
 {
 	struct stat st;
-	return stat(path, &st) == 0 && S_ISREG(st.st_mode);
+	return stat(path, &st) == 0;
 }
 
 int profile_find(const char *name, const char *skip, char **ret_path)
@@ -105,7 +110,9 @@ int profile_find(const char *name, const char *skip, char **ret_path)
 	}
 	for (char **d = start; *d; d++) {
 		char *path = xasprintf("%s/%s%s", *d, name, PROFILE_SUFFIX);
-		if (is_regular_file(path) && !same_file(path, skip)) {
+		/* The first NAME.conf of any type wins, so that a broken one is
+		 * an error, not a silent fall-through to another of that name. */
+		if (exists(path) && !same_file(path, skip)) {
 			*ret_path = path;
 			r = 0;
 			break;
@@ -122,6 +129,7 @@ void profile_set_free(struct profile_set *set)
 		free(set->items[i].name);
 		free(set->items[i].path);
 		free(set->items[i].description);
+		free(set->items[i].text);
 	}
 	free(set->items);
 	*set = (struct profile_set){ 0 };
@@ -172,12 +180,116 @@ static void print_known_keys(void)
 	log_hint("%s", buf);
 }
 
+/*
+ * What a message may quote from a file.  A file given as a profile may be
+ * none (-p /etc/shadow, by mistake or, with memrun installed with
+ * privilege, to read it through the messages).  So a line is quoted only
+ * as far as it shows itself a profile line: the value of a known key; an
+ * unknown key when it is shaped as one (lower-case letters, digits, '_',
+ * '.', '-') and either near a known key or after a line of the file that
+ * was a good one.  Anything else is named by file and line alone.
+ */
+static bool key_is_shaped(const char *key)
+{
+	size_t n = strlen(key);
+
+	if (n == 0 || n > QUOTED_KEY_MAX || key[0] < 'a' || key[0] > 'z')
+		return false;
+	for (const char *p = key; *p; p++)
+		if (!((*p >= 'a' && *p <= 'z') || (*p >= '0' && *p <= '9') || strchr("_.-", *p)))
+			return false;
+	return true;
+}
+
+static bool key_is_known(const char *key)
+{
+	enum setting_id id;
+	return streq(key, "description") || streq(key, "inherit") || setting_by_key(key, &id);
+}
+
+/* Levenshtein distance of two short strings. */
+static size_t edit_distance(const char *a, const char *b)
+{
+	size_t la = strlen(a), lb = strlen(b), row[QUOTED_KEY_MAX + 1];
+
+	for (size_t j = 0; j <= lb; j++)
+		row[j] = j;
+	for (size_t i = 1; i <= la; i++) {
+		size_t diagonal = row[0];
+
+		row[0] = i;
+		for (size_t j = 1; j <= lb; j++) {
+			size_t above = row[j], best = diagonal + (a[i - 1] != b[j - 1]);
+
+			if (above + 1 < best)
+				best = above + 1;
+			if (row[j - 1] + 1 < best)
+				best = row[j - 1] + 1;
+			diagonal = above;
+			row[j] = best;
+		}
+	}
+	return row[lb];
+}
+
+/* The known key meant by a misspelt, mis-cased or dashed one ("AS",
+ * "memory-max", "memroy_max"), or NULL.  Naming it quotes nothing. */
+static const char *key_meant(const char *key)
+{
+	char folded[QUOTED_KEY_MAX + 1];
+	size_t n = strlen(key), best = SIZE_MAX;
+	const char *meant = NULL;
+
+	if (n == 0 || n > QUOTED_KEY_MAX)
+		return NULL;
+	for (size_t i = 0; i <= n; i++)
+		folded[i] = key[i] == '-' ? '_' : (char)tolower((unsigned char)key[i]);
+	for (int i = -2; i < (int)SETTING_COUNT; i++) {
+		const char *known = i == -2 ? "description" : i == -1 ? "inherit" :
+					       setting_table[i].key;
+		size_t d;
+
+		if (strlen(known) > QUOTED_KEY_MAX)
+			continue;
+		d = edit_distance(folded, known);
+		if (d < best)
+			best = d, meant = known;
+	}
+	/* Short words are all near each other: only one slip for them. */
+	return best <= (n <= 4 ? 1u : 2u) ? meant : NULL;
+}
+
+/* text with its non-printable bytes as \xNN, cut short with "..." to fit;
+ * size: at least 8. */
+static const char *quoted(const char *text, char *buf, size_t size)
+{
+	size_t len = 0;
+
+	for (const unsigned char *p = (const unsigned char *)text; *p; p++) {
+		size_t need = *p >= 0x20 && *p < 0x7f && *p != '\\' ? 1 : 4;
+
+		if (len + need + 4 > size) {
+			memcpy(buf + len, "...", 4);
+			return buf;
+		}
+		if (need == 1)
+			buf[len++] = (char)*p;
+		else
+			len += (size_t)snprintf(buf + len, size - len, "\\x%02x", *p);
+	}
+	buf[len] = '\0';
+	return buf;
+}
+
+#define QUOTED_BUF_SIZE (QUOTED_TEXT_MAX + 4)
+
 struct parsed_file {
 	struct setting_value values[SETTING_COUNT];
 	char *inherit;
 	unsigned inherit_line;
 	char *description;
 	unsigned description_line;
+	bool had_good_line;	/* the file has shown itself a profile */
 };
 
 static void parsed_file_free(struct parsed_file *pf)
@@ -186,10 +298,44 @@ static void parsed_file_free(struct parsed_file *pf)
 	free(pf->description);
 }
 
+/* A line that is not "key = value" with a known key: key is the text
+ * before '=', or the line's first word when there is no '='. */
+static int bad_key(const struct parsed_file *pf, const char *path, unsigned lineno,
+		   const char *key, bool has_equals)
+{
+	const char *meant = key_meant(key);
+	bool shaped = key_is_shaped(key);
+
+	if (!has_equals && key_is_known(key)) {
+		parse_error(path, lineno, "expected 'key = value': '=' is missing after key '%s'",
+			    key);
+		return -EINVAL;
+	}
+	if (meant && shaped)
+		parse_error(path, lineno, "unknown key '%s'; did you mean '%s'?%s", key, meant,
+			    has_equals ? "" : " (and '=' is missing)");
+	else if (meant)
+		parse_error(path, lineno, "unknown key; did you mean '%s'?%s", meant,
+			    has_equals ? "" : " (and '=' is missing)");
+	else if (has_equals && shaped && pf->had_good_line)
+		parse_error(path, lineno, "unknown key '%s'", key);
+	else if (has_equals && shaped)
+		parse_error(path, lineno, "unknown key (not shown: the file may not be a profile)");
+	if (meant || (has_equals && shaped)) {
+		print_known_keys();
+		return -EINVAL;
+	}
+	parse_error(path, lineno, "expected 'key = value'");
+	log_hint("a profile holds 'key = value' lines, '#' comments and blank lines; "
+		 "a line that is none of them is not shown, in case the file is not a profile");
+	return -EINVAL;
+}
+
 static int parse_line(struct parsed_file *pf, const char *path, const char *name,
 		      unsigned lineno, char *line)
 {
 	char *eq, *key, *value, *reason = NULL;
+	char buf[QUOTED_BUF_SIZE];
 	const struct setting_desc *desc;
 	enum setting_id id;
 	int r;
@@ -199,8 +345,8 @@ static int parse_line(struct parsed_file *pf, const char *path, const char *name
 		return 0;
 	eq = strchr(line, '=');
 	if (!eq) {
-		parse_error(path, lineno, "expected 'key = value', got '%s'", line);
-		return -EINVAL;
+		line[strcspn(line, " \t")] = '\0';	/* the first word, for a hint */
+		return bad_key(pf, path, lineno, line, false);
 	}
 	*eq = '\0';
 	key = strip(line);
@@ -209,6 +355,10 @@ static int parse_line(struct parsed_file *pf, const char *path, const char *name
 		parse_error(path, lineno, "a line starts with '=': the key is missing");
 		return -EINVAL;
 	}
+	if (!key_is_known(key))
+		return bad_key(pf, path, lineno, key, true);
+	/* From here the line is "key = value" with a known key: quoting its
+	 * value helps and gives away nothing a profile would not show. */
 
 	if (streq(key, "description")) {
 		size_t n = strlen(value);
@@ -221,6 +371,7 @@ static int parse_line(struct parsed_file *pf, const char *path, const char *name
 			value[n - 1] = '\0', value++;
 		pf->description = xstrdup(value);
 		pf->description_line = lineno;
+		pf->had_good_line = true;
 		return 0;
 	}
 
@@ -239,15 +390,11 @@ static int parse_line(struct parsed_file *pf, const char *path, const char *name
 		}
 		pf->inherit = xstrdup(value);
 		pf->inherit_line = lineno;
+		pf->had_good_line = true;
 		return 0;
 	}
 
 	desc = setting_by_key(key, &id);
-	if (!desc) {
-		parse_error(path, lineno, "unknown key '%s'", key);
-		print_known_keys();
-		return -EINVAL;
-	}
 	if (pf->values[id].set) {
 		parse_error(path, lineno, "key '%s' is already set on line %u", key,
 			    pf->values[id].origin.line);
@@ -258,10 +405,12 @@ static int parse_line(struct parsed_file *pf, const char *path, const char *name
 	};
 	r = setting_parse(id, value, &pf->values[id], &reason);
 	if (r < 0) {
-		parse_error(path, lineno, "bad value for key '%s': '%s': %s", key, value, reason);
+		parse_error(path, lineno, "bad value for key '%s': '%s': %s", desc->key,
+			    quoted(value, buf, sizeof(buf)), reason);
 		free(reason);
 		return r;
 	}
+	pf->had_good_line = true;
 	return 0;
 }
 
@@ -289,37 +438,79 @@ static int parse_text(const char *path, const char *name, const char *text,
 	return 0;
 }
 
-static int read_profile_file(const char *path, char **ret_text)
+/* Kernel interfaces: their files say they are regular but are made as
+ * they are read, at any length, some with side effects. */
+static bool on_kernel_interface_fs(int fd)
+{
+	static const unsigned long kernel_fs[] = {
+		PROC_SUPER_MAGIC, SYSFS_MAGIC, DEBUGFS_MAGIC, TRACEFS_MAGIC,
+		SECURITYFS_MAGIC, CGROUP_SUPER_MAGIC, CGROUP2_SUPER_MAGIC, BPF_FS_MAGIC,
+		EFIVARFS_MAGIC, PSTOREFS_MAGIC, SELINUX_MAGIC, SMACK_MAGIC, BINFMTFS_MAGIC,
+	};
+	struct statfs sfs;
+
+	if (fstatfs(fd, &sfs) < 0)
+		return false;
+	for (size_t i = 0; i < ELEMENTSOF(kernel_fs); i++)
+		if ((unsigned long)sfs.f_type == kernel_fs[i])
+			return true;
+	return false;
+}
+
+int profile_read_file(const char *path, char **ret_text)
 {
 	_cleanup_close_ int fd = -1;
 	_cleanup_free_ char *text = NULL;
 	size_t len = 0;
 	struct stat st;
 
-	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+	/* A FIFO would block the open and a device may act on it: look
+	 * first, and open without blocking, nor taking a terminal, so that
+	 * what was swapped in since is only looked at again. */
+	if (stat(path, &st) < 0)
+		return -errno;
+	if (!S_ISREG(st.st_mode))
+		return -EISDIR;
+	fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC | O_NOCTTY);
 	if (fd < 0)
 		return -errno;
 	if (fstat(fd, &st) < 0)
 		return -errno;
-	if (!S_ISREG(st.st_mode))
+	if (!S_ISREG(st.st_mode) || on_kernel_interface_fs(fd))
 		return -EISDIR;
-	if (st.st_size > PROFILE_MAX_BYTES)
-		return -EFBIG;
-	text = xmalloc((size_t)st.st_size + 1);
+	/* Read to the end, not to st_size (a file may grow), but never more
+	 * than a profile can be. */
+	text = xmalloc(PROFILE_MAX_BYTES + 2);
 	for (;;) {
-		ssize_t n = read(fd, text + len, (size_t)st.st_size - len);
+		ssize_t n = read(fd, text + len, PROFILE_MAX_BYTES + 1 - len);
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n < 0)
 			return -errno;
-		if (n == 0 || (len += (size_t)n) == (size_t)st.st_size)
+		len += (size_t)n;
+		if (n == 0 || len > PROFILE_MAX_BYTES)
 			break;
 	}
+	if (len > PROFILE_MAX_BYTES)
+		return -EFBIG;
 	text[len] = '\0';
 	if (strlen(text) != len)
 		return -EILSEQ;	/* a NUL byte: not a text file */
-	*ret_text = TAKE_PTR(text);
+	*ret_text = xrealloc(TAKE_PTR(text), len + 1);
 	return 0;
+}
+
+const char *profile_read_strerror(int err)
+{
+	switch (err) {
+	case -EISDIR:
+		return "not a regular file";
+	case -EFBIG:
+		return "larger than " PROFILE_MAX_SIZE_TEXT ": not a profile";
+	case -EILSEQ:
+		return "holds a NUL byte: not a text file";
+	}
+	return strerror(-err);
 }
 
 struct load_chain {
@@ -344,8 +535,9 @@ static void print_chain(const struct load_chain *chain, const char *again)
 	log_hint("chain: %s", buf);
 }
 
+/* Takes text, which the set keeps for 'memrun profiles show'. */
 static int load_profile(struct profile_set *set, const char *name, const char *path,
-			const char *text, const struct load_chain *parent,
+			char *text, const struct load_chain *parent,
 			struct setting_value values[SETTING_COUNT]);
 
 static int load_inherited(struct profile_set *set, const char *path,
@@ -354,6 +546,7 @@ static int load_inherited(struct profile_set *set, const char *path,
 {
 	_cleanup_free_ char *parent_path = NULL;
 	_cleanup_free_ char *text = NULL;
+	char buf[QUOTED_BUF_SIZE];
 	int r;
 
 	if (self->depth >= PROFILE_MAX_INHERIT_DEPTH) {
@@ -375,7 +568,8 @@ static int load_inherited(struct profile_set *set, const char *path,
 		}
 	} else if (!profile_name_is_valid(pf->inherit)) {
 		parse_error(path, pf->inherit_line, "inherit: '%s' is not a profile name "
-			    "(letters, digits, '.', '_', '-', '+')", pf->inherit);
+			    "(letters, digits, '.', '_', '-', '+')",
+			    quoted(pf->inherit, buf, sizeof(buf)));
 		return -EINVAL;
 	} else if (profile_find(pf->inherit, path, &parent_path) < 0) {
 		parse_error(path, pf->inherit_line, "inherit: no profile named '%s'", pf->inherit);
@@ -386,22 +580,22 @@ static int load_inherited(struct profile_set *set, const char *path,
 	for (const struct load_chain *c = self; c; c = c->prev)
 		if (same_file(c->path, parent_path)) {
 			parse_error(path, pf->inherit_line, "inherit loop: '%s' is already being loaded",
-				    pf->inherit);
+				    quoted(pf->inherit, buf, sizeof(buf)));
 			print_chain(self, parent_path);
 			return -ELOOP;
 		}
 
-	r = read_profile_file(parent_path, &text);
+	r = profile_read_file(parent_path, &text);
 	if (r < 0) {
 		parse_error(path, pf->inherit_line, "inherit: cannot read '%s': %s",
-			    parent_path, strerror(-r));
+			    quoted(parent_path, buf, sizeof(buf)), profile_read_strerror(r));
 		return r;
 	}
-	return load_profile(set, pf->inherit, parent_path, text, self, values);
+	return load_profile(set, pf->inherit, parent_path, TAKE_PTR(text), self, values);
 }
 
 static int load_profile(struct profile_set *set, const char *name, const char *path,
-			const char *text, const struct load_chain *parent,
+			char *text, const struct load_chain *parent,
 			struct setting_value values[SETTING_COUNT])
 {
 	struct parsed_file pf = { 0 };
@@ -415,7 +609,7 @@ static int load_profile(struct profile_set *set, const char *name, const char *p
 	set->items = xrealloc(set->items, (set->count + 1) * sizeof(*set->items));
 	item = &set->items[set->count++];
 	*item = (struct loaded_profile){
-		.name = xstrdup(name), .path = xstrdup(path), .depth = self.depth,
+		.name = xstrdup(name), .path = xstrdup(path), .depth = self.depth, .text = text,
 	};
 	path = item->path;
 	name = item->name;
@@ -439,7 +633,7 @@ static int load_profile(struct profile_set *set, const char *name, const char *p
 int profile_parse_text(struct profile_set *set, const char *path, const char *text,
 		       struct setting_value values[SETTING_COUNT])
 {
-	return load_profile(set, path, path, text, NULL, values);
+	return load_profile(set, path, path, xstrdup(text), NULL, values);
 }
 
 static void print_search_dirs(void)
@@ -481,26 +675,35 @@ int profile_load_file(struct profile_set *set, const char *name, const char *pat
 	_cleanup_free_ char *text = NULL;
 	int r;
 
-	r = read_profile_file(path, &text);
-	if (r < 0) {
-		log_error("cannot read profile '%s': %s", path,
-			  r == -EISDIR ? "not a regular file" :
-			  r == -EFBIG ? "larger than 1 MiB, not a profile" :
-			  r == -EILSEQ ? "holds a NUL byte, not a text file" : strerror(-r));
+	r = profile_read_file(path, &text);
+	if (r < 0 && streq(name, path)) {
+		log_error("cannot read profile '%s': %s", path, profile_read_strerror(r));
 		return r;
 	}
-	return load_profile(set, name, path, text, NULL, values);
+	if (r < 0) {
+		/* Found by name: say where, as the file is not what was typed. */
+		_cleanup_free_ char *dir = xstrdup(path);
+
+		log_error("cannot read profile '%s': %s: %s", name, path, profile_read_strerror(r));
+		log_hint("'%s' is the first %s%s along the profile search path, in %s; memrun "
+			 "does not look past it", name, name, PROFILE_SUFFIX, dirname(dir));
+		return r;
+	}
+	return load_profile(set, name, path, TAKE_PTR(text), NULL, values);
 }
 
-char *profile_read_description(const char *path)
+int profile_read_description(const char *path, char **ret_description)
 {
 	_cleanup_free_ char *text = NULL;
 	char *save = NULL;
+	int r;
 
 	/* A light scan, not a parse: a broken profile still lists, and its
 	 * errors show when it is used. */
-	if (read_profile_file(path, &text) < 0)
-		return NULL;
+	*ret_description = NULL;
+	r = profile_read_file(path, &text);
+	if (r < 0)
+		return r;
 	for (char *line = text; line; line = save) {
 		char *eq, *value;
 		size_t n;
@@ -518,9 +721,10 @@ char *profile_read_description(const char *path)
 		n = strlen(value);
 		if (n >= 2 && value[0] == '"' && value[n - 1] == '"')
 			value[n - 1] = '\0', value++;
-		return xstrdup(value);
+		*ret_description = xstrdup(value);
+		return 0;
 	}
-	return NULL;
+	return 0;
 }
 
 static int compare_entries(const void *a, const void *b)
@@ -544,7 +748,7 @@ size_t profile_list_all(struct profile_entry **ret)
 			continue;
 		while ((de = readdir(dir))) {
 			size_t len = strlen(de->d_name);
-			_cleanup_free_ char *name = NULL;
+			_cleanup_free_ char *name = NULL, *path = NULL;
 			bool seen = false;
 
 			if (len <= slen || !streq(de->d_name + len - slen, PROFILE_SUFFIX))
@@ -554,8 +758,11 @@ size_t profile_list_all(struct profile_entry **ret)
 				seen = streq(entries[i].name, name);
 			if (seen || !profile_name_is_valid(name))
 				continue;
+			path = xasprintf("%s/%s", *d, de->d_name);
+			if (!exists(path))	/* a dangling link: profile_find passes it */
+				continue;
 			entries = xrealloc(entries, (n + 1) * sizeof(*entries));
-			entries[n].path = xasprintf("%s/%s", *d, de->d_name);
+			entries[n].path = TAKE_PTR(path);
 			entries[n++].name = TAKE_PTR(name);
 		}
 		closedir(dir);

@@ -8,12 +8,16 @@
 
 #define PROFILE_SUFFIX ".conf"
 #define PROFILE_MAX_INHERIT_DEPTH 16
+/* A profile is a few lines: more is a mistake, not a profile. */
+#define PROFILE_MAX_BYTES (64 << 10)
+#define PROFILE_MAX_SIZE_TEXT "64 KiB"
 
 struct loaded_profile {
 	char *name;		/* as asked for: "db" or "./x.conf" */
 	char *path;		/* the file read */
 	char *description;	/* or NULL */
 	unsigned depth;		/* 0: named by the user; 1+: through inherit */
+	char *text;		/* the file as read, for 'profiles show' */
 };
 
 /* Every profile file loaded for one run; owns the strings origins point to. */
@@ -47,7 +51,8 @@ int profile_find(const char *name, const char *skip, char **ret_path);
  */
 int profile_load(struct profile_set *set, const char *name_or_path,
 		 struct setting_value values[SETTING_COUNT]);
-/* The same for a profile already found at path (by profile_find). */
+/* The same for a profile already found at path (by profile_find); name is
+ * the name it was found by, or the path itself. */
 int profile_load_file(struct profile_set *set, const char *name, const char *path,
 		      struct setting_value values[SETTING_COUNT]);
 
@@ -66,5 +71,16 @@ struct profile_entry {
 size_t profile_list_all(struct profile_entry **ret);
 void profile_entries_free(struct profile_entry *entries, size_t count);
 
-/* The description line of a profile file, malloc'ed, or NULL. */
-char *profile_read_description(const char *path);
+/*
+ * Read a profile file whole: a regular file (never a FIFO, device, socket,
+ * nor a file of /proc or /sys, which are opened without blocking or not at
+ * all), of at most PROFILE_MAX_BYTES, with no NUL byte.  Returns 0 and the
+ * malloc'ed text, or -errno: -EISDIR not a regular file, -EFBIG too large,
+ * -EILSEQ a NUL byte; profile_read_strerror() says which.
+ */
+int profile_read_file(const char *path, char **ret_text);
+const char *profile_read_strerror(int err);
+
+/* The description line of a profile file: 0 and a malloc'ed string, or
+ * NULL when it has none; -errno as profile_read_file(). */
+int profile_read_description(const char *path, char **ret_description);

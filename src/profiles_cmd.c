@@ -1,10 +1,28 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 #include "profiles_cmd.h"
 
-
 #include "plan.h"
 #include "profile.h"
 #include "util.h"
+
+static void profiles_usage(void)
+{
+	printf("Usage: memrun profiles [list]\n"
+	       "       memrun profiles show NAME|PATH\n"
+	       "\n"
+	       "List the profiles memrun finds, each with its description and file,\n"
+	       "or show one: its file, the files it inherits, and the values it resolves to.\n"
+	       "\n"
+	       "A NAME is looked up as NAME%s in $MEMRUN_PROFILE_PATH (':'-separated),\n"
+	       "~/.config/memrun/profiles, /etc/memrun/profiles and %s,\n"
+	       "the first found winning; a value with a '/' is a path.\n"
+	       "\n"
+	       "Options:\n"
+	       "  -h, --help   show this help and exit\n"
+	       "\n"
+	       "See memrun.profile(5) for the file format.\n",
+	       PROFILE_SUFFIX, PROFILE_DIR);
+}
 
 static int profiles_list(void)
 {
@@ -15,7 +33,13 @@ static int profiles_list(void)
 		if (strlen(entries[i].name) > width)
 			width = strlen(entries[i].name);
 	for (size_t i = 0; i < n; i++) {
-		_cleanup_free_ char *description = profile_read_description(entries[i].path);
+		_cleanup_free_ char *description = NULL;
+		int r = profile_read_description(entries[i].path, &description);
+
+		/* Listed all the same: it holds the name, and loading it fails. */
+		if (r < 0)
+			log_warning("%s: %s (profile '%s', along the search path); using it fails",
+				    entries[i].path, profile_read_strerror(r), entries[i].name);
 		printf("%-*s  %s  (%s)\n", (int)width, entries[i].name,
 		       description ? description : "-", entries[i].path);
 	}
@@ -38,18 +62,15 @@ static int profiles_show(const char *name)
 		profile_set_free(&set);
 		return MEMRUN_EXIT_FAILURE;
 	}
+	/* The text that was parsed, not the file read again: it may have
+	 * changed, or been swapped for something that is not a profile. */
 	for (size_t i = 0; i < set.count; i++) {
-		_cleanup_free_ char *text = NULL;
-		FILE *f = fopen(set.items[i].path, "re");
-		int c;
+		const char *text = set.items[i].text ? set.items[i].text : "";
+		size_t len = strlen(text);
 
-		printf("%s# %s%s\n", i ? "\n" : "", set.items[i].path,
-		       set.items[i].depth ? " (inherited)" : "");
-		if (!f)
-			continue;
-		while ((c = fgetc(f)) != EOF)
-			putchar(c);
-		fclose(f);
+		printf("%s# %s%s\n%s%s", i ? "\n" : "", set.items[i].path,
+		       set.items[i].depth ? " (inherited)" : "", text,
+		       len && text[len - 1] != '\n' ? "\n" : "");
 	}
 	printf("\n# resolved:\n");
 	for (unsigned i = 0; i < SETTING_COUNT; i++)
@@ -61,9 +82,22 @@ static int profiles_show(const char *name)
 	return 0;
 }
 
+static bool is_help(const char *arg)
+{
+	return streq(arg, "-h") || streq(arg, "--help");
+}
+
 int profiles_command(int argc, char **argv)
 {
+	if (argc >= 2 && is_help(argv[1])) {
+		profiles_usage();
+		return 0;
+	}
 	if (argc < 2 || streq(argv[1], "list")) {
+		if (argc > 2 && is_help(argv[2])) {
+			profiles_usage();
+			return 0;
+		}
 		if (argc > 2) {
 			log_error("'profiles list' takes no arguments");
 			return MEMRUN_EXIT_FAILURE;
@@ -71,6 +105,10 @@ int profiles_command(int argc, char **argv)
 		return profiles_list();
 	}
 	if (streq(argv[1], "show")) {
+		if (argc == 3 && is_help(argv[2])) {
+			profiles_usage();
+			return 0;
+		}
 		if (argc != 3) {
 			log_error("'profiles show' takes one profile name or path");
 			log_hint("usage: memrun profiles show NAME");
@@ -79,6 +117,6 @@ int profiles_command(int argc, char **argv)
 		return profiles_show(argv[2]);
 	}
 	log_error("unknown 'profiles' command '%s'", argv[1]);
-	log_hint("usage: memrun profiles [list | show NAME]");
+	log_hint("usage: memrun profiles [list | show NAME]; memrun profiles --help says more");
 	return MEMRUN_EXIT_FAILURE;
 }

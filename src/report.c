@@ -1,10 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 #include "report.h"
 
-#include <fcntl.h>
-#include <libgen.h>
 #include <signal.h>
-#include <sys/stat.h>
 
 #include "json.h"
 #include "oomadj.h"
@@ -95,6 +92,9 @@ static void print_oom_cause(FILE *out, const struct outcome *o)
 		fputs("the job's cgroup limit was reached", out);
 	else if (global)
 		fputs("the whole system ran out of memory (the kernel's global OOM killer)", out);
+	else if (o->enclosing_attributed)
+		fprintf(out, "the limit of memrun's own cgroup was reached (%s counted it)",
+			o->enclosing_dir);
 	else
 		fputs("a limit around the job's cgroup was reached, not the job's own", out);
 }
@@ -119,14 +119,16 @@ static void print_bytes_or_unknown(FILE *out, uint64_t v)
 	fputs(v == PROBE_UNKNOWN ? "?" : size_format(v, buf), out);
 }
 
-/* "3 allocations refused under RLIMIT_AS 256 MiB (largest 200 MiB)" */
+/* "3 allocations refused under RLIMIT_AS 256 MiB (largest 200 MiB)"; with
+ * the main program unobserved, "at least 3 ..." (no largest: unknown). */
 static void print_refusals(FILE *out, const struct outcome *o)
 {
 	const struct probe_failure *f = &o->alloc_first;
-	unsigned long long n = o->alloc_failures.value;
+	bool known = o->alloc_failures.known;
+	unsigned long long n = known ? o->alloc_failures.value : o->alloc_failures_at_least;
 	char buf[32];
 
-	fprintf(out, "%llu allocation%s refused", n, n == 1 ? "" : "s");
+	fprintf(out, "%s%llu allocation%s refused", known ? "" : "at least ", n, n == 1 ? "" : "s");
 	switch (o->alloc_first_known ? f->cause : PROBE_CAUSE_UNKNOWN) {
 	case PROBE_CAUSE_RLIMIT_AS:
 		fputs(" under RLIMIT_AS ", out);
@@ -155,7 +157,11 @@ static void print_refusals(FILE *out, const struct outcome *o)
 	default:
 		break;
 	}
-	fprintf(out, " (largest %s)", size_format(o->alloc_largest_bytes, buf));
+	if (known)
+		fprintf(out, " (largest %s)", size_format(o->alloc_largest_bytes, buf));
+	else
+		fprintf(out, " in the job's other processes (the main program was not observed: %s)",
+			o->alloc_not_observed ? o->alloc_not_observed : "unknown why");
 }
 
 static void print_refusal_hint(FILE *out, const struct outcome *o)
@@ -178,7 +184,9 @@ void report_print_summary(FILE *out, const struct plan *plan, const struct outco
 {
 	enum outcome_kind kind = outcome_classify(o);
 	const char *name = plan->command && plan->command[0] ? plan->command[0] : "the job";
-	unsigned long long kills = o->oom_kills.value;
+	/* Unknown in all (kills below the job's cgroup unread): what was seen. */
+	unsigned long long kills = o->oom_kills.known ? o->oom_kills.value : o->oom_kills_at_least;
+	const char *at_least = o->oom_kills.known ? "" : "at least ";
 	char dur[32], sig[16];
 
 	fprintf(out, "memrun: %s", name);
@@ -198,7 +206,7 @@ void report_print_summary(FILE *out, const struct plan *plan, const struct outco
 		print_peak(out, o, " (", false);
 		if (o->peak_memory_bytes.known || o->largest_rss_bytes > 0)
 			fputc(')', out);
-		fprintf(out, ", %llu process%s killed", kills, kills == 1 ? "" : "es");
+		fprintf(out, ", %s%llu process%s killed", at_least, kills, kills == 1 ? "" : "es");
 		print_victims(out, o, true);
 		fprintf(out, ", after %s", format_duration(o->duration_s, dur));
 	} else {
@@ -206,11 +214,14 @@ void report_print_summary(FILE *out, const struct plan *plan, const struct outco
 			fprintf(out, " was killed by %s%s after %s", signal_name(o->signal, sig),
 				o->core_dumped ? " (core dumped)" : "",
 				format_duration(o->duration_s, dur));
-		else
+		else if (o->main_exited)
 			fprintf(out, " exited %d after %s", o->exit_code,
 				format_duration(o->duration_s, dur));
+		else
+			fprintf(out, " ended after %s, how is unknown (its exit status was lost)",
+				format_duration(o->duration_s, dur));
 		if (kind == OUTCOME_OOM_KILLED) {
-			fprintf(out, "; %llu job process%s OOM-killed", kills,
+			fprintf(out, "; %s%llu job process%s OOM-killed", at_least, kills,
 				kills == 1 ? " was" : "es were");
 			print_victims(out, o, false);
 			if (o->oom_killer == OOM_KILLER_CGROUP && o->memory_max != LIMIT_UNLIMITED)
@@ -219,14 +230,23 @@ void report_print_summary(FILE *out, const struct plan *plan, const struct outco
 				fputs(": ", out), print_oom_cause(out, o);
 		}
 		print_peak(out, o, "; ", true);
-		/* A job that failed without a word from the probe: say why not. */
-		if (o->alloc_not_observed && (o->signal > 0 || o->exit_code != 0))
+		/* A job that failed without a word from the probe: say why not,
+		 * unless the hint tells more. */
+		if (o->hint)
+			fprintf(out, "; %s", o->hint);
+		else if (o->alloc_not_observed && (o->signal > 0 || o->exit_code != 0))
 			fprintf(out, "; allocations not observed: %s", o->alloc_not_observed);
 	}
 	print_limits(out, plan);
 	if (o->limits_not_applied)
 		fputs("; cgroup limits NOT applied (--best-effort)", out);
-	if (o->signal == SIGKILL && !o->oom_kills.known)
+	if (o->enclosing_oom_kills > 0 && !o->enclosing_attributed)
+		fprintf(out, "; memrun's cgroup counted %llu OOM kill%s meanwhile (%s), of the "
+			"job's processes or of others there", (unsigned long long)o->enclosing_oom_kills,
+			o->enclosing_oom_kills == 1 ? "" : "s", o->enclosing_dir);
+	else if (o->oom_kills_unknown && kind != OUTCOME_OOM_KILLED)
+		fprintf(out, "; OOM kills unknown: %s", o->oom_kills_unknown);
+	else if (o->signal == SIGKILL && !o->oom_kills.known && !o->oom_kills_unknown)
 		fputs("; without a memory cgroup memrun cannot tell whether the OOM killer sent "
 		      "SIGKILL (see dmesg)", out);
 	fputc('\n', out);
@@ -293,6 +313,11 @@ static void write_alloc_failures(struct json_writer *w, const struct outcome *o)
 	json_bool(w, "observed", o->alloc_observed);
 	json_string(w, "not_observed_reason", o->alloc_not_observed);
 	json_maybe_count(w, "count", o->alloc_failures);
+	/* count unknown, yet the probe saw refusals in other processes. */
+	if (!o->alloc_failures.known && o->alloc_failures_at_least > 0)
+		json_uint(w, "count_at_least", o->alloc_failures_at_least);
+	else
+		json_null(w, "count_at_least");
 	if (o->alloc_failures.known) {
 		json_uint(w, "largest_bytes", o->alloc_largest_bytes);
 		json_uint(w, "processes", o->alloc_processes);
@@ -365,10 +390,23 @@ void report_write_json(FILE *out, const struct plan *plan, const struct outcome 
 	else
 		json_null(&w, "main_oom_killed");
 	json_string(&w, "error", o->start_error);
+	json_string(&w, "hint", o->hint);
 
 	json_begin_object(&w, "oom");
 	json_maybe_count(&w, "kills", o->oom_kills);
+	json_string(&w, "kills_unknown_reason", o->oom_kills_unknown);
+	/* kills null: how many were counted all the same. */
+	if (o->oom_kills.known)
+		json_null(&w, "kills_at_least");
+	else
+		json_uint(&w, "kills_at_least", o->oom_kills_at_least);
 	json_string(&w, "killer", oom_killer_name(o->oom_killer));
+	/* Without a cgroup of its own: what memrun's cgroup counted meanwhile. */
+	if (o->enclosing_dir)
+		json_uint(&w, "enclosing_kills", o->enclosing_oom_kills);
+	else
+		json_null(&w, "enclosing_kills");
+	json_string(&w, "enclosing_source", o->enclosing_dir);
 	if (o->cgroup_version) {
 		json_uint(&w, "limit_events", o->cgroup_oom_events);
 		json_uint(&w, "memory_max_events", o->memory_max_events);
@@ -438,92 +476,4 @@ void report_write_json(FILE *out, const struct plan *plan, const struct outcome 
 	}
 	json_end_array(&w);
 	json_end_object(&w);
-}
-
-int report_file_open(struct report_file *rf, const char *path)
-{
-	_cleanup_free_ char *copy = xstrdup(path);
-	const char *dir = dirname(copy);
-	struct stat st;
-	mode_t mask;
-	int fd;
-
-	*rf = (struct report_file){ .fd = -1 };
-	if (stat(path, &st) == 0 && S_ISDIR(st.st_mode))
-		return -EISDIR;
-	mask = umask(0);
-	umask(mask);
-	fd = open(dir, O_TMPFILE | O_WRONLY | O_CLOEXEC, 0666 & ~mask);
-	if (fd < 0 && (errno == EOPNOTSUPP || errno == EISDIR || errno == EINVAL)) {
-		/* A file system without O_TMPFILE: a hidden name beside the target. */
-		_cleanup_free_ char *base_copy = xstrdup(path);
-		char *temp = xasprintf("%s/.%s.XXXXXX", dir, basename(base_copy));
-		fd = mkostemp(temp, O_CLOEXEC);
-		if (fd < 0) {
-			int err = -errno;
-			free(temp);
-			return err;
-		}
-		fchmod(fd, 0666 & ~mask);
-		rf->temp_path = temp;
-	}
-	if (fd < 0)
-		return -errno;
-	rf->fd = fd;
-	rf->path = xstrdup(path);
-	return 0;
-}
-
-int report_file_commit(struct report_file *rf, const struct plan *plan, const struct outcome *o)
-{
-	_cleanup_fclose_ FILE *out = NULL;
-	int fd, r = 0;
-
-	fd = dup(rf->fd);
-	if (fd < 0)
-		return -errno;
-	out = fdopen(fd, "w");
-	if (!out) {
-		r = -errno;
-		close(fd);
-		return r;
-	}
-	report_write_json(out, plan, o);
-	if (fflush(out) != 0 || ferror(out) || fsync(rf->fd) < 0)
-		return -errno ? -errno : -EIO;
-
-	if (rf->temp_path) {
-		if (rename(rf->temp_path, rf->path) < 0)
-			return -errno;
-		free(rf->temp_path);
-		rf->temp_path = NULL;
-	} else {
-		/* Give the unnamed file a name, then move it over the target. */
-		char proc_path[64];
-		_cleanup_free_ char *copy = xstrdup(rf->path);
-		_cleanup_free_ char *base_copy = xstrdup(rf->path);
-		_cleanup_free_ char *temp = xasprintf("%s/.%s.%d.tmp", dirname(copy),
-						      basename(base_copy), (int)getpid());
-
-		snprintf(proc_path, sizeof(proc_path), "/proc/self/fd/%d", rf->fd);
-		unlink(temp);
-		if (linkat(AT_FDCWD, proc_path, AT_FDCWD, temp, AT_SYMLINK_FOLLOW) < 0)
-			return -errno;
-		if (rename(temp, rf->path) < 0) {
-			r = -errno;
-			unlink(temp);
-			return r;
-		}
-	}
-	return 0;
-}
-
-void report_file_discard(struct report_file *rf)
-{
-	if (rf->temp_path)
-		unlink(rf->temp_path);
-	free(rf->temp_path);
-	free(rf->path);
-	rf->fd = safe_close(rf->fd);
-	*rf = (struct report_file){ .fd = -1 };
 }

@@ -2,7 +2,9 @@
 /* What memrun tells people and programs when the job ends (contract section 5). */
 #pragma once
 
+#include <stdbool.h>
 #include <stdio.h>
+#include <sys/types.h>
 
 #include "outcome.h"
 #include "plan.h"
@@ -14,17 +16,40 @@ void report_print_summary(FILE *out, const struct plan *plan, const struct outco
 void report_write_json(FILE *out, const struct plan *plan, const struct outcome *o);
 
 /*
- * The --report file: opened (unnamed) before the job starts, so that a
- * path that cannot be written fails before anything runs, and given its
- * name only when complete, so that no reader ever sees half a report.
+ * The --report file (contract section 5), prepared before the job starts so
+ * that a target that cannot be written stops memrun before anything runs.
+ * A regular or new file is replaced atomically: written unnamed in its
+ * directory and renamed over it only when complete, keeping the mode and
+ * owner of the file it replaces.  A FIFO, character device, socket or
+ * terminal, or one of memrun's own fds (/dev/stdout, /dev/fd/N), is
+ * written in place and never replaced.  Symlinks are followed as the
+ * kernel's protected_symlinks rule allows, whether or not it is enabled.
  */
-struct report_file {
-	char *path;
-	int fd;
-	char *temp_path;	/* only where O_TMPFILE is unsupported */
+enum report_target {
+	REPORT_TARGET_NONE,
+	REPORT_TARGET_REPLACE,
+	REPORT_TARGET_IN_PLACE,
 };
 
+struct report_file {
+	char *path;		/* as given, for messages */
+	enum report_target target;
+	int fd;			/* the unnamed new file, or the target itself */
+	int dir_fd;		/* REPLACE: the directory it is replaced in */
+	char *name;		/* REPLACE: its name there */
+	char *temp_name;	/* REPLACE, only where O_TMPFILE is unsupported */
+	bool keep_mode;		/* REPLACE: give it this mode when complete */
+	bool keep_owner;	/* ... and this owner, where possible */
+	mode_t mode;
+	uid_t uid;
+	gid_t gid;
+};
+
+#define REPORT_FILE_INIT { .fd = -1, .dir_fd = -1 }
+
+/* 0, or -errno after saying why the report cannot be written there. */
 int report_file_open(struct report_file *rf, const char *path);
+/* Write the report; 0 or -errno (the caller says so, with the job's status). */
 int report_file_commit(struct report_file *rf, const struct plan *plan, const struct outcome *o);
 void report_file_discard(struct report_file *rf);
 

@@ -74,8 +74,9 @@ void rlimit_explain_failure(const struct plan *plan, enum setting_id id, int err
 			  "and raising a hard limit needs CAP_SYS_RESOURCE, which memrun does not have",
 			  rlimit_table[i].name, want, from, hard);
 		log_hint("use a value of at most %s, or raise the hard limit where memrun is "
-			 "started (ulimit -H %s, limits.conf, systemd LimitAS=/LimitDATA=), or run "
-			 "memrun with CAP_SYS_RESOURCE", hard, rlimit_table[i].ulimit_flag);
+			 "started (ulimit -H %s, limits.conf, systemd LimitAS=/LimitDATA=), or %s",
+			 hard, rlimit_table[i].ulimit_flag,
+			 caps_sys_resource_remedy(caps_standing()));
 		return;
 	}
 	log_error("cannot set %s to %s (from %s): %s", rlimit_table[i].name, want, from,

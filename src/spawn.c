@@ -11,6 +11,7 @@
 
 #include "oomadj.h"
 #include "rlimit.h"
+#include "size.h"
 #include "util.h"
 
 extern char **environ;
@@ -23,6 +24,7 @@ extern char **environ;
 struct child_context {
 	const struct plan *plan;
 	const sigset_t *child_mask;
+	const sigset_t *child_ignored;
 	int cgroup_join_fd;		/* -1: none, or already in (clone3) */
 	int32_t *announce_pid;
 	pid_t parent;
@@ -64,8 +66,19 @@ static int child_run(void *arg)
 	if (ctx->announce_pid)
 		__atomic_store_n(ctx->announce_pid, (int32_t)getpid(), __ATOMIC_RELAXED);
 
+	/* The caller's ignores that memrun took back for itself (SIGCHLD): an
+	 * ignore survives exec, and the job is to inherit it as it would
+	 * without memrun. */
+	if (ctx->child_ignored && !sigisemptyset(ctx->child_ignored)) {
+		struct sigaction ign = { .sa_handler = SIG_IGN };
+
+		for (int sig = 1; sig < NSIG; sig++)
+			if (sigismember(ctx->child_ignored, sig) == 1)
+				sigaction(sig, &ign, NULL);
+	}
 	/* Last, so that nothing above runs with the caller's signals unblocked. */
 	sigprocmask(SIG_SETMASK, ctx->child_mask, NULL);
+	ctx->failure->reached_exec = true;
 	execvpe(plan->command[0], plan->command, plan->environ ? plan->environ : environ);
 	child_fail(ctx, SPAWN_STAGE_EXEC, -errno, SETTING_COUNT);
 }
@@ -120,12 +133,13 @@ int spawn_job(const struct plan *plan, const struct spawn_options *opts, pid_t *
 	      struct spawn_failure *ret_failure)
 {
 	struct child_context ctx = {
-		.plan = plan, .child_mask = opts->child_mask,
+		.plan = plan, .child_mask = opts->child_mask, .child_ignored = opts->child_ignored,
 		.cgroup_join_fd = opts->cgroup_join_fd, .announce_pid = opts->announce_pid,
 		.parent = getpid(),
 	};
 	int cgroup_v2_fd = opts->cgroup_v2_fd;
 	pid_t pid = -ENOSYS;
+	int status = 0;
 
 	ctx.failure = mmap(NULL, sizeof(*ctx.failure), PROT_READ | PROT_WRITE,
 			   MAP_SHARED | MAP_ANONYMOUS, -1, 0);
@@ -146,17 +160,60 @@ int spawn_job(const struct plan *plan, const struct spawn_options *opts, pid_t *
 	*ret_pid = pid;
 	*ret_failure = *ctx.failure;
 	munmap(ctx.failure, sizeof(*ctx.failure));
-	if (ret_failure->stage == SPAWN_STAGE_NONE)
+	if (ret_failure->stage == SPAWN_STAGE_NONE && ret_failure->reached_exec)
 		return 0;
-	while (waitpid(pid, NULL, 0) < 0 && errno == EINTR)
+	while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
 		;
+	/* Neither exec'd nor failed: killed on the way, such as by the OOM
+	 * killer under a memory.max too small to start in (v2 starts the
+	 * child in the job's cgroup). */
+	if (ret_failure->stage == SPAWN_STAGE_NONE)
+		*ret_failure = (struct spawn_failure){
+			.stage = SPAWN_STAGE_KILLED, .err = -EINTR,
+			.signal = WIFSIGNALED(status) ? WTERMSIG(status) : 0,
+		};
 	return 1;
+}
+
+/*
+ * exec refused for want of memory: the program's image, stack and page
+ * tables did not fit under a limit memrun set.  "RLIMIT_AS 1 MiB (flag
+ * --as)" for each such limit into limits, "--as" into options; false when
+ * memrun set none.
+ */
+static bool exec_memory_limits(const struct plan *plan, const struct outcome *o, char *limits,
+			       size_t limits_size, char *options, size_t options_size)
+{
+	static const enum setting_id ids[] = { SETTING_MEMORY_MAX, SETTING_AS, SETTING_DATA };
+	size_t len = 0, options_len = 0;
+
+	for (size_t i = 0; i < ELEMENTSOF(ids); i++) {
+		const struct setting_value *v = &plan->values[ids[i]];
+		char value[32], from[128];
+
+		/* --best-effort ran the job without its cgroup limit. */
+		if (!v->set || plan->limit_bytes[ids[i]] == LIMIT_UNLIMITED ||
+		    (ids[i] == SETTING_MEMORY_MAX && o->limits_not_applied))
+			continue;
+		len += (size_t)snprintf(limits + len, len < limits_size ? limits_size - len : 0,
+					"%s%s %s (%s)", len ? " and " : "",
+					rlimit_name(ids[i]) ? rlimit_name(ids[i]) :
+					"the cgroup limit memory_max",
+					size_format(plan->limit_bytes[ids[i]], value),
+					origin_describe(&v->origin, from, sizeof(from)));
+		options_len += (size_t)snprintf(options + options_len,
+						options_len < options_size ?
+						options_size - options_len : 0,
+						"%s--%s", options_len ? " or " : "",
+						setting_table[ids[i]].option);
+	}
+	return len > 0 && len < limits_size && options_len < options_size;
 }
 
 static void explain_exec_failure(const struct plan *plan, int err, struct outcome *o)
 {
 	const char *cmd = plan->command[0];
-	bool has_limit = plan->values[SETTING_AS].set || plan->values[SETTING_DATA].set;
+	char limits[384], options[64];
 
 	if (err == -ENOENT) {
 		o->start_exit_status = MEMRUN_EXIT_NOT_FOUND;
@@ -176,14 +233,52 @@ static void explain_exec_failure(const struct plan *plan, int err, struct outcom
 	case -ENOEXEC:
 		o->start_error = xasprintf("cannot run '%s': not an executable format", cmd);
 		break;
+	case -ENOMEM:
+		if (exec_memory_limits(plan, o, limits, sizeof(limits), options, sizeof(options))) {
+			o->start_error = xasprintf("cannot run '%s': %s: the program does not fit "
+						   "under %s", cmd, strerror(-err), limits);
+			o->hint = xasprintf("raise %s: loading a program takes memory for its "
+					    "image, its stack and its page tables", options);
+			break;
+		}
+		/* fall through */
 	default:
 		o->start_error = xasprintf("cannot run '%s': %s", cmd, strerror(-err));
 		break;
 	}
 	log_error("%s", o->start_error);
-	if (err == -ENOMEM && has_limit)
-		log_hint("the memory limits leave too little room to load the program; "
-			 "raise --as/--data");
+	if (o->hint)
+		log_hint("%s", o->hint);
+}
+
+/* The child was killed before it could exec the command. */
+static void explain_killed_before_exec(const struct plan *plan, int sig, struct outcome *o)
+{
+	const char *cmd = plan->command[0];
+	char limits[384], options[64];
+
+	/* SIGKILL under a memory limit: the OOM killer, as the report's
+	 * oom evidence shows; the same limit as an exec refused for want of
+	 * memory, and the same status. */
+	if (sig == SIGKILL &&
+	    exec_memory_limits(plan, o, limits, sizeof(limits), options, sizeof(options))) {
+		o->start_exit_status = MEMRUN_EXIT_CANNOT_EXEC;
+		o->start_error = xasprintf("cannot run '%s': killed (SIGKILL, most likely by the OOM "
+					   "killer) before it started: it does not fit under %s",
+					   cmd, limits);
+		o->hint = xasprintf("raise %s: starting a program takes memory for its image, "
+				    "its stack and its page tables", options);
+		log_error("%s", o->start_error);
+		log_hint("%s", o->hint);
+		return;
+	}
+	o->start_exit_status = MEMRUN_EXIT_FAILURE;
+	if (sig > 0)
+		o->start_error = xasprintf("the job was killed by signal %d (%s) before it could run "
+					   "'%s'", sig, strsignal(sig), cmd);
+	else
+		o->start_error = xasprintf("the job ended before it could run '%s'", cmd);
+	log_error("%s", o->start_error);
 }
 
 void spawn_explain_failure(const struct plan *plan, const struct spawn_failure *failure,
@@ -213,6 +308,9 @@ void spawn_explain_failure(const struct plan *plan, const struct spawn_failure *
 					   strerror(-failure->err));
 		log_error("%s", o->start_error);
 		break;
+	case SPAWN_STAGE_KILLED:
+		explain_killed_before_exec(plan, failure->signal, o);
+		return;
 	case SPAWN_STAGE_PARENT_GONE:
 	case SPAWN_STAGE_NONE:
 	default:

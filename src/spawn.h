@@ -7,6 +7,7 @@
 #pragma once
 
 #include <signal.h>
+#include <stdbool.h>
 #include <sys/types.h>
 
 #include "outcome.h"
@@ -19,16 +20,20 @@ enum spawn_stage {
 	SPAWN_STAGE_RLIMIT,
 	SPAWN_STAGE_OOM_SCORE_ADJ,
 	SPAWN_STAGE_EXEC,
+	SPAWN_STAGE_KILLED,		/* by a signal, before it reached exec */
 };
 
 struct spawn_failure {
 	enum spawn_stage stage;
 	int err;			/* negative errno */
 	enum setting_id setting;	/* SPAWN_STAGE_RLIMIT */
+	int signal;			/* SPAWN_STAGE_KILLED */
+	bool reached_exec;		/* set by the child as it calls exec */
 };
 
 /*
- * Start the job with child_mask as its signal mask, in its cgroup so that
+ * Start the job with child_mask as its signal mask and the signals of
+ * child_ignored ignored (the caller's dispositions), in its cgroup so that
  * not one allocation of the job escapes its limit: created straight into
  * the cgroup v2 directory cgroup_v2_fd, or else joined by writing to
  * cgroup.procs, open as cgroup_join_fd (-1 both: no cgroup).  Returns 0 when the
@@ -37,6 +42,7 @@ struct spawn_failure {
  */
 struct spawn_options {
 	const sigset_t *child_mask;
+	const sigset_t *child_ignored;	/* ignored in the child before exec, or NULL */
 	int cgroup_join_fd;
 	int cgroup_v2_fd;
 	int32_t *announce_pid;	/* the child writes its pid here before exec, or NULL */

@@ -26,15 +26,38 @@ static bool sent_by_terminal_to_group(int sig)
 	       sig == SIGCONT;
 }
 
+/*
+ * SIGCHLD ignored, or SA_NOCLDWAIT, has the kernel reap memrun's children
+ * without a word: memrun would wait for its job for ever.  An ignore
+ * survives exec, so a caller can hand one down (perl's $SIG{CHLD} =
+ * 'IGNORE', then exec).  sa_flags 0 clears SA_NOCLDWAIT too.  The caller's
+ * ignore is the job's to inherit: it goes back in the job before exec.
+ */
+static int take_default_sigchld(sigset_t *caller_ignored)
+{
+	struct sigaction dfl = { .sa_handler = SIG_DFL }, old;
+
+	sigemptyset(caller_ignored);
+	if (sigaction(SIGCHLD, &dfl, &old) < 0)
+		return -errno;
+	if (old.sa_handler == SIG_IGN)
+		sigaddset(caller_ignored, SIGCHLD);
+	return 0;
+}
+
 int supervisor_init(struct supervisor *s)
 {
 	sigset_t mask;
+	int r;
 
 	*s = (struct supervisor){ .epoll_fd = -1, .signal_fd = -1 };
 
 	/* Orphaned grandchildren come to us, so none escapes the report. */
 	if (prctl(PR_SET_CHILD_SUBREAPER, 1) < 0)
 		return -errno;
+	r = take_default_sigchld(&s->caller_ignored);
+	if (r < 0)
+		return r;
 
 	sigemptyset(&mask);
 	for (size_t i = 0; i < ELEMENTSOF(forwarded_signals); i++)
@@ -77,7 +100,8 @@ void supervisor_done(struct supervisor *s)
 	s->mask_changed = false;
 }
 
-static void forward_signal(const struct signalfd_siginfo *si, pid_t main_pid)
+/* False when main_pid is gone (ESRCH): it has been reaped. */
+static bool forward_signal(const struct signalfd_siginfo *si, pid_t main_pid)
 {
 	int sig = (int)si->ssi_signo;
 
@@ -85,11 +109,14 @@ static void forward_signal(const struct signalfd_siginfo *si, pid_t main_pid)
 	 * forwarding would deliver them twice. */
 	if (si->ssi_code == SI_KERNEL && sent_by_terminal_to_group(sig) &&
 	    getpgid(main_pid) == getpgrp())
-		return;
-	/* ESRCH: the job ended a moment ago; its SIGCHLD is on the way. */
-	if (kill(main_pid, sig) < 0 && errno != ESRCH)
-		log_warning("cannot forward signal %d to pid %d: %s", sig, (int)main_pid,
-			    strerror(errno));
+		return true;
+	if (kill(main_pid, sig) == 0)
+		return true;
+	if (errno == ESRCH)
+		return false;
+	log_warning("cannot forward signal %d to pid %d: %s", sig, (int)main_pid,
+		    strerror(errno));
+	return true;
 }
 
 static double seconds_since(const struct timespec *start)
@@ -100,7 +127,23 @@ static double seconds_since(const struct timespec *start)
 	return (double)(now.tv_sec - start->tv_sec) + (double)(now.tv_nsec - start->tv_nsec) / 1e9;
 }
 
-/* Reap every child that has ended; true once main_pid is among them. */
+/*
+ * main_pid is no child of memrun's any more, though memrun never reaped
+ * it: the kernel did (SIGCHLD ignored).  memrun takes SIGCHLD back to its
+ * default before the job starts, so this does not happen; but memrun must
+ * never wait for ever on a process that is gone.  WNOWAIT: a main process
+ * that has just ended stays for reap_children.
+ */
+static bool main_reaped_elsewhere(pid_t main_pid)
+{
+	siginfo_t info;
+
+	return waitid(P_PID, (id_t)main_pid, &info, WEXITED | WNOHANG | WNOWAIT) < 0 &&
+	       errno == ECHILD;
+}
+
+/* Reap every child that has ended; true once main_pid is among them (or
+ * gone: its status lost, the outcome neither exited nor signaled). */
 static bool reap_children(struct supervisor *s, pid_t main_pid, struct outcome *o)
 {
 	bool main_done = false;
@@ -118,6 +161,12 @@ static bool reap_children(struct supervisor *s, pid_t main_pid, struct outcome *
 			o->signal = WTERMSIG(status);
 			o->core_dumped = WCOREDUMP(status);
 		}
+		main_done = true;
+	}
+	if (!main_done && main_reaped_elsewhere(main_pid)) {
+		o->duration_s = seconds_since(&s->start);
+		log_error("the job's main process (pid %d) was reaped behind memrun's back: "
+			  "its exit status is unknown", (int)main_pid);
 		main_done = true;
 	}
 	return main_done;
@@ -170,13 +219,17 @@ static int run_loop(struct supervisor *s, enum wait_until until, pid_t main_pid,
 				on_cgroup_event(s);
 				continue;
 			}
-			while (read(s->signal_fd, &si, sizeof(si)) == (ssize_t)sizeof(si)) {
+			/* Once done, what is left stays queued for the next phase. */
+			while (!done && read(s->signal_fd, &si, sizeof(si)) == (ssize_t)sizeof(si)) {
 				if (si.ssi_signo == SIGCHLD && until == UNTIL_MAIN_ENDS) {
 					done |= reap_children(s, main_pid, o);
 				} else if (si.ssi_signo == SIGCHLD) {
 					done |= reap_all_ended();
 				} else if (until == UNTIL_MAIN_ENDS) {
-					forward_signal(&si, main_pid);
+					/* A zombie still takes signals: ESRCH is a
+					 * main process reaped, maybe unseen. */
+					if (!forward_signal(&si, main_pid))
+						done |= reap_children(s, main_pid, o);
 				} else if (s->cgroup) {
 					cgroup_signal_all(s->cgroup, (int)si.ssi_signo);
 				} else if (si.ssi_signo != SIGWINCH && si.ssi_signo != SIGCONT) {

@@ -18,12 +18,17 @@ struct supervisor {
 	int signal_fd;
 	sigset_t caller_mask;	/* restored in the job before exec */
 	bool mask_changed;
+	/* Signals the caller left ignored whose disposition memrun reset for
+	 * itself: ignored again in the job before exec. */
+	sigset_t caller_ignored;
 	struct job_cgroup *cgroup;	/* NULL: the job runs without one */
 	struct timespec start;
 };
 
-/* Before fork: become a child subreaper, block the forwarded signals and
- * SIGCHLD, and open the signalfd they arrive on. */
+/* Before fork: become a child subreaper, take SIGCHLD back to its default
+ * (a caller's SIG_IGN survives exec and would have the kernel reap the job
+ * unseen), block the forwarded signals and SIGCHLD, and open the signalfd
+ * they arrive on. */
 int supervisor_init(struct supervisor *s);
 void supervisor_done(struct supervisor *s);
 

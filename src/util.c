@@ -5,7 +5,9 @@
 #include <fcntl.h>
 #include <libgen.h>
 #include <limits.h>
+#include <poll.h>
 #include <stdarg.h>
+#include <stdio_ext.h>
 
 __attribute__((format(printf, 2, 0)))
 static void log_line(const char *prefix, const char *fmt, va_list ap)
@@ -198,5 +200,77 @@ int parse_int64(const char *s, long long min, long long max, long long *ret)
 	if (v < min || v > max)
 		return -ERANGE;
 	*ret = v;
+	return 0;
+}
+
+int std_fds_ensure_open(void)
+{
+	for (int fd = 0; fd <= STDERR_FILENO; fd++) {
+		int null_fd;
+
+		if (fcntl(fd, F_GETFD) >= 0 || errno != EBADF)
+			continue;
+		/* The lowest free fd: this one, as the lower ones are open.
+		 * Read-only, so that memrun's writes to it fail as they would
+		 * on the closed fd (`memrun --help >&-` is an error). */
+		null_fd = open("/dev/null", O_RDONLY | O_CLOEXEC | O_NOCTTY);
+		if (null_fd < 0)
+			return -errno;
+		if (null_fd != fd) {
+			int r = dup3(null_fd, fd, O_CLOEXEC);
+
+			safe_close(null_fd);
+			if (r < 0)
+				return -errno;
+		}
+	}
+	return 0;
+}
+
+int stdout_finish(int status)
+{
+	bool failed_before = ferror(stdout);
+	bool pending = __fpending(stdout) > 0;
+	bool failed;
+	int err;
+
+	errno = 0;
+	/* EBADF with nothing to write: stdout was closed and is not used. */
+	failed = (fclose(stdout) != 0 && (pending || failed_before || errno != EBADF)) ||
+		 failed_before;
+	err = errno;
+	if (!failed || err == EPIPE || status == MEMRUN_EXIT_FAILURE)
+		return status;
+	if (err)
+		log_error("cannot write to standard output: %s", strerror(err));
+	else
+		log_error("cannot write to standard output");
+	return MEMRUN_EXIT_FAILURE;
+}
+
+int write_all(int fd, const void *buf, size_t len)
+{
+	const char *p = buf;
+
+	while (len > 0) {
+		ssize_t n = write(fd, p, len);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0 && errno == EAGAIN) {
+			/* Someone made the file description non-blocking. */
+			struct pollfd pfd = { .fd = fd, .events = POLLOUT };
+
+			if (poll(&pfd, 1, -1) < 0 && errno != EINTR)
+				return -errno;
+			continue;
+		}
+		if (n < 0)
+			return -errno;
+		if (n == 0)
+			return -EIO;
+		p += n;
+		len -= (size_t)n;
+	}
 	return 0;
 }

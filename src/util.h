@@ -116,3 +116,25 @@ bool self_in_build_tree(void);
 
 /* Parse a decimal int64 with end, range and errno checks. */
 int parse_int64(const char *s, long long min, long long max, long long *ret);
+
+/*
+ * Make sure fds 0, 1 and 2 are open, on /dev/null where the caller closed
+ * them, before memrun opens anything: else a file memrun opens becomes
+ * its stderr.  The stand-ins are close-on-exec, so the job sees the same
+ * closed fds as the caller gave memrun, and read-only, so that memrun's
+ * own writes to them fail as on a closed fd.
+ */
+int std_fds_ensure_open(void);
+
+/*
+ * End stdout as util-linux's close_stdout() does: status when everything
+ * written reached it, else a message and 125, so that `memrun --help
+ * >/dev/full` fails.  A reader that went away (EPIPE, with SIGPIPE ignored)
+ * is not an error, as util-linux decides.  When status already says that
+ * memrun failed, that failure has been told: no second message.
+ */
+int stdout_finish(int status);
+
+/* Write all of buf, through EINTR, short writes and a non-blocking fd;
+ * 0 or -errno. */
+int write_all(int fd, const void *buf, size_t len);

@@ -1,9 +1,10 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * The region shared between memrun and the allocation probe loaded into
- * every process of the job.  memrun creates it (a memfd), the probe maps
- * it by path at start-up and writes only with atomics; memrun trusts
- * nothing it reads back (probe.c validates every field).
+ * every process of the job.  memrun creates it (a memfd, sealed at its
+ * size so that no job can shrink it), the probe maps it by path at
+ * start-up and writes only with atomics; memrun reads it back through the
+ * fd and trusts nothing in it (probe.c validates every field).
  */
 #pragma once
 

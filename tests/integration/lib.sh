@@ -48,7 +48,8 @@ skip() {
 }
 
 run_memrun() {
-	"$MEMRUN" "$@" >"$out" 2>"$err" </dev/null
+	# memrun dies by its job's signal: no "Killed" notice from bash here.
+	{ "$MEMRUN" "$@" >"$out" 2>"$err" </dev/null; } 2>/dev/null
 	status=$?
 }
 

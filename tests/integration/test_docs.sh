@@ -404,4 +404,80 @@ test_fish_completion_works() {
 	expect_reply echo
 }
 
+# The completions run the memrun being completed, not the one PATH finds:
+# build/memrun -p <TAB> offers that build's profiles.  PATH here holds a
+# memrun that knows only "bogus-profile".
+test_completions_run_the_memrun_being_completed() {
+	local fake=$WORK/fakebin name word
+	mkdir -p "$fake" "$WORK/my dir" "$HOME/bin"
+	printf '#!/bin/sh\necho "bogus-profile  -  (/nowhere/bogus-profile.conf)"\n' >"$fake/memrun"
+	chmod +x "$fake/memrun"
+	ln -sf "$MEMRUN" "$WORK/my dir/memrun"
+	ln -sf "$MEMRUN" "$HOME/bin/memrun"
+
+	# bash: COMP_WORDS[0] as typed, quoted or with a ~.
+	for word in "$MEMRUN" "$WORK/my\\ dir/memrun" "'$WORK/my dir/memrun'" \
+		"~/bin/memrun" "memrun"; do
+		PATH="$fake:/usr/bin:/bin" bash --norc --noprofile -c '
+			source "$1" || exit 1
+			COMP_WORDS=("$2" -p "")
+			COMP_CWORD=2
+			COMP_LINE="$2 -p "
+			COMP_POINT=${#COMP_LINE}
+			COMPREPLY=()
+			_memrun memrun "" -p
+			printf "%s\n" "${COMPREPLY[@]}"
+		' bash "$bash_completion" "$word" >"$out" 2>"$err"
+		status=$?
+		expect_status 0
+		[ -s "$err" ] && fail "bash completing '$word -p ' printed: $(cat "$err")"
+		if [ "$word" = memrun ]; then
+			expect_reply bogus-profile	# the one PATH finds, as typed
+			continue
+		fi
+		for name in db ci batch strict default; do
+			expect_reply "$name"
+		done
+		expect_no_reply bogus-profile
+	done
+
+	# zsh: $words[1], with the completion system's helpers stubbed.
+	if command -v zsh >/dev/null; then
+		for word in "$MEMRUN" "$WORK/my\\ dir/memrun" "~/bin/memrun"; do
+			PATH="$fake:/usr/bin:/bin" zsh -f -c '
+				zmodload zsh/parameter
+				setopt extendedglob
+				_call_program() { shift; eval "$*" }
+				_describe() { print -rl -- ${(P)4} }
+				_arguments() { : }
+				source $1 || exit 1
+				words=($2 -p "")
+				_memrun_profiles | sed "s/:.*//"
+			' zsh "$zsh_completion" "$word" >"$out" 2>"$err"
+			status=$?
+			expect_status 0
+			[ -s "$err" ] && fail "zsh completing '$word -p ' printed: $(cat "$err")"
+			for name in db ci batch strict default; do
+				expect_reply "$name"
+			done
+			expect_no_reply bogus-profile
+		done
+	fi
+
+	# fish: the first token of the command line.
+	command -v fish >/dev/null || { fail "fish is not installed"; return; }
+	for word in "$MEMRUN" "'$WORK/my dir/memrun'" "~/bin/memrun"; do
+		PATH="$fake:/usr/bin:/bin" fish --no-config -c 'source $argv[1]; and complete -C $argv[2]' \
+			"$fish_completion" "$word -p " >"$WORK/fish.out" 2>"$err"
+		status=$?
+		cut -f1 "$WORK/fish.out" >"$out"
+		expect_status 0
+		[ -s "$err" ] && fail "fish completing '$word -p ' printed: $(cat "$err")"
+		for name in db ci batch strict default; do
+			expect_reply "$name"
+		done
+		expect_no_reply bogus-profile
+	done
+}
+
 run_tests

@@ -4,6 +4,13 @@ source "$(dirname "$0")/lib.sh"
 
 user_profiles=$HOME/.config/memrun/profiles
 
+# run_memrun for what must end at once: a hang is a failure, not a stall.
+run_memrun_briefly() {
+	timeout -k 5 20 "$MEMRUN" "$@" >"$out" 2>"$err" </dev/null
+	status=$?
+	[ "$status" -eq 124 ] && fail "memrun $* hung"
+}
+
 # Run from the build tree, before 'make install', memrun finds the tree's
 # profiles as the installed ones; a copy of the binary elsewhere does not.
 test_build_tree_memrun_finds_the_trees_profiles() {
@@ -142,17 +149,122 @@ bad_profile() {
 }
 
 test_profile_errors_name_file_line_and_key() {
-	bad_profile '# c\n\nfoo = 1\n' "$WORK/bad.conf:3: unknown key 'foo'"
+	bad_profile 'as = 1G\n# c\n\nfoo = 1\n' "$WORK/bad.conf:4: unknown key 'foo'"
+	bad_profile '# c\n\nfoo = 1\n' "$WORK/bad.conf:3: unknown key (not shown: the file may not be a profile)"
 	bad_profile 'as = 1G\nas = 2G\n' "$WORK/bad.conf:2: key 'as' is already set on line 1"
 	bad_profile 'as = 4X\n' "$WORK/bad.conf:1: bad value for key 'as': '4X': unknown unit"
 	bad_profile 'oom_score_adj = 2000\n' "bad.conf:1: bad value for key 'oom_score_adj': '2000': must be between -1000 and 1000"
-	bad_profile 'malloc.bogus = 1\n' "bad.conf:1: unknown key 'malloc.bogus'"
+	bad_profile 'description = x\nmalloc.bogus = 1\n' "bad.conf:2: unknown key 'malloc.bogus'"
+	bad_profile 'malloc.arena_mx = 1\n' "bad.conf:1: unknown key 'malloc.arena_mx'; did you mean 'malloc.arena_max'?"
 	bad_profile 'just text\n' "bad.conf:1: expected 'key = value'"
 	bad_profile 'data = \n' "bad.conf:1: bad value for key 'data': '': the size is empty"
 	bad_profile 'inherit = nosuch\n' "bad.conf:1: inherit: no profile named 'nosuch'"
 	bad_profile 'inherit = ./bad.conf\n' "inherit loop"
 	bad_profile 'as = -1G\n' "negative sizes are not allowed"
 	bad_profile 'as = 99999999999T\n' "the size is too large"
+}
+
+# A FIFO is never opened for reading (it would wait for a writer for ever),
+# whichever way it is named; timeout(1) turns a hang into a failure.
+test_a_fifo_as_a_profile_is_refused_not_waited_for() {
+	mkfifo "$WORK/fifo.conf"
+	run_memrun_briefly -p "$WORK/fifo.conf" -- touch "$WORK/ran"
+	expect_status 125
+	expect_err "cannot read profile '$WORK/fifo.conf': not a regular file"
+	[ -e "$WORK/ran" ] && fail "the job ran"
+
+	printf 'as = 1G\ninherit = ./fifo.conf\n' >"$WORK/child.conf"
+	run_memrun_briefly -p "$WORK/child.conf" -- true
+	expect_status 125
+	expect_err "$WORK/child.conf:2: inherit: cannot read '$WORK/fifo.conf': not a regular file"
+
+	# Found by name along the search path: the first one holds the name,
+	# it is not passed over for another.
+	mkdir "$WORK/dir"
+	mkfifo "$WORK/dir/fifo.conf" "$WORK/dir/batch.conf"
+	MEMRUN_PROFILE_PATH=$WORK/dir:$TOP/profiles run_memrun_briefly -p fifo -- true
+	expect_status 125
+	expect_err "cannot read profile 'fifo': $WORK/dir/fifo.conf: not a regular file"
+	expect_err "in $WORK/dir; memrun does not look past it"
+	MEMRUN_PROFILE_PATH=$WORK/dir:$TOP/profiles run_memrun_briefly -p batch -- true
+	expect_status 125
+	expect_err "$WORK/dir/batch.conf: not a regular file"
+	printf 'inherit = fifo\n' >"$WORK/named.conf"
+	MEMRUN_PROFILE_PATH=$WORK/dir run_memrun_briefly -p "$WORK/named.conf" -- true
+	expect_status 125
+	expect_err "$WORK/named.conf:1: inherit: cannot read '$WORK/dir/fifo.conf': not a regular file"
+
+	# Listed (it holds the name), with a warning, and the others still are.
+	MEMRUN_PROFILE_PATH=$WORK/dir:$TOP/profiles run_memrun_briefly profiles list
+	expect_status 0
+	expect_err "$WORK/dir/fifo.conf: not a regular file"
+	grep -qE "^fifo +- +\($WORK/dir/fifo.conf\)$" "$out" || fail "the FIFO is not listed"
+	grep -qE "^db +[A-Z].* \($TOP/profiles/db.conf\)$" "$out" || fail "db is not listed"
+	MEMRUN_PROFILE_PATH=$WORK/dir:$TOP/profiles run_memrun_briefly profiles show fifo
+	expect_status 125
+	expect_err "not a regular file"
+	expect_no_err "# resolved"
+}
+
+# Devices and kernel files are not profiles, whatever stat says of them.
+test_devices_and_proc_files_are_not_read() {
+	local file
+	for file in /dev/zero /dev/null /dev/urandom /proc/self/status /proc/self/environ; do
+		run_memrun_briefly -p "$file" --report "$report" -- touch "$WORK/ran"
+		expect_status 125
+		expect_err "cannot read profile '$file': not a regular file"
+		[ -e "$WORK/ran" ] && fail "the job ran with $file as a profile"
+		expect_json "r['outcome'] == 'failed-to-start'"
+	done
+}
+
+test_a_profile_larger_than_64_kib_is_refused() {
+	# All comments: only the size is wrong.
+	head -c $((64 * 1024)) /dev/zero | tr '\0' '#' >"$WORK/big.conf"
+	run_memrun --dry-run -p "$WORK/big.conf" -- true
+	expect_status 0
+	printf '#\n' >>"$WORK/big.conf"
+	run_memrun --dry-run -p "$WORK/big.conf" -- true
+	expect_status 125
+	expect_err "cannot read profile '$WORK/big.conf': larger than 64 KiB: not a profile"
+}
+
+# A file that is not a profile never has its lines printed: once memrun is
+# installed with privilege, that would let anyone read any file.
+test_a_file_that_is_not_a_profile_is_not_shown() {
+	local secret=s3cr3t-$RANDOM$RANDOM text
+	for text in "root:\$y\$j9T\$$secret:19000:0:99999:7:::" "API_TOKEN=$secret" \
+		"$secret==" "# a comment\n\nthe password = $secret" "-----BEGIN KEY-----\n$secret"; do
+		(umask 077 && printf '%b\n' "$text" >"$WORK/secret")
+		run_memrun_briefly -p "$WORK/secret" -- touch "$WORK/ran"
+		expect_status 125
+		grep -qE "^memrun: $WORK/secret:[0-9]+: (expected 'key = value'|unknown key \(not shown)" \
+			"$err" || fail "no message naming the file and line"
+		expect_no_err "$secret"
+		[ -e "$WORK/ran" ] && fail "the job ran" && rm -f "$WORK/ran"
+		run_memrun_briefly profiles show "$WORK/secret"
+		expect_status 125
+		expect_no_err "$secret"
+		grep -qF "$secret" "$out" && fail "profiles show printed the file"
+		run_memrun_briefly --dry-run -p "$WORK/secret" -- true
+		expect_no_err "$secret"
+		grep -qF "$secret" "$out" && fail "--dry-run printed the file"
+	done
+	if [ -r /etc/shadow ] && [ -s /etc/shadow ]; then
+		run_memrun_briefly -p /etc/shadow -- true
+		expect_status 125
+		expect_err "/etc/shadow:1: expected 'key = value'"
+		grep -qF -- "$(head -1 /etc/shadow)" "$err" && fail "the first line of /etc/shadow is shown"
+	fi
+	# A real profile's mistake still says which key and what is wrong.
+	printf 'description = mine\nas = 4X\n' >"$WORK/real.conf"
+	run_memrun -p "$WORK/real.conf" -- true
+	expect_status 125
+	expect_err "$WORK/real.conf:2: bad value for key 'as': '4X': unknown unit"
+	printf 'memory-max = 1G\n' >"$WORK/real.conf"
+	run_memrun -p "$WORK/real.conf" -- true
+	expect_status 125
+	expect_err "$WORK/real.conf:1: unknown key 'memory-max'; did you mean 'memory_max'?"
 }
 
 test_inherit_loop_between_two_files() {

@@ -2,6 +2,7 @@
 /* Unit tests for src/cgroup.c's parsers: /proc/self/cgroup, mountinfo,
  * directories within a mount, job cgroup names. */
 #include <errno.h>
+#include <inttypes.h>
 #include <limits.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -253,61 +254,72 @@ static void test_path_to_dir(void **state)
 
 static const struct {
 	pid_t pid;
-	unsigned long long start;
+	uint64_t token;
 	const char *name;
 } job_names[] = {
-	{ 10, 20, "memrun-10-20" },
-	{ 1, 0, "memrun-1-0" },
-	{ 4242, 123456789, "memrun-4242-123456789" },
-	{ INT32_MAX, ULLONG_MAX, "memrun-2147483647-18446744073709551615" },
+	{ 10, 0xa000000000000020ULL, "memrun-10-a000000000000020" },
+	{ 1, 0xf0f0f0f0f0f0f0f0ULL, "memrun-1-f0f0f0f0f0f0f0f0" },
+	{ 4242, 0xbadc0ffee0ddf00dULL, "memrun-4242-badc0ffee0ddf00d" },
+	{ INT32_MAX, UINT64_MAX, "memrun-2147483647-ffffffffffffffff" },
 };
 
 static void test_job_name_round_trip(void **state)
 {
 	(void)state;
 	for (size_t i = 0; i < ELEMENTSOF(job_names); i++) {
-		char *name = cgroup_job_name(job_names[i].pid, job_names[i].start);
-		unsigned long long start = 0;
+		char *name = cgroup_job_name(job_names[i].pid, job_names[i].token);
+		uint64_t token = 0;
 		pid_t pid = 0;
 
 		if (!streq(name, job_names[i].name))
-			fail_msg("cgroup_job_name(%d, %llu) = \"%s\", expected \"%s\"",
-				 (int)job_names[i].pid, job_names[i].start, name,
-				 job_names[i].name);
-		if (!cgroup_parse_job_name(name, &pid, &start))
+			fail_msg("cgroup_job_name(%d, %" PRIx64 ") = \"%s\", expected \"%s\"",
+				 (int)job_names[i].pid, job_names[i].token, name, job_names[i].name);
+		if (!cgroup_parse_job_name(name, &pid, &token))
 			fail_msg("cgroup_parse_job_name(\"%s\") refused its own name", name);
-		if (pid != job_names[i].pid || start != job_names[i].start)
-			fail_msg("cgroup_parse_job_name(\"%s\") gave %d, %llu", name, (int)pid,
-				 start);
+		if (pid != job_names[i].pid || token != job_names[i].token)
+			fail_msg("cgroup_parse_job_name(\"%s\") gave %d, %" PRIx64, name, (int)pid,
+				 token);
 		free(name);
 	}
 }
 
 static const char *const not_job_names[] = {
+	/* The names of memrun before the lock (memrun-PID-STARTTIME): their
+	 * memrun takes no lock, so it may live though it cannot be seen. */
+	"memrun-10-20",
+	"memrun-4242-123456789",
+	"memrun-1-1234567890123456",
+	/* Tokens that do not begin with a letter, or are not 16 lowercase
+	 * hex digits. */
+	"memrun-1-0123456789abcdef",
+	"memrun-1-9fffffffffffffff",
+	"memrun-1-Afffffffffffffff",
+	"memrun-1-aFFFFFFFFFFFFFFF",
+	"memrun-1-afffffffffffffff0",
+	"memrun-1-afffffffffffffg",
+	"memrun-1-afffffffffffffff ",
+	"memrun-1-afffffffffffffff/x",
+	"memrun-1-a",
+	"memrun-1-",
+	"memrun-1-x",
+	/* The leaf memrun moves itself into on v2, and other cgroups. */
+	"memrun-supervisor-12-afffffffffffffff",
 	"memrun-",
 	"memrun-12",
-	"memrun-12-",
 	"memrun--",
-	"memrun-x-1",
-	"memrun-1-x",
-	"memrun-1-2x",
-	"memrun-1x-2",
-	"memrun-1-2-3",
-	"memrun-1-2 ",
-	"other-1-2",
-	"Memrun-1-2",
-	"xmemrun-1-2",
-	"memrun-0-2",
-	"memrun--5-2",
-	"memrun-1--2",
-	"memrun-+1-2",
-	"memrun-1-+2",
-	"memrun- 1-2",
-	"memrun-1- 2",
-	"memrun-1-\t2",
-	"memrun-2147483648-1",
-	"memrun-99999999999999999999-1",
-	"memrun-1-18446744073709551616",
+	"memrun-x-afffffffffffffff",
+	"memrun-1x-afffffffffffffff",
+	"memrun-0-afffffffffffffff",
+	"memrun--5-afffffffffffffff",
+	"memrun-+1-afffffffffffffff",
+	"memrun- 1-afffffffffffffff",
+	"memrun-1- afffffffffffffff",
+	"memrun-1--afffffffffffffff",
+	"memrun-2147483648-afffffffffffffff",
+	"memrun-99999999999999999999-afffffffffffffff",
+	"other-1-afffffffffffffff",
+	"Memrun-1-afffffffffffffff",
+	"xmemrun-1-afffffffffffffff",
 	"",
 };
 
@@ -315,13 +327,13 @@ static void test_job_name_rejects(void **state)
 {
 	(void)state;
 	for (size_t i = 0; i < ELEMENTSOF(not_job_names); i++) {
-		unsigned long long start = 4242;
+		uint64_t token = 4242;
 		pid_t pid = 4242;
 
-		if (cgroup_parse_job_name(not_job_names[i], &pid, &start))
-			fail_msg("cgroup_parse_job_name(\"%s\") accepted it as %d, %llu",
-				 not_job_names[i], (int)pid, start);
-		if (pid != 4242 || start != 4242)
+		if (cgroup_parse_job_name(not_job_names[i], &pid, &token))
+			fail_msg("cgroup_parse_job_name(\"%s\") accepted it as %d, %" PRIx64,
+				 not_job_names[i], (int)pid, token);
+		if (pid != 4242 || token != 4242)
 			fail_msg("cgroup_parse_job_name(\"%s\") wrote its result on failure",
 				 not_job_names[i]);
 	}

@@ -24,107 +24,195 @@ static const struct {
 	const char *comm;
 	bool by_job_limit;
 	bool global;
+	bool by_inner_limit;
 } records[] = {
 	{ "the job's own limit",
 	  HEAD OOM_KILL "oom_memcg=/process_api/x/memrun-10-20,"
 			"task_memcg=/process_api/x/memrun-10-20," TAIL,
-	  true, 4242, "python3", true, false },
+	  true, 4242, "python3", true, false, false },
 	{ "without the trailing newline",
 	  HEAD OOM_KILL "oom_memcg=/process_api/x/memrun-10-20,"
 			"task_memcg=/process_api/x/memrun-10-20,task=python3,pid=4242,uid=0",
-	  true, 4242, "python3", true, false },
+	  true, 4242, "python3", true, false, false },
 	{ "a victim in a sub-cgroup of the job",
 	  HEAD OOM_KILL "oom_memcg=/process_api/x/memrun-10-20,"
 			"task_memcg=/process_api/x/memrun-10-20/sub," TAIL,
-	  true, 4242, "python3", true, false },
+	  true, 4242, "python3", true, false, false },
 	{ "the limit of an ancestor",
 	  HEAD OOM_KILL "oom_memcg=/process_api/x,task_memcg=/process_api/x/memrun-10-20," TAIL,
-	  true, 4242, "python3", false, false },
+	  true, 4242, "python3", false, false, false },
 	{ "the limit of the hierarchy's root",
 	  HEAD OOM_KILL "oom_memcg=/,task_memcg=/process_api/x/memrun-10-20," TAIL, true, 4242,
-	  "python3", false, false },
+	  "python3", false, false, false },
 	{ "the whole system ran out",
 	  HEAD "oom-kill:constraint=CONSTRAINT_NONE,nodemask=(null),cpuset=/,mems_allowed=0,"
 	       "global_oom,task_memcg=/process_api/x/memrun-10-20," TAIL,
-	  true, 4242, "python3", false, true },
+	  true, 4242, "python3", false, true, false },
 	{ "a cpuset ran out",
 	  HEAD "oom-kill:constraint=CONSTRAINT_CPUSET,nodemask=(null),cpuset=job,"
 	       "mems_allowed=0,global_oom,task_memcg=/memrun-10-20," TAIL,
-	  true, 4242, "python3", false, false },
+	  true, 4242, "python3", false, false, false },
 	{ "the job at the hierarchy's root (a cgroup namespace)",
 	  HEAD OOM_KILL "oom_memcg=/memrun-10-20,task_memcg=/memrun-10-20," TAIL, true, 4242,
-	  "python3", true, false },
+	  "python3", true, false, false },
 	{ "another priority and sequence",
 	  "3,987654,123,c;" OOM_KILL "oom_memcg=/memrun-10-20,task_memcg=/memrun-10-20,"
 				     "task=sh,pid=1,uid=1000\n",
-	  true, 1, "sh", true, false },
+	  true, 1, "sh", true, false, false },
 	{ "a path holding pid= is not the pid",
 	  HEAD OOM_KILL "oom_memcg=/pid=7/memrun-10-20,task_memcg=/pid=7/memrun-10-20," TAIL,
-	  true, 4242, "python3", true, false },
-	{ "a long command name is cut to comm's size",
+	  true, 4242, "python3", true, false, false },
+	{ "the limit of a cgroup the job made",
+	  HEAD OOM_KILL "oom_memcg=/process_api/x/memrun-10-20/sub,"
+			"task_memcg=/process_api/x/memrun-10-20/sub/deeper," TAIL,
+	  true, 4242, "python3", false, false, true },
+	{ "the job's limit, the victim two cgroups below",
+	  HEAD OOM_KILL "oom_memcg=/memrun-10-20,task_memcg=/memrun-10-20/a/b," TAIL, true, 4242,
+	  "python3", true, false, false },
+	{ "a name of 15 bytes",
 	  HEAD OOM_KILL "oom_memcg=/memrun-10-20,task_memcg=/memrun-10-20,"
-			"task=abcdefghijklmnopqrstuvwxyz,pid=4242,uid=0\n",
-	  true, 4242, "abcdefghijklmno", true, false },
+			"task=abcdefghijklmno,pid=4242,uid=0\n",
+	  true, 4242, "abcdefghijklmno", true, false, false },
+	{ "node lists with ranges",
+	  HEAD "oom-kill:constraint=CONSTRAINT_MEMCG,nodemask=0-1,3,cpuset=/,mems_allowed=0-3,"
+	       "oom_memcg=/memrun-10-20,task_memcg=/memrun-10-20," TAIL,
+	  true, 4242, "python3", true, false, false },
+	{ "a kernel without cpusets",
+	  HEAD "oom-kill:constraint=CONSTRAINT_MEMCG,nodemask=(null),oom_memcg=/memrun-10-20,"
+	       "task_memcg=/memrun-10-20," TAIL,
+	  true, 4242, "python3", true, false, false },
+
+	/* The victim moved between its choice and the record. */
+	{ "a victim outside the limit's cgroup",
+	  HEAD OOM_KILL "oom_memcg=/memrun-10-20/a,task_memcg=/memrun-10-20/b," TAIL, true, 4242,
+	  "python3", false, false, true },
+
+	/* Names chosen to forge another field: the pid, uid and paths stay the kernel's. */
+	{ "a name that forges the main process's pid",
+	  HEAD OOM_KILL "oom_memcg=/memrun-10-20,task_memcg=/memrun-10-20,"
+			"task=x,pid=1,pid=4242,uid=0\n",
+	  true, 4242, "x,pid=1", true, false, false },
+	{ "a name that forges pid and uid",
+	  HEAD OOM_KILL "oom_memcg=/memrun-10-20,task_memcg=/memrun-10-20,"
+			"task=,pid=7,uid=0,pid=4242,uid=0\n",
+	  true, 4242, ",pid=7,uid=0", true, false, false },
+	{ "a name that forges a task field",
+	  HEAD OOM_KILL "oom_memcg=/memrun-10-20,task_memcg=/memrun-10-20,"
+			"task=a,task=b,pid=4242,uid=0\n",
+	  true, 4242, "a,task=b", true, false, false },
+	{ "a name of 15 bytes that ends in a task field",
+	  HEAD OOM_KILL "oom_memcg=/memrun-10-20,task_memcg=/memrun-10-20,"
+			"task=abcdefghi,task=,pid=4242,uid=0\n",
+	  true, 4242, "abcdefghi,task=", true, false, false },
+	{ "a name that forges the job's cgroup as its own",
+	  HEAD OOM_KILL "oom_memcg=/memrun-10-20,task_memcg=/memrun-10-20,"
+			"task=,task_memcg=/x,pid=4242,uid=0\n",
+	  true, 4242, ",task_memcg=/x", true, false, false },
+	{ "a name with bytes the log escapes",
+	  HEAD OOM_KILL "oom_memcg=/memrun-10-20,task_memcg=/memrun-10-20,"
+			"task=\\x01\\x02\\x03\\x04\\x05\\x06\\x07\\x08\\x09\\x0a\\x0b\\x0c\\x0d\\x0e"
+			"\\x5c,pid=4242,uid=0\n",
+	  true, 4242,
+	  "\\x01\\x02\\x03\\x04\\x05\\x06\\x07\\x08\\x09\\x0a\\x0b\\x0c\\x0d\\x0e\\x5c", true,
+	  false, false },
+	{ "a cgroup named with ',task=' below the job's",
+	  HEAD OOM_KILL "oom_memcg=/memrun-10-20,task_memcg=/memrun-10-20/a,task=b,"
+			"task=sh,pid=4242,uid=0\n",
+	  true, 4242, "b,task=sh", true, false, false },
+	{ "a cgroup named with ',task_memcg='",
+	  HEAD OOM_KILL "oom_memcg=/p,task_memcg=,task_memcg=/p,task_memcg=/memrun-10-20," TAIL,
+	  true, 4242, "python3", false, false, false },
+	{ "a cpuset named with ',mems_allowed='",
+	  HEAD "oom-kill:constraint=CONSTRAINT_MEMCG,nodemask=(null),cpuset=a,mems_allowed=1,b,"
+	       "mems_allowed=0,oom_memcg=/memrun-10-20,task_memcg=/memrun-10-20," TAIL,
+	  true, 4242, "python3", true, false, false },
+	{ "a global OOM, the name forging a field",
+	  HEAD "oom-kill:constraint=CONSTRAINT_NONE,nodemask=(null),cpuset=/,mems_allowed=0,"
+	       "global_oom,task_memcg=/memrun-10-20,task=x,pid=1,pid=4242,uid=0\n",
+	  true, 4242, "x,pid=1", false, true, false },
+
+	{ "another process named after the job's cgroup",
+	  HEAD OOM_KILL "oom_memcg=/process_api,task_memcg=/process_api/other,"
+			"task=/memrun-10-20,pid=4242,uid=0\n",
+	  false, 0, NULL, false, false, false },
+	{ "another process whose name forges the job's cgroup",
+	  HEAD OOM_KILL "oom_memcg=/process_api,task_memcg=/process_api/other,"
+			"task=,task_memcg=/,pid=4242,uid=0\n",
+	  false, 0, NULL, false, false, false },
+	{ "a name longer than the kernel's",
+	  HEAD OOM_KILL "oom_memcg=/memrun-10-20,task_memcg=/memrun-10-20,"
+			"task=abcdefghijklmnop,pid=4242,uid=0\n",
+	  false, 0, NULL, false, false, false },
 	{ "no task field", HEAD OOM_KILL "oom_memcg=/memrun-10-20,task_memcg=/memrun-10-20,"
 					 "pid=4242,uid=0\n",
-	  true, 4242, "", true, false },
-
+	  false, 0, NULL, false, false, false },
+	{ "no uid field",
+	  HEAD OOM_KILL "oom_memcg=/memrun-10-20,task_memcg=/memrun-10-20,task=python3,pid=4242\n",
+	  false, 0, NULL, false, false, false },
+	{ "text after the uid",
+	  HEAD OOM_KILL "oom_memcg=/memrun-10-20,task_memcg=/memrun-10-20,task=python3,"
+			"pid=4242,uid=0,x\n",
+	  false, 0, NULL, false, false, false },
+	{ "no constraint",
+	  HEAD "oom-kill:nodemask=(null),cpuset=/,mems_allowed=0,oom_memcg=/memrun-10-20,"
+	       "task_memcg=/memrun-10-20," TAIL,
+	  false, 0, NULL, false, false, false },
 	{ "another job whose name extends this one's",
 	  HEAD OOM_KILL "oom_memcg=/process_api/x/memrun-10-200,"
 			"task_memcg=/process_api/x/memrun-10-200," TAIL,
-	  false, 0, NULL, false, false },
+	  false, 0, NULL, false, false, false },
 	{ "a sub-cgroup of another job",
 	  HEAD OOM_KILL "oom_memcg=/process_api/x/memrun-10-200,"
 			"task_memcg=/process_api/x/memrun-10-200/sub," TAIL,
-	  false, 0, NULL, false, false },
+	  false, 0, NULL, false, false, false },
 	{ "another job, its limit named after this one's",
 	  HEAD OOM_KILL "oom_memcg=/process_api/x/memrun-10-20,"
 			"task_memcg=/process_api/x/memrun-10-2," TAIL,
-	  false, 0, NULL, false, false },
+	  false, 0, NULL, false, false, false },
 	{ "a process outside the job",
 	  HEAD OOM_KILL "oom_memcg=/process_api,task_memcg=/process_api/other," TAIL, false, 0,
-	  NULL, false, false },
+	  NULL, false, false, false },
 	{ "the kernel's summary line is not the record",
 	  "3,1240,5679000,-;Memory cgroup out of memory: Killed process 4242 (python3) "
 	  "total-vm:1048576kB, anon-rss:524288kB, file-rss:0kB, shmem-rss:0kB, UID:0 "
 	  "pgtables:1100kB oom_score_adj:0\n",
-	  false, 0, NULL, false, false },
+	  false, 0, NULL, false, false, false },
 	{ "oom-kill not at the start of the message",
 	  HEAD "note: oom-kill:constraint=CONSTRAINT_MEMCG,task_memcg=/memrun-10-20," TAIL,
-	  false, 0, NULL, false, false },
+	  false, 0, NULL, false, false, false },
 	{ "a record without ';'",
 	  OOM_KILL "oom_memcg=/memrun-10-20,task_memcg=/memrun-10-20," TAIL, false, 0, NULL,
-	  false, false },
+	  false, false, false },
 	{ "a header without ';'",
 	  "6,1234,5678901,- " OOM_KILL "oom_memcg=/memrun-10-20,task_memcg=/memrun-10-20," TAIL,
-	  false, 0, NULL, false, false },
+	  false, 0, NULL, false, false, false },
 	{ "no task_memcg", HEAD OOM_KILL "oom_memcg=/memrun-10-20," TAIL, false, 0, NULL, false,
-	  false },
+	  false, false },
 	{ "no pid field",
 	  HEAD OOM_KILL "oom_memcg=/memrun-10-20,task_memcg=/memrun-10-20,task=python3,uid=0\n",
-	  false, 0, NULL, false, false },
+	  false, 0, NULL, false, false, false },
 	{ "pid junk",
 	  HEAD OOM_KILL "oom_memcg=/memrun-10-20,task_memcg=/memrun-10-20,task=python3,"
 			"pid=42x42,uid=0\n",
-	  false, 0, NULL, false, false },
+	  false, 0, NULL, false, false, false },
 	{ "pid empty",
 	  HEAD OOM_KILL "oom_memcg=/memrun-10-20,task_memcg=/memrun-10-20,task=python3,"
 			"pid=,uid=0\n",
-	  false, 0, NULL, false, false },
+	  false, 0, NULL, false, false, false },
 	{ "pid zero",
 	  HEAD OOM_KILL "oom_memcg=/memrun-10-20,task_memcg=/memrun-10-20,task=python3,"
 			"pid=0,uid=0\n",
-	  false, 0, NULL, false, false },
+	  false, 0, NULL, false, false, false },
 	{ "pid negative",
 	  HEAD OOM_KILL "oom_memcg=/memrun-10-20,task_memcg=/memrun-10-20,task=python3,"
 			"pid=-5,uid=0\n",
-	  false, 0, NULL, false, false },
+	  false, 0, NULL, false, false, false },
 	{ "pid too large",
 	  HEAD OOM_KILL "oom_memcg=/memrun-10-20,task_memcg=/memrun-10-20,task=python3,"
 			"pid=2147483648,uid=0\n",
-	  false, 0, NULL, false, false },
-	{ "an empty record", "", false, 0, NULL, false, false },
-	{ "only a header", HEAD, false, 0, NULL, false, false },
+	  false, 0, NULL, false, false, false },
+	{ "an empty record", "", false, 0, NULL, false, false, false },
+	{ "only a header", HEAD, false, 0, NULL, false, false, false },
 };
 
 static void test_records(void **state)
@@ -132,7 +220,8 @@ static void test_records(void **state)
 	(void)state;
 	for (size_t i = 0; i < ELEMENTSOF(records); i++) {
 		const struct oom_victim before = { .pid = 99, .comm = "before",
-						   .by_job_limit = true, .global = true };
+						   .by_job_limit = true, .by_inner_limit = true,
+						   .global = true };
 		struct oom_victim v = before;
 		bool parsed = kmsg_parse_oom_record(records[i].record, JOB, &v);
 
@@ -148,10 +237,12 @@ static void test_records(void **state)
 		if (v.pid != records[i].pid || !streq(v.comm, records[i].comm))
 			fail_msg("%s: victim %d (%s), expected %d (%s)", records[i].what,
 				 (int)v.pid, v.comm, (int)records[i].pid, records[i].comm);
-		if (v.by_job_limit != records[i].by_job_limit || v.global != records[i].global)
-			fail_msg("%s: by_job_limit %d, global %d; expected %d, %d",
-				 records[i].what, v.by_job_limit, v.global,
-				 records[i].by_job_limit, records[i].global);
+		if (v.by_job_limit != records[i].by_job_limit || v.global != records[i].global ||
+		    v.by_inner_limit != records[i].by_inner_limit)
+			fail_msg("%s: by_job_limit %d, global %d, by_inner_limit %d; expected %d, "
+				 "%d, %d", records[i].what, v.by_job_limit, v.global,
+				 v.by_inner_limit, records[i].by_job_limit, records[i].global,
+				 records[i].by_inner_limit);
 	}
 }
 

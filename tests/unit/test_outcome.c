@@ -110,6 +110,24 @@ static const struct {
 	  { .started = true, .signal = SIGKILL, .oom_kills = UNKNOWN(1),
 	    .alloc_failures = UNKNOWN(1) },
 	  OUTCOME_SIGNALED, 137 },
+	{ "main program unobserved, no refusal seen elsewhere",
+	  { .started = true, .main_exited = true, .exit_code = 3, .alloc_failures = UNKNOWN(0) },
+	  OUTCOME_EXITED, 3 },
+	/* Refusals seen in the job's other processes are evidence, though the
+	 * count is unknown (a static main program starting dynamic ones). */
+	{ "main program unobserved, refusals seen in its children",
+	  { .started = true, .main_exited = true, .exit_code = 1, .alloc_failures = UNKNOWN(0),
+	    .alloc_failures_at_least = 2 },
+	  OUTCOME_OUT_OF_MEMORY, 1 },
+	{ "main program unobserved, refusals seen, OOM kill first",
+	  { .started = true, .signal = SIGKILL, .oom_kills = KNOWN(1),
+	    .alloc_failures_at_least = 2 },
+	  OUTCOME_OOM_KILLED, 137 },
+
+	/* Started, but the main process's end was never seen (its status
+	 * lost): memrun's own failure, never a made-up 0. */
+	{ "how the main process ended is unknown", { .started = true },
+	  OUTCOME_EXITED, 125 },
 };
 
 static void test_classify(void **state)
@@ -144,11 +162,12 @@ static void test_names(void **state)
 
 static void test_outcome_free(void **state)
 {
-	struct outcome o = { .start_error = xstrdup("no such file") };
+	struct outcome o = { .start_error = xstrdup("no such file"), .hint = xstrdup("raise it") };
 
 	(void)state;
 	outcome_free(&o);
 	assert_null(o.start_error);
+	assert_null(o.hint);
 	outcome_free(&o);	/* twice is harmless */
 	assert_null(o.start_error);
 }

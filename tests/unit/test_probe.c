@@ -1,14 +1,19 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /* Unit tests for probe_classify (src/probe/probe-abi.h), the probe's one
- * judgement of why an allocation was refused, and the names in probe.c. */
+ * judgement of why an allocation was refused, the names in probe.c, and
+ * reading back a region the job may have shrunk or scribbled over. */
+#include <fcntl.h>
 #include <limits.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
+#include <sys/mman.h>
 
 #include <cmocka.h>
 
+#include "plan.h"
 #include "probe.h"
 #include "probe/probe-abi.h"
 #include "util.h"
@@ -248,12 +253,354 @@ static void test_cause_names(void **state)
 	}
 }
 
+/* The region is sealed: the job may write the counters, never resize it. */
+static void test_region_is_sealed(void **state)
+{
+	struct probe_region *r = NULL;
+	char path[64];
+	int fd = -1, reopened;
+
+	(void)state;
+	assert_int_equal(probe_region_create(&fd, &r), 0);
+	assert_true(fd >= 0);
+	assert_int_equal(fcntl(fd, F_GETFD) & FD_CLOEXEC, FD_CLOEXEC);
+	assert_int_equal(fcntl(fd, F_GET_SEALS),
+			 F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_SEAL);
+	assert_true(r->magic == PROBE_MAGIC && r->version == PROBE_VERSION &&
+		    r->size == sizeof(*r));
+
+	/* As the job reaches it: by path, read-write. */
+	snprintf(path, sizeof(path), "/proc/self/fd/%d", fd);
+	reopened = open(path, O_RDWR | O_CLOEXEC);
+	assert_true(reopened >= 0);
+	assert_int_equal(ftruncate(reopened, 0), -1);
+	assert_int_equal(errno, EPERM);
+	assert_int_equal(ftruncate(reopened, 1 << 20), -1);
+	assert_int_equal(errno, EPERM);
+	assert_int_equal(truncate(path, 0), -1);
+	assert_int_equal(errno, EPERM);
+	assert_int_equal(open(path, O_RDWR | O_TRUNC | O_CLOEXEC), -1);
+	/* No seal can be added either (F_SEAL_FUTURE_WRITE would shut out
+	 * the probe of every later process). */
+	assert_int_equal(fcntl(reopened, F_ADD_SEALS, F_SEAL_WRITE), -1);
+	assert_int_equal(errno, EPERM);
+	close(reopened);
+
+	/* The counters are still the job's to write. */
+	{
+		struct probe_region *job = mmap(NULL, sizeof(*job), PROT_READ | PROT_WRITE,
+						MAP_SHARED, fd, 0);
+		assert_true(job != MAP_FAILED);
+		__atomic_fetch_add(&job->failures, 1, __ATOMIC_RELAXED);
+		munmap(job, sizeof(*job));
+	}
+	assert_int_equal(r->failures, 1);
+	munmap(r, sizeof(*r));
+	close(fd);
+}
+
+enum damage {
+	INTACT,
+	MAIN_SILENT,		/* the main program never reported */
+	TRUNCATED,		/* an unsealed region, shrunk to nothing */
+	HALF_TRUNCATED,
+	BAD_MAGIC,
+	BAD_SIZE,
+	HUGE_COUNT,
+	CAUSES_EXCEED_FAILURES,
+	BAD_FIRST_FUNCTION,
+	BAD_FIRST_CAUSE,
+	BAD_FIRST_PID,
+	FIRST_LARGER_THAN_LARGEST,
+	MAIN_ATTACHED_NOT_A_FLAG,
+	LARGEST_WITHOUT_FAILURES,
+	FIRST_WITHOUT_CLAIM,
+	ATTACHED_WITHOUT_PROCESSES,
+	ALL_ONES,
+};
+
+static const struct {
+	const char *what;
+	enum damage damage;
+	uint64_t failures;	/* what the probe counted before any damage */
+	bool observed;
+	int64_t count;		/* -1: unknown (null) */
+	uint64_t at_least;
+	bool first_known;
+	const char *reason;	/* part of not_observed_reason, or NULL for none */
+} regions[] = {
+	{ "intact, nothing refused", INTACT, 0, true, 0, 0, false, NULL },
+	{ "intact, two refused", INTACT, 2, true, 2, 0, true, NULL },
+	{ "main program silent, nothing refused elsewhere", MAIN_SILENT, 0, false, -1, 0, false,
+	  "never reported to the probe" },
+	{ "main program silent, refusals in its children", MAIN_SILENT, 3, false, -1, 3, true,
+	  "never reported to the probe" },
+	{ "truncated to nothing", TRUNCATED, 2, false, -1, 0, false, "changed the size" },
+	{ "truncated by half", HALF_TRUNCATED, 2, false, -1, 0, false, "changed the size" },
+	{ "magic overwritten", BAD_MAGIC, 2, false, -1, 0, false, "overwrote" },
+	{ "size overwritten", BAD_SIZE, 2, false, -1, 0, false, "overwrote" },
+	{ "an absurd count", HUGE_COUNT, 2, false, -1, 0, false, "overwrote" },
+	{ "more causes than failures", CAUSES_EXCEED_FAILURES, 2, false, -1, 0, false,
+	  "overwrote" },
+	{ "first function out of range", BAD_FIRST_FUNCTION, 2, false, -1, 0, false,
+	  "overwrote" },
+	{ "first cause out of range", BAD_FIRST_CAUSE, 2, false, -1, 0, false, "overwrote" },
+	{ "first pid negative", BAD_FIRST_PID, 2, false, -1, 0, false, "overwrote" },
+	{ "first larger than the largest", FIRST_LARGER_THAN_LARGEST, 2, false, -1, 0, false,
+	  "overwrote" },
+	{ "main_attached not 0 or 1", MAIN_ATTACHED_NOT_A_FLAG, 0, false, -1, 0, false,
+	  "overwrote" },
+	{ "a largest refusal of none", LARGEST_WITHOUT_FAILURES, 0, false, -1, 0, false,
+	  "overwrote" },
+	{ "a first refusal never claimed", FIRST_WITHOUT_CLAIM, 2, false, -1, 0, false,
+	  "overwrote" },
+	{ "attached to no process", ATTACHED_WITHOUT_PROCESSES, 0, false, -1, 0, false,
+	  "overwrote" },
+	{ "every byte 0xff", ALL_ONES, 2, false, -1, 0, false, "overwrote" },
+};
+
+/* What the probe leaves after n refusals (each 1 MiB, the first 512 KiB). */
+static void fill_region(struct probe_region *r, uint64_t n)
+{
+	r->processes = 2;
+	r->main_attached = 1;
+	r->main_pid = 4242;
+	r->failures = n;
+	r->by_cause[PROBE_CAUSE_RLIMIT_AS] = n;
+	if (!n)
+		return;
+	r->largest_bytes = MiB;
+	r->first_claimed = 1;
+	r->first = (struct probe_failure){
+		.ready = 1, .function = PROBE_FN_MALLOC, .cause = PROBE_CAUSE_RLIMIT_AS,
+		.bytes = 512 * KiB, .pid = 4243,
+		.vm_size = U, .vm_data = U, .rlimit_as = U, .rlimit_data = U,
+		.overcommit_mode = -1, .commit_limit = U, .committed_as = U, .heap_free = U,
+	};
+	/* Unterminated, as a job could leave it. */
+	memset(r->first.comm, 'x', sizeof(r->first.comm));
+}
+
+static void damage_region(struct probe_region *r, int fd, enum damage damage)
+{
+	switch (damage) {
+	case INTACT:
+		break;
+	case MAIN_SILENT:
+		r->main_attached = 0;
+		break;
+	case TRUNCATED:
+		assert_int_equal(ftruncate(fd, 0), 0);
+		break;
+	case HALF_TRUNCATED:
+		assert_int_equal(ftruncate(fd, sizeof(*r) / 2), 0);
+		break;
+	case BAD_MAGIC:
+		r->magic ^= 1;
+		break;
+	case BAD_SIZE:
+		r->size = 1 << 30;
+		break;
+	case HUGE_COUNT:
+		r->failures = r->by_cause[PROBE_CAUSE_RLIMIT_AS] = UINT64_MAX - 1;
+		break;
+	case CAUSES_EXCEED_FAILURES:
+		r->by_cause[PROBE_CAUSE_COMMIT_LIMIT] = 1;
+		break;
+	case BAD_FIRST_FUNCTION:
+		r->first.function = PROBE_FN_COUNT;
+		break;
+	case BAD_FIRST_CAUSE:
+		r->first.cause = UINT32_MAX;
+		break;
+	case BAD_FIRST_PID:
+		r->first.pid = -1;
+		break;
+	case FIRST_LARGER_THAN_LARGEST:
+		r->first.bytes = 2 * MiB;
+		break;
+	case MAIN_ATTACHED_NOT_A_FLAG:
+		r->main_attached = 7;
+		break;
+	case LARGEST_WITHOUT_FAILURES:
+		r->largest_bytes = 1;
+		break;
+	case FIRST_WITHOUT_CLAIM:
+		r->first_claimed = 0;
+		break;
+	case ATTACHED_WITHOUT_PROCESSES:
+		r->processes = 0;
+		break;
+	case ALL_ONES: {
+		uint64_t magic = r->magic;
+		uint32_t version = r->version, size = r->size;
+
+		memset(r, 0xff, sizeof(*r));
+		r->magic = magic;
+		r->version = version;
+		r->size = size;
+		break;
+	}
+	}
+}
+
+/* A region as memrun would create it, but unsealed, so it can be shrunk. */
+static int unsealed_region(struct probe_region **ret)
+{
+	int fd = memfd_create("test-probe", MFD_CLOEXEC);
+	struct probe_region *r;
+
+	assert_true(fd >= 0);
+	assert_int_equal(ftruncate(fd, sizeof(*r)), 0);
+	r = mmap(NULL, sizeof(*r), PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+	assert_true(r != MAP_FAILED);
+	*r = (struct probe_region){ .magic = PROBE_MAGIC, .version = PROBE_VERSION,
+				    .size = sizeof(*r) };
+	*ret = r;
+	return fd;
+}
+
+static void test_collect_damaged_regions(void **state)
+{
+	char *command[] = { "/nonexistent/job", NULL };
+
+	(void)state;
+	for (size_t i = 0; i < ELEMENTSOF(regions); i++) {
+		struct probe_host ph = { .enabled = true };
+		struct outcome o = { .started = true, .main_exited = true, .exit_code = 1 };
+		struct probe_region *r;
+		struct plan plan;
+		int64_t count;
+
+		plan_init(&plan);
+		plan.command = command;
+		ph.fd = unsealed_region(&r);
+		fill_region(r, regions[i].failures);
+		damage_region(r, ph.fd, regions[i].damage);
+		/* Read through the fd: a shrunk region must not fault. */
+		probe_collect(&ph, &plan, &o);
+
+		count = o.alloc_failures.known ? (int64_t)o.alloc_failures.value : -1;
+		if (o.alloc_observed != regions[i].observed || count != regions[i].count ||
+		    o.alloc_failures_at_least != regions[i].at_least ||
+		    o.alloc_first_known != regions[i].first_known)
+			fail_msg("%s: observed %d count %lld at_least %llu first %d", regions[i].what,
+				 o.alloc_observed, (long long)count,
+				 (unsigned long long)o.alloc_failures_at_least, o.alloc_first_known);
+		if (regions[i].reason ? !o.alloc_not_observed ||
+					!strstr(o.alloc_not_observed, regions[i].reason) :
+					o.alloc_not_observed != NULL)
+			fail_msg("%s: not_observed_reason \"%s\"", regions[i].what,
+				 o.alloc_not_observed ? o.alloc_not_observed : "(null)");
+		if (o.alloc_first_known && strlen(o.alloc_first.comm) >= sizeof(o.alloc_first.comm))
+			fail_msg("%s: comm not terminated", regions[i].what);
+		/* Unknown never classifies as "no failures" nor as failures. */
+		if (!regions[i].observed && !regions[i].at_least &&
+		    outcome_classify(&o) != OUTCOME_EXITED)
+			fail_msg("%s: classified %s", regions[i].what,
+				 outcome_kind_name(outcome_classify(&o)));
+		if (regions[i].at_least && outcome_classify(&o) != OUTCOME_OUT_OF_MEMORY)
+			fail_msg("%s: refusals seen but classified %s", regions[i].what,
+				 outcome_kind_name(outcome_classify(&o)));
+		munmap(r, sizeof(*r));
+		close(ph.fd);
+		outcome_free(&o);
+		plan_free(&plan);
+	}
+}
+
+static void test_probe_off_is_unknown(void **state)
+{
+	struct probe_host ph = { .fd = -1, .not_observed = "the probe is off (flag --no-probe)" };
+	struct outcome o = { .started = true, .main_exited = true, .exit_code = 0 };
+	struct plan plan;
+
+	(void)state;
+	plan_init(&plan);
+	probe_collect(&ph, &plan, &o);
+	assert_false(o.alloc_observed);
+	assert_false(o.alloc_failures.known);
+	assert_int_equal(o.alloc_failures_at_least, 0);
+	assert_string_equal(o.alloc_not_observed, "the probe is off (flag --no-probe)");
+	assert_null(o.hint);
+	outcome_free(&o);
+	plan_free(&plan);
+}
+
+/* ld.so that cannot map a program's libraries exits 127 after exec. */
+static const struct {
+	const char *what;
+	bool probe;		/* enabled; the region says whether main reported */
+	bool main_attached;
+	int exit_code;
+	uint64_t as, data;	/* 0: not set */
+	const char *hint;	/* part of the hint, NULL: none */
+} loader_cases[] = {
+	{ "127, main silent, RLIMIT_AS", true, false, 127, MiB, 0,
+	  "the dynamic loader most likely could not map the libraries of /bin/true under "
+	  "RLIMIT_AS 1 MiB" },
+	{ "127, main silent, RLIMIT_DATA", true, false, 127, 0, 2 * MiB,
+	  "under RLIMIT_DATA 2 MiB (it exited 127 before they started): raise --data" },
+	{ "127, main silent, both", true, false, 127, MiB, 2 * MiB,
+	  "under RLIMIT_AS 1 MiB and RLIMIT_DATA 2 MiB" },
+	{ "127, no probe, RLIMIT_AS", false, false, 127, MiB, 0,
+	  "if /bin/true said \"error while loading shared libraries\"" },
+	{ "127 of the program's own: the probe saw it start", true, true, 127, MiB, 0, NULL },
+	{ "127 without a limit", true, false, 127, 0, 0, NULL },
+	{ "another status", true, false, 1, MiB, 0, NULL },
+};
+
+static void test_loader_under_rlimit(void **state)
+{
+	char *command[] = { "/bin/true", NULL };
+
+	(void)state;
+	for (size_t i = 0; i < ELEMENTSOF(loader_cases); i++) {
+		struct probe_host ph = { .fd = -1, .not_observed = "the probe is off" };
+		struct outcome o = { .started = true, .main_exited = true,
+				     .exit_code = loader_cases[i].exit_code };
+		struct probe_region *r = NULL;
+		struct plan plan;
+
+		plan_init(&plan);
+		plan.command = command;
+		if (loader_cases[i].as) {
+			plan.values[SETTING_AS].set = true;
+			plan.limit_bytes[SETTING_AS] = loader_cases[i].as;
+		}
+		if (loader_cases[i].data) {
+			plan.values[SETTING_DATA].set = true;
+			plan.limit_bytes[SETTING_DATA] = loader_cases[i].data;
+		}
+		if (loader_cases[i].probe) {
+			ph = (struct probe_host){ .enabled = true, .fd = unsealed_region(&r) };
+			fill_region(r, 0);
+			r->main_attached = loader_cases[i].main_attached;
+			r->processes = loader_cases[i].main_attached;
+		}
+		probe_collect(&ph, &plan, &o);
+		if (loader_cases[i].hint ? !o.hint || !strstr(o.hint, loader_cases[i].hint) :
+					   o.hint != NULL)
+			fail_msg("%s: hint \"%s\"", loader_cases[i].what, o.hint ? o.hint : "(null)");
+		if (r) {
+			munmap(r, sizeof(*r));
+			close(ph.fd);
+		}
+		outcome_free(&o);
+		plan_free(&plan);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_classify),
 		cmocka_unit_test(test_function_names),
 		cmocka_unit_test(test_cause_names),
+		cmocka_unit_test(test_region_is_sealed),
+		cmocka_unit_test(test_collect_damaged_regions),
+		cmocka_unit_test(test_probe_off_is_unknown),
+		cmocka_unit_test(test_loader_under_rlimit),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

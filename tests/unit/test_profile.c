@@ -277,17 +277,47 @@ static const struct {
 } bad_texts[] = {
 	{ "unknown key", "as = 1G\nfoo = 1\n", -EINVAL,
 	  "t.conf:2: unknown key 'foo'\n", "known keys: description, inherit, as, data," },
-	{ "unknown key, CRLF", "\r\nfoo = 1\r\n", -EINVAL,
+	{ "unknown key, CRLF", "description = x\r\nfoo = 1\r\n", -EINVAL,
 	  "t.conf:2: unknown key 'foo'\n", "malloc.hugetlb" },
-	{ "unknown malloc key", "malloc.arenas = 2\n", -EINVAL,
-	  "t.conf:1: unknown key 'malloc.arenas'\n", NULL },
-	{ "keys are case-sensitive", "AS = 1G\n", -EINVAL, "t.conf:1: unknown key 'AS'\n", NULL },
+	{ "unknown malloc key", "as = 1G\nmalloc.arenas = 2\n", -EINVAL,
+	  "t.conf:2: unknown key 'malloc.arenas'\n", NULL },
+	/* Before a good line, an unknown key may be a file's secret. */
+	{ "unknown key first", "# c\n\nfoo = 1\n", -EINVAL,
+	  "t.conf:3: unknown key (not shown: the file may not be a profile)\n",
+	  "known keys: description, inherit, as, data," },
+	{ "a misspelt key is named with the one meant", "memroy_max = 1G\n", -EINVAL,
+	  "t.conf:1: unknown key 'memroy_max'; did you mean 'memory_max'?\n", "known keys" },
+	{ "a misspelt malloc key", "malloc.arena_mx = 2\n", -EINVAL,
+	  "t.conf:1: unknown key 'malloc.arena_mx'; did you mean 'malloc.arena_max'?\n", NULL },
+	{ "keys are case-sensitive", "AS = 1G\n", -EINVAL,
+	  "t.conf:1: unknown key; did you mean 'as'?\n", NULL },
 	{ "the option name is not a key", "memory-max = 1G\n", -EINVAL,
-	  "t.conf:1: unknown key 'memory-max'\n", NULL },
+	  "t.conf:1: unknown key 'memory-max'; did you mean 'memory_max'?\n", NULL },
 	{ "missing '='", "# x\nas 1G\n", -EINVAL,
-	  "t.conf:2: expected 'key = value', got 'as 1G'\n", NULL },
+	  "t.conf:2: expected 'key = value': '=' is missing after key 'as'\n", NULL },
 	{ "missing '=', CRLF", "as 1G\r\n", -EINVAL,
-	  "t.conf:1: expected 'key = value', got 'as 1G'\n", NULL },
+	  "t.conf:1: expected 'key = value': '=' is missing after key 'as'\n", NULL },
+	{ "missing '=' after an option name", "oom-score-adj -5\n", -EINVAL,
+	  "t.conf:1: unknown key 'oom-score-adj'; did you mean 'oom_score_adj'? "
+	  "(and '=' is missing)\n", NULL },
+	/* Lines not shaped like "key = value" are never quoted: the file may
+	 * not be a profile at all (-p /etc/shadow). */
+	{ "a line of another file", "root:$y$j9T$SECRET:19000:0:99999:7:::\n", -EINVAL,
+	  "t.conf:1: expected 'key = value'\n", "a line that is none of them is not shown" },
+	{ "a key that is not shaped as one", "# c\nAPI_TOKEN=SECRET\n", -EINVAL,
+	  "t.conf:2: expected 'key = value'\n", "in case the file is not a profile" },
+	{ "a key-shaped secret first", "secret-12345=\n", -EINVAL,
+	  "t.conf:1: unknown key (not shown", NULL },
+	{ "a key-shaped secret after a comment", "# SECRET\ns3cr3t-word = x\n", -EINVAL,
+	  "t.conf:2: unknown key (not shown", NULL },
+	{ "base64 padding is no key", "c2VjcmV0IHNlY3JldA==\n", -EINVAL,
+	  "t.conf:1: expected 'key = value'\n", NULL },
+	{ "a sentence with '='", "the secret is x = 1\n", -EINVAL,
+	  "t.conf:1: expected 'key = value'\n", NULL },
+	{ "a key too long to be one", "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa = 1\n", -EINVAL,
+	  "t.conf:1: expected 'key = value'\n", NULL },
+	{ "a bad value is quoted, escaped", "as = 1\x1b[2J\n", -EINVAL,
+	  "t.conf:1: bad value for key 'as': '1\\x1b[2J': ", NULL },
 	{ "empty key", "\n= 5\n", -EINVAL,
 	  "t.conf:2: a line starts with '=': the key is missing\n", NULL },
 	{ "bad value", "oom_score_adj = 5000\n", -ERANGE,
@@ -329,8 +359,8 @@ static const struct {
 	  "t.conf:1: inherit: 'my db' is not a profile name", NULL },
 	{ "inherit of a missing path", "inherit = /nonexistent/memrun/x.conf\n", -ENOENT,
 	  "t.conf:1: inherit: cannot read '/nonexistent/memrun/x.conf'", NULL },
-	{ "the first error stops the parse", "foo = 1\nbar = 2\n", -EINVAL,
-	  "t.conf:1: unknown key 'foo'\n", NULL },
+	{ "the first error stops the parse", "as = 1G\nfoo = 1\nbar = 2\n", -EINVAL,
+	  "t.conf:2: unknown key 'foo'\n", NULL },
 };
 
 static void test_parse_bad(void **state)
@@ -358,6 +388,9 @@ static void test_parse_bad(void **state)
 			fail_msg("%s: not one error line:\n%s", bad_texts[i].what, err);
 		if (bad_texts[i].hint)
 			assert_contains(err, bad_texts[i].hint);
+		if (strcasestr(err, "secret") || strstr(err, "s3cr3t"))
+			fail_msg("%s: a line of a file that may not be a profile is shown:\n%s",
+				 bad_texts[i].what, err);
 		/* Nothing from a broken profile reaches the values. */
 		for (unsigned id = 0; id < SETTING_COUNT; id++)
 			if (values[id].set)
@@ -444,7 +477,6 @@ static void test_find_order(void **state)
 	_cleanup_free_ char *d3_late = path_join(fx->d3, "late.conf");
 	_cleanup_free_ char *user_mine = path_join(user_dir, "mine.conf");
 	_cleanup_free_ char *d2_dir = path_join(fx->d2, "adir.conf");
-	_cleanup_free_ char *d3_dir = path_join(fx->d3, "adir.conf");
 	char *path = NULL;
 
 	write_file(fx->d1, "both.conf", "as = 1G\n");
@@ -474,8 +506,10 @@ static void test_find_order(void **state)
 	assert_int_equal(profile_find("mine", NULL, &path), 0);
 	assert_string_equal(path, user_mine);
 	free(path);
+	/* The first adir.conf wins although it is not a regular file: loading
+	 * it fails, rather than silently taking another one. */
 	assert_int_equal(profile_find("adir", NULL, &path), 0);
-	assert_string_equal(path, d3_dir);
+	assert_string_equal(path, d2_dir);
 	free(path);
 
 	path = (char *)"untouched";
@@ -842,6 +876,131 @@ static void test_load_errors(void **state)
 	}
 }
 
+/* Only regular files are read, without ever blocking: a FIFO given as a
+ * profile by any way (path, name, inherit) would hang memrun. */
+static void test_not_regular_files(void **state)
+{
+	struct fixture *fx = *state;
+	_cleanup_free_ char *fifo = path_join(fx->root, "fifo.conf");
+	_cleanup_free_ char *named_fifo = path_join(fx->d1, "pipe.conf");
+	_cleanup_free_ char *via_inherit = path_join(fx->root, "child.conf");
+	_cleanup_free_ char *via_inherit_name = path_join(fx->root, "child2.conf");
+	_cleanup_free_ char *big = path_join(fx->root, "big.conf");
+	_cleanup_free_ char *msg_path = xasprintf("cannot read profile '%s': not a regular file", fifo);
+	_cleanup_free_ char *msg_named = xasprintf("cannot read profile 'pipe': %s: not a regular file",
+						   named_fifo);
+	_cleanup_free_ char *msg_dir = xasprintf("in %s; memrun does not look past it", fx->d1);
+	_cleanup_free_ char *msg_inherit =
+		xasprintf("child.conf:2: inherit: cannot read '%s': not a regular file", fifo);
+	_cleanup_free_ char *msg_inherit_name =
+		xasprintf("child2.conf:1: inherit: cannot read '%s': not a regular file",
+			  named_fifo);
+	const struct {
+		const char *load;
+		int error;
+		const char *message, *hint;
+	} cases[] = {
+		{ fifo, -EISDIR, msg_path, NULL },
+		{ "pipe", -EISDIR, msg_named, msg_dir },
+		{ via_inherit, -EISDIR, msg_inherit, NULL },
+		{ via_inherit_name, -EISDIR, msg_inherit_name, NULL },
+		{ "/dev/zero", -EISDIR, "cannot read profile '/dev/zero': not a regular file", NULL },
+		{ "/dev/null", -EISDIR, "cannot read profile '/dev/null': not a regular file", NULL },
+		/* Regular by stat, made as read: not a profile either. */
+		{ "/proc/self/status", -EISDIR,
+		  "cannot read profile '/proc/self/status': not a regular file", NULL },
+		{ "/sys/kernel/mm/transparent_hugepage/enabled", -EISDIR, "not a regular file",
+		  NULL },
+		{ big, -EFBIG, "larger than " PROFILE_MAX_SIZE_TEXT ": not a profile", NULL },
+	};
+	char *text = NULL;
+	FILE *f;
+
+	assert_int_equal(mkfifo(fifo, 0600), 0);
+	assert_int_equal(mkfifo(named_fifo, 0600), 0);
+	write_file(fx->root, "child.conf", "as = 1G\ninherit = ./fifo.conf\n");
+	write_file(fx->root, "child2.conf", "inherit = pipe\n");
+	/* One byte over the cap, all comments: too large all the same. */
+	f = fopen(big, "we");
+	assert_non_null(f);
+	for (size_t i = 0; i <= PROFILE_MAX_BYTES; i++)
+		fputc(i % 64 == 63 ? '\n' : '#', f);
+	assert_int_equal(fclose(f), 0);
+
+	for (size_t i = 0; i < ELEMENTSOF(cases); i++) {
+		struct setting_value values[SETTING_COUNT] = { 0 };
+		struct profile_set set = { 0 };
+		_cleanup_free_ char *err = NULL;
+		struct capture cap;
+		int r;
+
+		if (startswith(cases[i].load, "/sys/") && access(cases[i].load, R_OK) < 0)
+			continue;
+		capture_begin(&cap);
+		r = profile_load(&set, cases[i].load, values);
+		err = capture_end(&cap);
+		if (r != cases[i].error)
+			fail_msg("profile_load(\"%s\") = %d, expected %d:\n%s", cases[i].load, r,
+				 cases[i].error, err);
+		assert_contains(err, cases[i].message);
+		if (cases[i].hint)
+			assert_contains(err, cases[i].hint);
+		assert_false(values[SETTING_AS].set);
+		profile_set_free(&set);
+	}
+
+	/* Exactly the cap is still a profile. */
+	assert_int_equal(truncate(big, PROFILE_MAX_BYTES), 0);
+	assert_int_equal(profile_read_file(big, &text), 0);
+	assert_int_equal(strlen(text), PROFILE_MAX_BYTES);
+	free(text);
+	assert_int_equal(profile_read_file(fifo, &text), -EISDIR);
+	assert_string_equal(profile_read_strerror(-EISDIR), "not a regular file");
+	assert_string_equal(profile_read_strerror(-ENOENT), strerror(ENOENT));
+}
+
+/* What was parsed is kept, for 'profiles show' to print the same text. */
+static void test_set_keeps_the_text(void **state)
+{
+	struct fixture *fx = *state;
+	_cleanup_free_ char *a = path_join(fx->d1, "kept.conf");
+	struct setting_value values[SETTING_COUNT] = { 0 };
+	struct profile_set set = { 0 };
+
+	write_file(fx->d1, "kept.conf", "# top\ninherit = base\nas = 1G\n");
+	write_file(fx->d2, "base.conf", "data = 1G");
+	assert_int_equal(profile_load(&set, "kept", values), 0);
+	assert_int_equal(set.count, 2);
+	assert_string_equal(set.items[0].text, "# top\ninherit = base\nas = 1G\n");
+	assert_string_equal(set.items[1].text, "data = 1G");
+	profile_set_free(&set);
+	assert_int_equal(profile_parse_text(&set, "t.conf", "as = 2G\n", values), 0);
+	assert_string_equal(set.items[0].text, "as = 2G\n");
+	profile_set_free(&set);
+}
+
+/* A value is quoted escaped and cut short, whatever the file holds. */
+static void test_long_value_is_cut(void **state)
+{
+	struct setting_value values[SETTING_COUNT] = { 0 };
+	struct profile_set set = { 0 };
+	char text[1024] = "as = ";
+	_cleanup_free_ char *err = NULL;
+	struct capture cap;
+
+	(void)state;
+	memset(text + 5, '7', 900);
+	text[905] = 'X';
+	capture_begin(&cap);
+	assert_int_equal(profile_parse_text(&set, "t.conf", text, values), -EINVAL);
+	err = capture_end(&cap);
+	assert_contains(err, "t.conf:1: bad value for key 'as': '777");
+	assert_contains(err, "...': ");
+	if (strlen(err) > 400)
+		fail_msg("a long value is quoted whole:\n%s", err);
+	profile_set_free(&set);
+}
+
 static void test_read_description(void **state)
 {
 	struct fixture *fx = *state;
@@ -854,13 +1013,17 @@ static void test_read_description(void **state)
 	write_file(fx->d1, "n.conf", "as = 1G\n# description = commented out\n");
 	write_file(fx->d1, "b.conf", "junk line\ndescription = still listed\nfoo = 1\n");
 
-	got = profile_read_description(quoted);
+	assert_int_equal(profile_read_description(quoted, &got), 0);
 	assert_string_equal(got, "A quoted one");
 	free(got);
-	assert_null(profile_read_description(none));
-	got = profile_read_description(broken);
+	assert_int_equal(profile_read_description(none, &got), 0);
+	assert_null(got);
+	assert_int_equal(profile_read_description(broken, &got), 0);
 	assert_string_equal(got, "still listed");
-	assert_null(profile_read_description(fx->d1));
+	free(got);
+	got = (char *)"untouched";
+	assert_int_equal(profile_read_description(fx->d1, &got), -EISDIR);
+	assert_null(got);
 }
 
 int main(void)
@@ -878,6 +1041,9 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_inherit_same_name, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_load_by_path, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_load_errors, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_not_regular_files, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_set_keeps_the_text, setup, teardown),
+		cmocka_unit_test(test_long_value_is_cut),
 		cmocka_unit_test_setup_teardown(test_read_description, setup, teardown),
 	};
 
