@@ -88,9 +88,11 @@ static int v1_apply_limits(struct job_cgroup *cg, const struct plan *plan, char 
 	cg->failcnt_fd = openat(cg->dir_fd, "memory.failcnt", O_RDONLY | O_CLOEXEC);
 	cg->peak_fd = openat(cg->dir_fd, "memory.max_usage_in_bytes", O_RDONLY | O_CLOEXEC);
 	if (cg->events_fd < 0 || cg->failcnt_fd < 0 || cg->peak_fd < 0) {
+		int err = errno;
+
 		*ret_why = xasprintf("cannot open the memory counters of %s: %s", cg->dir,
-				     strerror(errno));
-		return -errno;
+				     strerror(err));
+		return -err;
 	}
 	return 0;
 }

@@ -37,8 +37,10 @@ static int other_processes(int dir_fd, pid_t *others, int max)
 	char buf[4096];
 	int n = 0;
 
-	if (cg_read(dir_fd, "cgroup.procs", buf, sizeof(buf)) < 0)
-		return -errno;
+	ssize_t r = cg_read(dir_fd, "cgroup.procs", buf, sizeof(buf));
+
+	if (r < 0)
+		return (int)r;
 	for (char *p = buf, *end; *p; p = end) {
 		long pid = strtol(p, &end, 10);
 
@@ -91,8 +93,10 @@ static int v2_check_parent(const char *parent, bool parent_is_own, char **ret_wh
 	int n;
 
 	if (fd < 0) {
-		*ret_why = xasprintf("cannot open %s: %s", parent, strerror(errno));
-		return -errno;
+		int err = errno;
+
+		*ret_why = xasprintf("cannot open %s: %s", parent, strerror(err));
+		return -err;
 	}
 	if (has_memory(fd, "cgroup.subtree_control"))
 		return 0;
@@ -203,8 +207,10 @@ static int v2_prepare_parent(struct job_cgroup *cg, const char *parent, bool par
 	/* Readable, not O_PATH: flock needs it. */
 	fd = open(parent, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (fd < 0) {
-		*ret_why = xasprintf("cannot open %s: %s", parent, strerror(errno));
-		return -errno;
+		int err = errno;
+
+		*ret_why = xasprintf("cannot open %s: %s", parent, strerror(err));
+		return -err;
 	}
 	/*
 	 * In memrun's own cgroup, another memrun may be ending and turning
@@ -317,8 +323,10 @@ static int v2_apply_limits(struct job_cgroup *cg, const struct plan *plan, char 
 	cg->peak_fd = openat(cg->dir_fd, "memory.peak", O_RDONLY | O_CLOEXEC);
 	cg->events_fd = openat(cg->dir_fd, "memory.events", O_RDONLY | O_CLOEXEC);
 	if (cg->events_fd < 0) {
-		*ret_why = xasprintf("cannot open %s/memory.events: %s", cg->dir, strerror(errno));
-		return -errno;
+		int err = errno;
+
+		*ret_why = xasprintf("cannot open %s/memory.events: %s", cg->dir, strerror(err));
+		return -err;
 	}
 	return 0;
 }
@@ -326,10 +334,11 @@ static int v2_apply_limits(struct job_cgroup *cg, const struct plan *plan, char 
 static int v2_open_watch(struct job_cgroup *cg)
 {
 	_cleanup_close_ int fd = inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
-	_cleanup_free_ char *events = xasprintf("%s/memory.events", cg->dir);
+	_cleanup_free_ char *events = NULL;
 
 	if (fd < 0)
 		return -errno;
+	events = xasprintf("%s/memory.events", cg->dir);
 	/* The kernel signals a change of memory.events as a modification. */
 	if (inotify_add_watch(fd, events, IN_MODIFY) < 0)
 		return -errno;

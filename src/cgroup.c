@@ -44,28 +44,70 @@ static char *take_line(const char **p)
 	return line ? line : xstrdup("");
 }
 
+/* Whether item is one of the comma-separated words of list[0, len). */
+static bool words_contain(const char *list, size_t len, const char *item)
+{
+	size_t item_len = strlen(item);
+
+	for (const char *p = list, *end = list + len; p <= end;) {
+		const char *comma = memchr(p, ',', (size_t)(end - p));
+		const char *word_end = comma ? comma : end;
+
+		if ((size_t)(word_end - p) == item_len && memcmp(p, item, item_len) == 0)
+			return true;
+		p = word_end + 1;
+	}
+	return false;
+}
+
+/*
+ * The path of one hierarchy in /proc/self/cgroup text: v2's ("0::PATH")
+ * or the v1 one carrying memory, the first such line.  Points into text,
+ * *ret_len bytes long, and allocates nothing: the supervisor loop reads
+ * it too.
+ */
+static const char *proc_cgroup_path(const char *text, bool v2, size_t *ret_len)
+{
+	for (const char *line = text; *line;) {
+		const char *end = strchrnul(line, '\n');
+		/* "hierarchy-ID:controller-list:cgroup-path"; the path may hold ':'. */
+		const char *controllers = memchr(line, ':', (size_t)(end - line));
+		const char *path = controllers ?
+			memchr(controllers + 1, ':', (size_t)(end - controllers - 1)) : NULL;
+
+		if (path) {
+			size_t list_len = (size_t)(path - controllers - 1);
+			bool found = v2 ? controllers - line == 1 && line[0] == '0' && list_len == 0 :
+					  words_contain(controllers + 1, list_len, "memory");
+
+			if (found) {
+				*ret_len = (size_t)(end - path - 1);
+				return path + 1;
+			}
+		}
+		line = *end ? end + 1 : end;
+	}
+	return NULL;
+}
+
+static char *copy_of(const char *s, size_t len)
+{
+	char *copy = xmalloc(len + 1);
+
+	memcpy(copy, s, len);
+	copy[len] = '\0';
+	return copy;
+}
+
 int cgroup_parse_proc_cgroup(const char *text, char **ret_v2_path, char **ret_v1_memory_path)
 {
-	*ret_v2_path = *ret_v1_memory_path = NULL;
-	for (const char *p = text; *p;) {
-		_cleanup_free_ char *line = take_line(&p);
-		char *controllers, *path;
+	size_t v2_len = 0, v1_len = 0;
+	const char *v2 = proc_cgroup_path(text, true, &v2_len);
+	const char *v1 = proc_cgroup_path(text, false, &v1_len);
 
-		/* "hierarchy-ID:controller-list:cgroup-path"; the path may hold ':'. */
-		controllers = strchr(line, ':');
-		if (!controllers)
-			continue;
-		*controllers++ = '\0';
-		path = strchr(controllers, ':');
-		if (!path)
-			continue;
-		*path++ = '\0';
-		if (streq(line, "0") && !*controllers && !*ret_v2_path)
-			*ret_v2_path = xstrdup(path);
-		else if (list_contains(controllers, ',', "memory") && !*ret_v1_memory_path)
-			*ret_v1_memory_path = xstrdup(path);
-	}
-	return *ret_v2_path || *ret_v1_memory_path ? 0 : -ENOENT;
+	*ret_v2_path = v2 ? copy_of(v2, v2_len) : NULL;
+	*ret_v1_memory_path = v1 ? copy_of(v1, v1_len) : NULL;
+	return v2 || v1 ? 0 : -ENOENT;
 }
 
 /* mountinfo escapes space, tab, newline and backslash as \ooo. */
@@ -357,19 +399,29 @@ static void reap_zombies(void)
 		;
 }
 
-static void signal_pid(long pid, int sig)
+/*
+ * Signal a pid listed in a cgroup; whether it counts as one of the job's.
+ * memrun itself is neither: root in the job can write memrun's pid into
+ * the job's cgroup.  0 stands for a process of another pid namespace (v2
+ * lists it so): counted, never signalled, as kill(0) would signal
+ * memrun's own process group.
+ */
+static int signal_pid(long pid, int sig, pid_t self)
 {
-	/* 0 is a process of another pid namespace (v2 lists it so): kill(0)
-	 * would signal memrun's own process group. */
+	if (pid == self)
+		return 0;
 	if (sig && pid > 0 && pid <= INT32_MAX)
 		kill((pid_t)pid, sig);	/* ESRCH: it ended meanwhile */
+	return 1;
 }
 
-/* Send sig (0: none) to every pid in cgroup.procs; returns how many are
- * listed.  No allocation: it also runs in the supervisor loop. */
+/* Send sig (0: none) to every pid in cgroup.procs but memrun's own;
+ * returns how many are listed.  No allocation: it also runs in the
+ * supervisor loop. */
 static int signal_listed(int dir_fd, int sig)
 {
 	_cleanup_close_ int fd = openat(dir_fd, "cgroup.procs", O_RDONLY | O_CLOEXEC);
+	pid_t self = getpid();
 	char buf[4096];
 	long pid = 0;
 	bool in_number = false;
@@ -386,19 +438,43 @@ static int signal_listed(int dir_fd, int sig)
 				in_number = true;
 				continue;
 			}
-			if (in_number) {
-				count++;
-				signal_pid(pid, sig);
-			}
+			if (in_number)
+				count += signal_pid(pid, sig, self);
 			pid = 0;
 			in_number = false;
 		}
 	}
-	if (in_number) {
-		count++;
-		signal_pid(pid, sig);
-	}
+	if (in_number)
+		count += signal_pid(pid, sig, self);
 	return n < 0 ? -errno : count;
+}
+
+/*
+ * Make sure memrun is in its home cgroup (where it was when the job
+ * started) before anything kills a cgroup whole: root in the job can
+ * write memrun's pid into the job's cgroup, or one below it, and
+ * cgroup.kill there would end memrun too.  Where memrun is at home, as it
+ * is but for such a job, this only reads /proc/self/cgroup: a move costs
+ * the kernel an RCU grace period.  No allocation (the supervisor loop
+ * kills through it).  0, or -errno when memrun may be elsewhere still.
+ */
+static int ensure_home(struct job_cgroup *cg)
+{
+	char proc[8192];
+	const char *path;
+	size_t len = 0;
+	ssize_t n;
+
+	if (!cg->home_path)
+		return -ENOENT;
+	n = read_small_file("/proc/self/cgroup", proc, sizeof(proc));
+	if (n < 0)
+		return (int)n;
+	path = proc_cgroup_path(proc, cg->backend->version == 2, &len);
+	if (path && len == strlen(cg->home_path) && memcmp(path, cg->home_path, len) == 0)
+		return 0;
+	/* Elsewhere, or not told in full: back home either way. */
+	return cg->home_fd < 0 ? -EBADF : cg_write(cg->home_fd, "cgroup.procs", "0");
 }
 
 /*
@@ -532,11 +608,13 @@ static uint64_t oom_kills_below(struct job_cgroup *cg, bool *ret_limit_hit)
 
 /* Kill what is in the job's cgroup and below, and wait, briefly, until
  * it is empty.  The job's processes are memrun's children (it is their
- * subreaper) and are reaped here. */
-static int empty_job(struct job_cgroup *cg, long timeout_ms)
+ * subreaper) and are reaped here.  at_home: memrun is out of the job's
+ * cgroup (ensure_home). */
+static int empty_job(struct job_cgroup *cg, bool at_home, long timeout_ms)
 {
-	/* cgroup.kill (v2) ends the whole subtree at once, forks in flight too. */
-	bool killed_at_once = cg->backend->kill_all(cg) == 0;
+	/* cgroup.kill (v2) ends the whole subtree at once, forks in flight
+	 * too: not where memrun itself may be among them. */
+	bool killed_at_once = at_home && cg->backend->kill_all(cg) == 0;
 
 	for (long waited = 0; waited < timeout_ms; waited++) {
 		int listed;
@@ -551,11 +629,12 @@ static int empty_job(struct job_cgroup *cg, long timeout_ms)
 	return -EBUSY;
 }
 
+/* -ENOENT: not there by that name. */
 static int remove_dir(int parent_fd, const char *name)
 {
 	/* A cgroup whose last process has just exited may still be busy. */
 	for (long waited = 0;; waited++) {
-		if (unlinkat(parent_fd, name, AT_REMOVEDIR) == 0 || errno == ENOENT)
+		if (unlinkat(parent_fd, name, AT_REMOVEDIR) == 0)
 			return 0;
 		if (errno != EBUSY || waited >= RMDIR_TIMEOUT_MS)
 			return -errno;
@@ -576,26 +655,67 @@ static int remove_tree(int parent_fd, const char *name, int dir_fd)
 	return remove_dir(parent_fd, name);
 }
 
-static int open_parent_of(const char *dir, const char **ret_name)
+/*
+ * The job's cgroup when it is not there by its name: a job may rename it
+ * (v1 renames within the same parent; v2 renames nothing), and no sweep
+ * would ever find it under a name not memrun's.  Its fd knows where it
+ * is now; the directory there must be the same one.  *where (size bytes)
+ * gets the path it has now, for a message.
+ */
+static int remove_renamed(struct job_cgroup *cg, char *where, size_t size)
 {
-	_cleanup_free_ char *copy = xstrdup(dir);
-	char *slash = strrchr(copy, '/');
+	_cleanup_close_ int parent_fd = -1;
+	struct stat job, there;
+	char link[64], *slash;
+	ssize_t n;
 
-	if (!slash)
-		return -EINVAL;
-	*ret_name = strrchr(dir, '/') + 1;
+	snprintf(link, sizeof(link), "/proc/self/fd/%d", cg->dir_fd);
+	n = readlink(link, where, size - 1);
+	if (n < 0 || fstat(cg->dir_fd, &job) < 0)
+		return -errno;
+	where[n] = '\0';
+	slash = strrchr(where, '/');
+	if (!slash || slash == where)
+		return -ENOENT;
 	*slash = '\0';
-	return open(*copy ? copy : "/", O_PATH | O_DIRECTORY | O_CLOEXEC);
+	parent_fd = open(where, O_PATH | O_DIRECTORY | O_CLOEXEC);
+	*slash = '/';
+	if (parent_fd < 0)
+		return -errno;
+	if (fstatat(parent_fd, slash + 1, &there, AT_SYMLINK_NOFOLLOW) < 0) {
+		int err = errno;
+
+		/* Removed, by the job: nothing is left.  (A name that ends so
+		 * but is there was found above.) */
+		if (err == ENOENT && n >= 10 && streq(where + n - 10, " (deleted)"))
+			return 0;
+		return -err;
+	}
+	if (there.st_dev != job.st_dev || there.st_ino != job.st_ino)
+		return -ENOENT;	/* renamed again meanwhile */
+	return remove_dir(parent_fd, slash + 1);
+}
+
+/* The job's cgroup and what the job made below it, deepest first, where
+ * it is now: *where names it, for a message. */
+static int remove_job_tree(struct job_cgroup *cg, char *where, size_t size)
+{
+	int r;
+
+	snprintf(where, size, "%s", cg->dir);
+	r = remove_tree(cg->parent_fd, strrchr(cg->dir, '/') + 1, cg->dir_fd);
+	return r == -ENOENT ? remove_renamed(cg, where, size) : r;
 }
 
 /*
  * A stale cgroup, locked by the caller: kill everything in it and below,
  * without waiting for anything to die, and remove what is empty.  Returns
  * 1 when it is gone, else 0 (*ret_killed: processes were signalled there,
- * and it may go soon).
+ * and it may go soon).  at_home: memrun is not among them (ensure_home),
+ * and cgroup.kill may end them all at once.
  */
 static int sweep_one(const struct cgroup_backend *backend, int parent_fd, const char *name,
-		     int dir_fd, bool *ret_killed)
+		     int dir_fd, bool at_home, bool *ret_killed)
 {
 	struct job_cgroup stale;
 	int listed;
@@ -603,91 +723,81 @@ static int sweep_one(const struct cgroup_backend *backend, int parent_fd, const 
 	job_cgroup_init(&stale);
 	stale.backend = backend;
 	stale.dir_fd = dir_fd;
-	listed = signal_tree(dir_fd, backend->kill_all(&stale) == 0 ? 0 : SIGKILL);
+	listed = signal_tree(dir_fd, at_home && backend->kill_all(&stale) == 0 ? 0 : SIGKILL);
 	if (remove_below(dir_fd) == 0 && unlinkat(parent_fd, name, AT_REMOVEDIR) == 0)
 		return 1;
 	*ret_killed = listed > 0;
 	return 0;
 }
 
-int cgroup_remove_stale(const struct cgroup_backend *backend, const char *dir,
-			unsigned *ret_pending)
+/*
+ * Remove the memrun cgroups beside the job's whose memrun is gone; what
+ * cannot be removed yet is counted in *ret_pending when processes were
+ * killed there.  How many were removed, or -errno.  It runs while the job
+ * starts and at its end: the listing goes through a buffer on the stack,
+ * as walk_below's does, so that nothing is allocated.
+ */
+static int remove_stale(struct job_cgroup *cg, unsigned *ret_pending)
 {
-	_cleanup_close_ int parent_fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	struct dirent *de;
+	char buf[1024] __attribute__((aligned(__alignof__(struct dirent64))));
 	unsigned pending = 0;
-	int removed = 0, list_fd;
-	DIR *d;
+	int removed = 0, home = 1;	/* 1: not looked at yet */
+	ssize_t n;
 
-	if (parent_fd < 0)
+	/* The fd is listed again at the end. */
+	if (lseek(cg->parent_fd, 0, SEEK_SET) < 0)
 		return -errno;
-	list_fd = fcntl(parent_fd, F_DUPFD_CLOEXEC, 3);
-	d = list_fd >= 0 ? fdopendir(list_fd) : NULL;
-	if (!d) {
-		safe_close(list_fd);
-		return -errno;
-	}
-	while ((de = readdir(d))) {
-		_cleanup_close_ int fd = -1;
-		bool killed = false;
-		uint64_t token;
-		pid_t pid;
+	while ((n = getdents64(cg->parent_fd, buf, sizeof(buf))) > 0) {
+		for (ssize_t off = 0; off < n;) {
+			struct dirent64 *de = (struct dirent64 *)(buf + off);
+			_cleanup_close_ int fd = -1;
+			bool killed = false;
+			uint64_t token;
+			pid_t pid;
 
-		if (de->d_type != DT_DIR || !cgroup_parse_job_name(de->d_name, &pid, &token))
-			continue;
-		/*
-		 * A live memrun holds the lock on its job's cgroup from before
-		 * any process joined it until the cgroup is gone, whatever pid
-		 * namespace it runs in: a cgroup memrun can lock is nobody's,
-		 * and what is in it is left over.  The lock is held while it
-		 * is killed and removed (closing fd releases it).
-		 */
-		fd = openat(parent_fd, de->d_name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-		if (fd < 0 || flock(fd, LOCK_EX | LOCK_NB) < 0)
-			continue;
-		if (sweep_one(backend, parent_fd, de->d_name, fd, &killed))
-			removed++;
-		else if (killed)
-			pending++;
+			off += de->d_reclen;
+			if (de->d_type != DT_DIR || !cgroup_parse_job_name(de->d_name, &pid, &token))
+				continue;
+			/*
+			 * A live memrun holds the lock on its job's cgroup from
+			 * before any process joined it until the cgroup is gone,
+			 * whatever pid namespace it runs in: a cgroup memrun can
+			 * lock is nobody's, and what is in it is left over.  The
+			 * lock is held while it is killed and removed (closing fd
+			 * releases it).
+			 */
+			fd = openat(cg->parent_fd, de->d_name,
+				    O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+			if (fd < 0 || flock(fd, LOCK_EX | LOCK_NB) < 0)
+				continue;
+			/* Its cgroup.kill must not end memrun, if a job moved
+			 * memrun there. */
+			if (home > 0)
+				home = ensure_home(cg);
+			if (sweep_one(cg->backend, cg->parent_fd, de->d_name, fd, home == 0, &killed))
+				removed++;
+			else if (killed)
+				pending++;
+		}
 	}
-	closedir(d);
-	if (ret_pending)
-		*ret_pending = pending;
-	return removed;
-}
-
-static char *parent_dir_of(const char *dir)
-{
-	char *parent = xstrdup(dir);
-
-	*strrchr(parent, '/') = '\0';
-	if (!*parent) {
-		free(parent);
-		parent = xstrdup("/");
-	}
-	return parent;
+	*ret_pending = pending;
+	return n < 0 ? -errno : removed;
 }
 
 void cgroup_remove_stale_siblings(struct job_cgroup *cg)
 {
-	_cleanup_free_ char *parent = parent_dir_of(cg->dir);
-
 	/* While the job starts: nothing here may wait for the leftovers. */
-	cgroup_remove_stale(cg->backend, parent, &cg->stale_pending);
+	remove_stale(cg, &cg->stale_pending);
 }
 
 /* At the end: what the sweep at the start killed has had the job's time
  * to die; a moment more, then it is left for the next run. */
 static void remove_stale_pending(struct job_cgroup *cg)
 {
-	_cleanup_free_ char *parent = NULL;
 	unsigned pending = cg->stale_pending;
 
-	if (!pending)
-		return;
-	parent = parent_dir_of(cg->dir);
 	for (long waited = 0; pending && waited < STALE_DRAIN_TIMEOUT_MS; waited++) {
-		if (cgroup_remove_stale(cg->backend, parent, &pending) < 0)
+		if (remove_stale(cg, &pending) < 0)
 			break;
 		if (pending)
 			sleep_ms(1);
@@ -764,7 +874,8 @@ void job_cgroup_init(struct job_cgroup *cg)
 		.peak_fd = -1,
 		.memory_max = LIMIT_UNLIMITED, .memory_high = LIMIT_UNLIMITED,
 		.swap_max = LIMIT_UNLIMITED, .group_killed = -1,
-		.parent_lock_fd = -1, .own_fd = -1, .tree_watch_fd = -1,
+		.parent_lock_fd = -1, .own_fd = -1, .tree_watch_fd = -1, .parent_fd = -1,
+		.home_fd = -1,
 	};
 }
 
@@ -779,7 +890,10 @@ void job_cgroup_free(struct job_cgroup *cg)
 	safe_close(cg->tree_watch_fd);
 	safe_close(cg->parent_lock_fd);
 	safe_close(cg->own_fd);
+	safe_close(cg->parent_fd);
+	safe_close(cg->home_fd);
 	free(cg->leaf_name);
+	free(cg->home_path);
 	free(cg->dir);
 	free(cg->path);
 	job_cgroup_init(cg);
@@ -909,6 +1023,26 @@ char *cgroup_choose_parent(const struct cgroup_place *place, const struct plan *
 	return xstrdup(place->own_dir);
 }
 
+/* Where memrun is as the job's cgroup is made, to go back to before
+ * anything kills that cgroup whole (ensure_home): v2's leaf when memrun
+ * moved into one, else its own cgroup.  Without it, memrun kills the
+ * job's processes one by one. */
+static void note_home(struct job_cgroup *cg, const struct cgroup_place *place,
+		      const char *parent, int parent_fd)
+{
+	if (!place->own_path || !place->own_dir)
+		return;
+	if (cg->leaf_name) {
+		cg->home_fd = openat(cg->own_fd, cg->leaf_name, O_PATH | O_DIRECTORY | O_CLOEXEC);
+		cg->home_path = xasprintf("%s/%s", streq(place->own_path, "/") ? "" : place->own_path,
+					  cg->leaf_name);
+		return;
+	}
+	cg->home_fd = streq(parent, place->own_dir) ? fcntl(parent_fd, F_DUPFD_CLOEXEC, 3) :
+		      open(place->own_dir, O_PATH | O_DIRECTORY | O_CLOEXEC);
+	cg->home_path = xstrdup(place->own_path);
+}
+
 /* What to do when the cgroup file system refused memrun. */
 static char *remedy(int err)
 {
@@ -945,7 +1079,8 @@ int cgroup_create(struct job_cgroup *cg, const struct cgroup_place *place,
 	if (r < 0)
 		goto fail;
 
-	parent_fd = open(parent, O_PATH | O_DIRECTORY | O_CLOEXEC);
+	/* Readable: the sweep lists it with no allocation once the job runs. */
+	parent_fd = open(parent, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	r = parent_fd < 0 ? -errno : make_job_dir(parent_fd, &name, &dir_fd);
 	if (r < 0) {
 		why = xasprintf("cannot create a cgroup in %s: %s", parent, strerror(-r));
@@ -962,6 +1097,7 @@ int cgroup_create(struct job_cgroup *cg, const struct cgroup_place *place,
 		cg->path = xasprintf("/%s", name);	/* only the tail is matched */
 	/* Locked for the job's life; clone3(CLONE_INTO_CGROUP) takes it too. */
 	cg->dir_fd = TAKE_FD(dir_fd);
+	note_home(cg, place, parent, parent_fd);
 	/* The job's cgroup exists: a memrun ending in the same parent sees it. */
 	cg->parent_lock_fd = safe_close(cg->parent_lock_fd);
 	r = backend->apply_limits(cg, plan, &why);
@@ -979,10 +1115,11 @@ int cgroup_create(struct job_cgroup *cg, const struct cgroup_place *place,
 		why = xasprintf("cannot watch the memory events of %s: %s", cg->dir, strerror(-r));
 		goto fail_created;
 	}
+	cg->parent_fd = TAKE_FD(parent_fd);
 	return 0;
 
 fail_created:
-	remove_dir(parent_fd, name);
+	remove_dir(parent_fd, name);	/* just made: not renamed */
 fail:
 	cg->parent_lock_fd = safe_close(cg->parent_lock_fd);
 	if (backend)
@@ -1021,7 +1158,7 @@ int cgroup_signal_all(struct job_cgroup *cg, int sig)
 
 int cgroup_kill_now(struct job_cgroup *cg)
 {
-	if (cg->backend->kill_all(cg) == 0)
+	if (ensure_home(cg) == 0 && cg->backend->kill_all(cg) == 0)
 		return 0;
 	return signal_tree(cg->dir_fd, SIGKILL);
 }
@@ -1081,10 +1218,13 @@ void cgroup_finish(struct job_cgroup *cg, struct outcome *o)
 	struct cgroup_counters seen = { 0 };
 	bool counted_all = true;	/* the counters saw every OOM kill of the job */
 	bool inner_limit_hit = false;
-	const char *name;
-	int r;
+	int home = ensure_home(cg), r;
 
-	r = empty_job(cg, DRAIN_TIMEOUT_MS);
+	if (home < 0)
+		log_warning("memrun cannot make sure it is out of the job's cgroup %s, where the "
+			    "job may have moved it: %s; the job's processes are killed one by one",
+			    cg->dir, strerror(-home));
+	r = empty_job(cg, home == 0, DRAIN_TIMEOUT_MS);
 	if (r < 0)
 		log_warning("processes of the job are still in %s: %s", cg->dir, strerror(-r));
 
@@ -1146,11 +1286,11 @@ void cgroup_finish(struct job_cgroup *cg, struct outcome *o)
 
 	/* The cgroups the job made go too, deepest first. */
 	if (r >= 0) {
-		_cleanup_close_ int parent_fd = open_parent_of(cg->dir, &name);
+		char where[PATH_MAX];
 
-		r = parent_fd < 0 ? -errno : remove_tree(parent_fd, name, cg->dir_fd);
+		r = remove_job_tree(cg, where, sizeof(where));
 		if (r < 0)
-			log_warning("cannot remove %s: %s", cg->dir, strerror(-r));
+			log_warning("cannot remove %s: %s", where, strerror(-r));
 	}
 	remove_stale_pending(cg);
 }

@@ -10,7 +10,7 @@
  *   cgroup_create()  the job's cgroup with the plan's limits, before fork
  *   the child writes itself into it (cgroup_join_fd) before exec
  *   cgroup_remove_stale_siblings()  leftovers of killed memruns, while
- *                    the job starts
+ *                    the job starts (no allocation)
  *   watch fd         in the supervisor's epoll set
  *   cgroup_finish()  kill or wait for what is left, read the evidence, remove
  */
@@ -95,6 +95,12 @@ struct job_cgroup {
 	char *dir;		/* the job's cgroup directory */
 	char *path;		/* the same within the hierarchy ("/a/memrun-1-2"), for the kernel log */
 	int dir_fd;
+	int parent_fd;		/* the directory dir is in: listed and removed from without allocating */
+	/* Where memrun itself was when the job started (its own cgroup, or
+	 * v2's leaf of it): a job may move memrun into the job's cgroup, and
+	 * memrun goes back there before it kills the job's. */
+	int home_fd;
+	char *home_path;	/* as /proc/self/cgroup names it */
 	int join_fd;		/* backend->join_file, for the child to write "0" */
 	int watch_fd;
 	int events_fd;		/* v2 memory.events, v1 memory.oom_control: read by pread */
@@ -166,16 +172,12 @@ void job_cgroup_init(struct job_cgroup *cg);
 void job_cgroup_free(struct job_cgroup *cg);
 
 /*
- * Remove the memrun cgroups below dir whose supervisor is gone: those
- * whose lock (flock on the directory, held by a live memrun for the whole
- * job) memrun can take.  What is in them is killed, never waited for:
- * what cannot be removed yet is left for later, and counted in
- * *ret_pending when processes were killed there.  Returns how many were
- * removed, or -errno when dir cannot be read.
+ * Remove the memrun cgroups beside the job's whose supervisor is gone:
+ * those whose lock (flock on the directory, held by a live memrun for the
+ * whole job) memrun can take.  What is in them is killed, never waited
+ * for: what cannot be removed yet is tried again at the end of the job.
+ * Done while the job starts, so it allocates nothing.
  */
-int cgroup_remove_stale(const struct cgroup_backend *backend, const char *dir,
-			unsigned *ret_pending);
-/* The same beside the job's cgroup, done while the job starts. */
 void cgroup_remove_stale_siblings(struct job_cgroup *cg);
 
 /* Parsers, exposed for the unit tests. */

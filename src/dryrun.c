@@ -93,7 +93,7 @@ static void print_setting_note(FILE *out, const struct plan *plan, enum setting_
 
 static void print_settings(FILE *out, const struct plan *plan)
 {
-	char value[96], from[512], tmp[32], fmt[64];
+	char value[SETTING_FORMAT_MAX + 64], from[512], tmp[32], fmt[SETTING_FORMAT_MAX];
 
 	print_row(out, "setting", "value", "from");
 	for (unsigned i = 0; i < SETTING_COUNT; i++) {
@@ -155,7 +155,7 @@ static void print_probe(FILE *out, const struct plan *plan)
 	}
 	fprintf(out, "  LD_PRELOAD=%s%s%s\n", library, caller && *caller ? ":" : "",
 		caller && *caller ? caller : "");
-	fprintf(out, "  MEMRUN_PROBE=/proc/<memrun's pid>/fd/<n>  (the probe's shared memory)\n");
+	fprintf(out, "  MEMRUN_PROBE=/proc/<memrun's pid>/fd/<n>:<dev>:<ino>  (the probe's shared memory)\n");
 }
 
 static void print_cgroup(FILE *out, const struct plan *plan, const struct cgroup_place *place)

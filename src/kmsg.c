@@ -201,6 +201,22 @@ static int job_relation(struct span path, const char *job_suffix)
 	return -1;
 }
 
+/* The record's PRI field says the kernel wrote it (facility 0). */
+static bool kernel_facility(const char *record, const char *header_end)
+{
+	unsigned long pri = 0;
+	const char *p = record;
+
+	if (p == header_end || *p < '0' || *p > '9')
+		return false;
+	for (; p < header_end && *p >= '0' && *p <= '9'; p++) {
+		pri = pri * 10 + (unsigned long)(*p - '0');
+		if (pri > 1023)
+			return false;
+	}
+	return p < header_end && *p == ',' && pri >> 3 == 0;
+}
+
 bool kmsg_parse_oom_record(const char *record, const char *job_suffix, struct oom_victim *v)
 {
 	const char *msg = strchr(record, ';'), *p, *end, *uid_key, *pid_key;
@@ -211,8 +227,11 @@ bool kmsg_parse_oom_record(const char *record, const char *job_suffix, struct oo
 	int relation;
 	size_t n;
 
-	/* Every /dev/kmsg record is "HEADER;MESSAGE\n", the message one line. */
-	if (!msg)
+	/* Every /dev/kmsg record is "HEADER;MESSAGE\n", the message one line,
+	 * the header "PRI,SEQ,TS,FLAGS" with PRI = facility * 8 + level.  The
+	 * kernel's own messages have facility 0, which a write to /dev/kmsg
+	 * never gets (the kernel makes it LOG_USER): a job cannot forge one. */
+	if (!msg || !kernel_facility(record, msg))
 		return false;
 	p = msg + 1;
 	end = strchrnul(p, '\n');

@@ -265,7 +265,7 @@ static int setup_cgroup(const struct plan *plan, const struct cgroup_place *plac
 {
 	enum setting_id wanted = wanted_cgroup_setting(plan);
 	_cleanup_free_ char *why = NULL;
-	char value[64], from[512];
+	char value[SETTING_FORMAT_MAX], from[512];
 	int r;
 
 	r = cgroup_create(cg, place, plan, &why);
@@ -352,6 +352,12 @@ static int run_job(struct plan *plan, const struct cgroup_place *place, struct o
 		r = supervisor_wait(&sup, pid, o);
 		if (r < 0)
 			log_error("supervision failed: %s", strerror(-r));
+		/* Killed inside exec (under a memory limit too small to start
+		 * in, on v2): the command never ran. */
+		if (o->main_killed_in_exec)
+			spawn_explain_failure(plan, &(struct spawn_failure){
+						      .stage = SPAWN_STAGE_KILLED,
+						      .signal = o->signal }, o);
 		if (setting_enabled(plan->values, SETTING_WAIT_ALL))
 			supervisor_wait_all(&sup, o);
 	}
@@ -480,7 +486,7 @@ int main(int argc, char **argv)
 			/* memrun's own failure: a CI job must not take a lost
 			 * report for success.  The job's status is told. */
 			log_error("cannot write the report to '%s': %s; the job %s", plan.report_path,
-				  strerror(-r), describe_job_end(&o, job));
+				  report_file_strerror(&report, r), describe_job_end(&o, job));
 			status = MEMRUN_EXIT_FAILURE;
 			job_signal = 0;
 		}

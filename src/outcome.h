@@ -48,6 +48,7 @@ struct outcome {
 	int exit_code;
 	int signal;			/* 0: not signaled */
 	bool core_dumped;
+	bool main_killed_in_exec;	/* died inside exec: it never ran (spawn.h) */
 	double duration_s;
 	uint64_t largest_rss_bytes;	/* largest RSS of any reaped process, 0: unknown */
 

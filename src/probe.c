@@ -5,6 +5,7 @@
 #include <libgen.h>
 #include <limits.h>
 #include <sys/mman.h>
+#include <sys/stat.h>
 
 #include "dryrun.h"
 #include "elf.h"
@@ -119,9 +120,79 @@ int probe_region_create(int *ret_fd, struct probe_region **ret_region)
 	return 0;
 }
 
+int probe_proc_self_pid(const char *proc, pid_t *ret_pid)
+{
+	char path[PATH_MAX], link[32];
+	long long pid;
+	ssize_t n;
+	int ret;
+
+	if ((size_t)snprintf(path, sizeof(path), "%s/self", proc) >= sizeof(path))
+		return -ENAMETOOLONG;
+	n = readlink(path, link, sizeof(link) - 1);
+	if (n < 0)
+		return -errno;
+	link[n] = '\0';
+	ret = parse_int64(link, 1, INT_MAX, &pid);
+	if (ret < 0)
+		return -EBADMSG;
+	*ret_pid = (pid_t)pid;
+	return 0;
+}
+
+int probe_env_value(const char *proc, int fd, char **ret_value, char **ret_reason)
+{
+	_cleanup_free_ char *value = NULL;
+	struct stat st;
+	pid_t pid;
+	int ret;
+
+	/*
+	 * The pid /proc knows memrun by, which is not getpid() when /proc is
+	 * an enclosing pid namespace's (memrun as PID 1 of `unshare -pf`
+	 * without --mount-proc, a runtime that mounts the host's /proc):
+	 * /proc/1 is then another process, and /proc/self says which pid is
+	 * memrun's there.
+	 */
+	ret = probe_proc_self_pid(proc, &pid);
+	if (ret == -ENOENT) {
+		*ret_reason = xasprintf("memrun is not visible in %s (not mounted, or of a pid "
+					"namespace memrun is not in): the probe cannot reach its "
+					"shared memory region without a %s of memrun's pid "
+					"namespace (unshare --mount-proc)", proc, proc);
+		return ret;
+	}
+	if (ret < 0) {
+		*ret_reason = xasprintf("cannot tell memrun's pid from %s/self: %s", proc,
+					strerror(-ret));
+		return ret;
+	}
+	if (fstat(fd, &st) < 0) {
+		ret = -errno;
+		*ret_reason = xasprintf("cannot stat the probe's shared memory region: %s",
+					strerror(-ret));
+		return ret;
+	}
+	value = xasprintf("%s/%d/fd/%d:%ju:%ju", proc, (int)pid, fd, (uintmax_t)st.st_dev,
+			  (uintmax_t)st.st_ino);
+	/* What every process of the job does, done once here: a path that
+	 * does not reach the region is said now, not guessed from silence. */
+	ret = probe_region_open(value);
+	if (ret < 0) {
+		*ret_reason = xasprintf("the probe cannot reach its shared memory region through "
+					"%s/%d/fd/%d: %s", proc, (int)pid, fd,
+					ret == -ESTALE ? "it names another file" : strerror(-ret));
+		return ret;
+	}
+	safe_close(ret);
+	*ret_value = TAKE_PTR(value);
+	return 0;
+}
+
 void probe_setup(struct probe_host *ph, const struct plan *plan)
 {
 	const char *caller = getenv("LD_PRELOAD");
+	_cleanup_free_ char *value = NULL;
 	struct probe_region *r;
 	int ret;
 
@@ -133,6 +204,19 @@ void probe_setup(struct probe_host *ph, const struct plan *plan)
 							     from, sizeof(from)));
 		return;
 	}
+	ret = probe_region_create(&ph->fd, &r);
+	if (ret < 0) {
+		ph->not_observed = xasprintf("cannot create the probe's shared memory: %s",
+					     strerror(-ret));
+		return;
+	}
+	ph->region = r;
+	/* By path, so the job needs no inherited fd (see the probe).  First:
+	 * a /proc that does not show memrun also hides where memrun is
+	 * (/proc/self/exe), so the library beside it would seem missing. */
+	ret = probe_env_value("/proc", ph->fd, &value, &ph->not_observed);
+	if (ret < 0)
+		return;
 	ph->library = probe_find_library();
 	if (!ph->library) {
 		ph->not_observed = xasprintf("the probe library is not installed (%s)", PROBE_LIBRARY);
@@ -143,16 +227,8 @@ void probe_setup(struct probe_host *ph, const struct plan *plan)
 					     "LD_PRELOAD cannot carry", ph->library);
 		return;
 	}
-	ret = probe_region_create(&ph->fd, &r);
-	if (ret < 0) {
-		ph->not_observed = xasprintf("cannot create the probe's shared memory: %s",
-					     strerror(-ret));
-		return;
-	}
-	ph->region = r;
 	ph->enabled = true;
-	/* By path, so the job needs no inherited fd (see the probe). */
-	ph->env_probe = xasprintf(PROBE_ENV "=/proc/%d/fd/%d", (int)getpid(), ph->fd);
+	ph->env_probe = xasprintf(PROBE_ENV "=%s", value);
 	ph->env_preload = caller && *caller ?
 			  xasprintf("LD_PRELOAD=%s:%s", ph->library, caller) :
 			  xasprintf("LD_PRELOAD=%s", ph->library);

@@ -7,6 +7,7 @@
 #pragma once
 
 #include <stdbool.h>
+#include <sys/types.h>
 
 #include "outcome.h"
 #include "plan.h"
@@ -17,7 +18,7 @@ struct probe_host {
 	char *library;
 	int fd;
 	struct probe_region *region;
-	char *env_probe;		/* "MEMRUN_PROBE=/proc/PID/fd/N" */
+	char *env_probe;		/* "MEMRUN_PROBE=/proc/PID/fd/N:DEV:INO" */
 	char *env_preload;		/* "LD_PRELOAD=probe:caller's" */
 	char *env_asan;			/* "ASAN_OPTIONS=caller's:verify_asan_link_order=0" */
 	char *not_observed;		/* why the main program is not observed, or NULL */
@@ -33,6 +34,17 @@ void probe_setup(struct probe_host *ph, const struct plan *plan);
  * allocations are not observed, the count unknown, and o says why.
  */
 void probe_collect(const struct probe_host *ph, const struct plan *plan, struct outcome *o);
+
+/*
+ * MEMRUN_PROBE's value for the region at memrun's fd (probe-abi.h):
+ * "PROC/PID/fd/FD:DEV:INO", PID memrun's pid as PROC (/proc) numbers it.
+ * Checked as the probe will open it.  0, or -errno with *ret_reason
+ * (malloc'ed) saying why the job's processes could not reach the region.
+ */
+int probe_env_value(const char *proc, int fd, char **ret_value, char **ret_reason);
+/* memrun's pid as PROC numbers it (readlink PROC/self); -ENOENT: PROC
+ * does not show memrun (not mounted, or of another pid namespace). */
+int probe_proc_self_pid(const char *proc, pid_t *ret_pid);
 
 /* The shared region: a memfd sealed at its size (a job cannot shrink it
  * under memrun), mapped and initialised.  0 or -errno. */

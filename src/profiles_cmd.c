@@ -54,7 +54,7 @@ static int profiles_show(const char *name)
 {
 	struct setting_value values[SETTING_COUNT] = { 0 };
 	struct profile_set set = { 0 };
-	char buf[64], from[512];
+	char buf[SETTING_FORMAT_MAX], from[512];
 	int r;
 
 	r = profile_load(&set, name, values);

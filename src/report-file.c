@@ -16,39 +16,90 @@
 #include "util.h"
 
 /*
- * The --report file.  Symlinks of the last component are followed here, one
- * at a time, so that memrun knows the file it writes and can apply the
- * kernel's protected_symlinks rule itself: rename(2), which replaces the
- * file, never follows a link and so never meets that rule.
+ * The --report file.  Its path is resolved here one component at a time,
+ * as the kernel would, so that memrun knows the directory and the file it
+ * writes and applies the kernel's protected_symlinks rule itself to every
+ * symlink on the way, whether or not the rule is enabled: rename(2), which
+ * replaces the file, never follows a link and so never meets that rule.
  */
 
 #define SYMLINK_HOPS_MAX 40	/* the kernel's MAXSYMLINKS */
 #define TEMP_NAME_TRIES 100
 
-/* Split path into its directory, opened O_PATH relative to at_fd, and the
- * last name. */
-static int open_parent(int at_fd, const char *path, int *ret_dir_fd, char **ret_name)
-{
-	const char *slash = strrchr(path, '/');
-	const char *name = slash ? slash + 1 : path;
-	_cleanup_free_ char *dir = NULL;
-	int fd;
+/* Why a target is refused (NULL: strerror says it) and what to do. */
+struct refusal {
+	char *why;
+	const char *hint;
+};
 
-	/* "dir/", "." and ".." name directories. */
-	if (!*name || streq(name, ".") || streq(name, ".."))
-		return -EISDIR;
-	if (!slash)
-		dir = xstrdup(".");
-	else if (slash == path)
-		dir = xstrdup("/");
-	else
-		dir = xasprintf("%.*s", (int)(slash - path), path);
-	fd = openat(at_fd, dir, O_PATH | O_DIRECTORY | O_CLOEXEC);
+static void refusal_done(struct refusal *ref)
+{
+	free(ref->why);
+	ref->why = NULL;
+}
+
+/* Where a resolution has got to: a directory open O_PATH, its path (for
+ * messages), and the symlinks followed so far. */
+struct walk {
+	int dir_fd;
+	char *dir_path;
+	int hops;
+};
+
+#define WALK_INIT { .dir_fd = -1 }
+
+static void walk_done(struct walk *w)
+{
+	w->dir_fd = safe_close(w->dir_fd);
+	free(w->dir_path);
+	w->dir_path = NULL;
+}
+
+/* Takes fd and dir_path. */
+static void walk_to(struct walk *w, int fd, char *dir_path)
+{
+	safe_close(w->dir_fd);
+	w->dir_fd = fd;
+	free(w->dir_path);
+	w->dir_path = dir_path;
+}
+
+static int walk_start(struct walk *w, bool absolute)
+{
+	int fd = open(absolute ? "/" : ".", O_PATH | O_DIRECTORY | O_CLOEXEC);
+
 	if (fd < 0)
 		return -errno;
-	*ret_dir_fd = fd;
-	*ret_name = xstrdup(name);
+	walk_to(w, fd, xstrdup(absolute ? "/" : "."));
 	return 0;
+}
+
+static char *path_join(const char *dir, const char *name)
+{
+	if (streq(dir, "."))
+		return xstrdup(name);
+	if (streq(dir, "/"))
+		return xasprintf("/%s", name);
+	return xasprintf("%s/%s", dir, name);
+}
+
+/* dir/.. as a path for messages. */
+static char *path_parent(const char *dir)
+{
+	const char *slash = strrchr(dir, '/');
+	const char *last = slash ? slash + 1 : dir;
+
+	if (streq(dir, "/"))
+		return xstrdup("/");
+	if (streq(dir, "."))
+		return xstrdup("..");
+	if (streq(last, ".."))
+		return xasprintf("%s/..", dir);
+	if (!slash)
+		return xstrdup(".");
+	if (slash == dir)
+		return xstrdup("/");
+	return xasprintf("%.*s", (int)(slash - dir), dir);
 }
 
 static bool on_procfs(int fd)
@@ -56,6 +107,177 @@ static bool on_procfs(int fd)
 	struct statfs sfs;
 
 	return fstatfs(fd, &sfs) == 0 && sfs.f_type == PROC_SUPER_MAGIC;
+}
+
+static uid_t current_fsuid(void)
+{
+	return (uid_t)setfsuid((uid_t)-1);	/* -1 changes nothing */
+}
+
+static bool sticky_world_writable(const struct stat *dir)
+{
+	return (dir->st_mode & (S_ISVTX | S_IWOTH)) == (S_ISVTX | S_IWOTH);
+}
+
+/*
+ * protected_symlinks (the kernel's may_follow_link): a symlink in a sticky
+ * world-writable directory is followed only by its owner, or when the
+ * directory's owner owns it too.  Else anyone could point a name that a
+ * privileged memrun writes, or a directory on its way, at any file.
+ */
+static int check_symlink_owner(const struct walk *w, const struct stat *link,
+			       const char *link_path, struct refusal *ref)
+{
+	struct stat dir;
+
+	if (link->st_uid == current_fsuid())
+		return 0;
+	if (fstat(w->dir_fd, &dir) < 0)
+		return -errno;
+	if (!sticky_world_writable(&dir) || dir.st_uid == link->st_uid)
+		return 0;
+	ref->why = xasprintf("the symlink '%s' belongs to uid %u and lies in '%s', a sticky "
+			     "world-writable directory of uid %u, where the kernel's "
+			     "protected_symlinks rule follows a link only for its owner or "
+			     "when the directory's owner owns it", link_path,
+			     (unsigned)link->st_uid, w->dir_path, (unsigned)dir.st_uid);
+	ref->hint = "name the file it points to, or own the link (or have the directory's "
+		    "owner own it)";
+	return -EACCES;
+}
+
+/* The next name of a path being resolved: *ret_len bytes at the returned
+ * place, *ret_rest what follows it ("" or "/..."). */
+static const char *next_name(const char *path, size_t *ret_len, const char **ret_rest)
+{
+	const char *name = path + strspn(path, "/");
+
+	*ret_len = strcspn(name, "/");
+	*ret_rest = name + *ret_len;
+	return name;
+}
+
+/*
+ * Resolves path as the kernel would, one component at a time, following
+ * only the symlinks that protected_symlinks would follow, at most
+ * SYMLINK_HOPS_MAX of them.  Leaves w at the directory of the last name
+ * and returns that name, with its lstat or *ret_exists false where nothing
+ * has it.  A link of procfs comes back unfollowed when it is the last name
+ * (its text is no path, "pipe:[1234]": the caller has the kernel open it)
+ * and is followed by the kernel on the way (/proc/self, /proc/<pid>/cwd).
+ */
+static int resolve(struct walk *w, const char *path, char **ret_name, struct stat *ret_st,
+		   bool *ret_exists, struct refusal *ref)
+{
+	_cleanup_free_ char *pending = xstrdup(path);
+	int r;
+
+	if (!*path)
+		return -ENOENT;
+	r = walk_start(w, path[0] == '/');
+	if (r < 0)
+		return r;
+	for (;;) {
+		_cleanup_free_ char *target = NULL, *link_path = NULL;
+		_cleanup_close_ int fd = -1;
+		char name[NAME_MAX + 1], *next;
+		const char *start, *rest;
+		struct stat st;
+		size_t len;
+		bool last;
+		ssize_t n;
+
+		start = next_name(pending, &len, &rest);
+		last = rest[strspn(rest, "/")] == '\0';
+		/* "/", "dir/" and a link to "dir/" name directories. */
+		if (len == 0 || (last && *rest))
+			return -EISDIR;
+		if (len > NAME_MAX)
+			return -ENAMETOOLONG;
+		memcpy(name, start, len);
+		name[len] = '\0';
+
+		if (streq(name, ".") || streq(name, "..")) {
+			if (last)
+				return -EISDIR;
+			if (streq(name, "..")) {
+				fd = openat(w->dir_fd, "..", O_PATH | O_DIRECTORY | O_CLOEXEC);
+				if (fd < 0)
+					return -errno;
+				walk_to(w, TAKE_FD(fd), path_parent(w->dir_path));
+			}
+			memmove(pending, rest, strlen(rest) + 1);
+			continue;
+		}
+		if (last) {
+			fd = openat(w->dir_fd, name, O_PATH | O_NOFOLLOW | O_CLOEXEC);
+			if (fd < 0 && errno == ENOENT) {
+				*ret_exists = false;
+				*ret_name = xstrdup(name);
+				return 0;
+			}
+		} else {
+			/* O_DIRECTORY: an automount point is mounted, as a
+			 * lookup on the way would mount it. */
+			fd = openat(w->dir_fd, name, O_PATH | O_NOFOLLOW | O_DIRECTORY | O_CLOEXEC);
+			if (fd >= 0) {
+				walk_to(w, TAKE_FD(fd), path_join(w->dir_path, name));
+				memmove(pending, rest, strlen(rest) + 1);
+				continue;
+			}
+			if (errno != ENOTDIR)
+				return -errno;
+			/* A symlink, or no directory at all. */
+			fd = openat(w->dir_fd, name, O_PATH | O_NOFOLLOW | O_CLOEXEC);
+		}
+		if (fd < 0)
+			return -errno;
+		/* The link's owner and text are read from the link opened,
+		 * not looked up again: the same link. */
+		if (fstat(fd, &st) < 0)
+			return -errno;
+		if (!S_ISLNK(st.st_mode) || (last && on_procfs(w->dir_fd))) {
+			if (!last)
+				return -ENOTDIR;
+			*ret_exists = true;
+			*ret_st = st;
+			*ret_name = xstrdup(name);
+			return 0;
+		}
+		if (++w->hops > SYMLINK_HOPS_MAX)
+			return -ELOOP;
+		link_path = path_join(w->dir_path, name);
+		if (on_procfs(w->dir_fd)) {
+			int dir_fd = openat(w->dir_fd, name, O_PATH | O_DIRECTORY | O_CLOEXEC);
+
+			if (dir_fd < 0)
+				return -errno;
+			walk_to(w, dir_fd, TAKE_PTR(link_path));
+			memmove(pending, rest, strlen(rest) + 1);
+			continue;
+		}
+		r = check_symlink_owner(w, &st, link_path, ref);
+		if (r < 0)
+			return r;
+		target = xmalloc(PATH_MAX);
+		n = readlinkat(fd, "", target, PATH_MAX);
+		if (n < 0)
+			return -errno;
+		if (n == 0)
+			return -ENOENT;
+		if (n == PATH_MAX)
+			return -ENAMETOOLONG;
+		target[n] = '\0';
+		if (target[0] == '/') {
+			r = walk_start(w, true);
+			if (r < 0)
+				return r;
+		}
+		/* The link's text takes its place in what remains. */
+		next = xasprintf("%s%s", target, rest);
+		free(pending);
+		pending = next;
+	}
 }
 
 /* N when dir_fd/name is /proc/<memrun's pid>/fd/N, where /dev/stdout,
@@ -79,71 +301,6 @@ static int own_fd_link(int dir_fd, const char *name)
 	if (parse_int64(name, 0, INT_MAX, &fd) < 0)
 		return -1;
 	return (int)fd;
-}
-
-static uid_t current_fsuid(void)
-{
-	return (uid_t)setfsuid((uid_t)-1);	/* -1 changes nothing */
-}
-
-/*
- * protected_symlinks: a symlink in a sticky world-writable directory is
- * followed only by its owner, or when the directory's owner owns it too.
- * Else anyone could point a name that a privileged memrun writes at any
- * file.
- */
-static int check_symlink_owner(int dir_fd, const struct stat *link, const char *link_path,
-			       char **why)
-{
-	struct stat dir;
-
-	if (link->st_uid == current_fsuid())
-		return 0;
-	if (fstat(dir_fd, &dir) < 0)
-		return -errno;
-	if ((dir.st_mode & (S_ISVTX | S_IWOTH)) != (S_ISVTX | S_IWOTH) ||
-	    dir.st_uid == link->st_uid)
-		return 0;
-	*why = xasprintf("the symlink '%s' belongs to uid %u and lies in a sticky "
-			 "world-writable directory of another owner, where the kernel's "
-			 "protected_symlinks rule does not follow it", link_path,
-			 (unsigned)link->st_uid);
-	return -EACCES;
-}
-
-/* From the symlink dir_fd/name to what it names; *shown follows along. */
-static int follow_symlink(int *dir_fd, char **name, char **shown)
-{
-	_cleanup_free_ char *target = NULL, *next_name = NULL;
-	const char *slash;
-	int next_dir_fd, r;
-	ssize_t n;
-
-	target = xmalloc(PATH_MAX);
-	n = readlinkat(*dir_fd, *name, target, PATH_MAX - 1);
-	if (n < 0)
-		return -errno;
-	if (n == 0)
-		return -ENOENT;
-	target[n] = '\0';
-	r = open_parent(*dir_fd, target, &next_dir_fd, &next_name);
-	if (r < 0)
-		return r;
-	safe_close(*dir_fd);
-	*dir_fd = next_dir_fd;
-	free(*name);
-	*name = TAKE_PTR(next_name);
-	slash = strrchr(*shown, '/');
-	if (target[0] == '/' || !slash) {
-		free(*shown);
-		*shown = TAKE_PTR(target);
-	} else {
-		char *joined = xasprintf("%.*s/%s", (int)(slash - *shown), *shown, target);
-
-		free(*shown);
-		*shown = joined;
-	}
-	return 0;
 }
 
 /* A name beside the target that nobody else uses: ".NAME.1a2b3c4d.tmp". */
@@ -186,47 +343,86 @@ static bool have_cap_fowner(void)
 	return value == CAP_SET;
 }
 
+/*
+ * protected_regular and protected_fifos (the kernel's may_create_in_sticky):
+ * in a sticky world-writable directory nobody, root included, opens with
+ * O_CREAT a file or FIFO that belongs neither to them nor to the
+ * directory's owner.  Else another user could have a privileged memrun
+ * write the command line into a file of theirs, or hand it back to them.
+ */
+static int check_foreign_in_sticky(const struct walk *w, const struct stat *file,
+				   const char *name, struct refusal *ref)
+{
+	struct stat dir;
+
+	if (file->st_uid == current_fsuid())
+		return 0;
+	if (fstat(w->dir_fd, &dir) < 0)
+		return -errno;
+	if (!sticky_world_writable(&dir) || dir.st_uid == file->st_uid)
+		return 0;
+	ref->why = xasprintf("the %s '%s' belongs to uid %u and lies in '%s', a sticky "
+			     "world-writable directory of uid %u, where the kernel's %s rule "
+			     "lets nobody else, root included, open it to write",
+			     S_ISFIFO(file->st_mode) ? "FIFO" : "file", name, (unsigned)file->st_uid,
+			     w->dir_path, (unsigned)dir.st_uid,
+			     S_ISFIFO(file->st_mode) ? "protected_fifos" : "protected_regular");
+	ref->hint = "name a file of your own, or have its owner remove it first";
+	return -EACCES;
+}
+
 /* In a sticky directory only the file's owner, the directory's owner or
  * CAP_FOWNER may rename over a file: known now, not when the job ended. */
-static int check_sticky_replace(int dir_fd, const struct stat *file, char **why)
+static int check_sticky_replace(const struct walk *w, const struct stat *file,
+				struct refusal *ref)
 {
 	uid_t fsuid = current_fsuid();
 	struct stat dir;
 
-	if (fstat(dir_fd, &dir) < 0)
+	if (fstat(w->dir_fd, &dir) < 0)
 		return -errno;
 	if (!(dir.st_mode & S_ISVTX) || file->st_uid == fsuid || dir.st_uid == fsuid ||
 	    have_cap_fowner())
 		return 0;
-	*why = xasprintf("it belongs to uid %u in a sticky directory, where memrun may not "
-			 "replace it", (unsigned)file->st_uid);
+	ref->why = xasprintf("it belongs to uid %u in a sticky directory, where memrun may not "
+			     "replace it", (unsigned)file->st_uid);
 	return -EPERM;
 }
 
 /* A regular or new file: its replacement, unnamed until it is complete. */
-static int open_replacement(struct report_file *rf, int dir_fd, const char *name,
-			    const struct stat *existing, char **why)
+static int open_replacement(struct report_file *rf, const struct walk *w, const char *name,
+			    const struct stat *existing, struct refusal *ref)
 {
 	int fd, r;
 
 	if (existing) {
+		_cleanup_free_ char *file_path = path_join(w->dir_path, name);
+		struct stat dir;
+
 		/* Replacing a file the caller may not write would bypass its mode. */
-		if (faccessat(dir_fd, name, W_OK, AT_EACCESS) < 0)
+		if (faccessat(w->dir_fd, name, W_OK, AT_EACCESS) < 0)
 			return -errno;
-		r = check_sticky_replace(dir_fd, existing, why);
+		r = check_foreign_in_sticky(w, existing, file_path, ref);
+		if (r >= 0)
+			r = check_sticky_replace(w, existing, ref);
 		if (r < 0)
 			return r;
-		rf->keep_mode = rf->keep_owner = true;
+		if (fstat(w->dir_fd, &dir) < 0)
+			return -errno;
+		rf->keep_mode = true;
 		rf->mode = existing->st_mode & 0777;
+		/* Where others may put files, the report is given to nobody
+		 * but memrun's caller. */
+		rf->keep_owner = !sticky_world_writable(&dir);
 		rf->uid = existing->st_uid;
 		rf->gid = existing->st_gid;
 	}
 	/* A new file gets 0666 less the caller's umask (and a default ACL)
 	 * from the kernel; an existing file's mode is set when complete. */
-	fd = openat(dir_fd, ".", O_TMPFILE | O_WRONLY | O_CLOEXEC, existing ? 0600 : 0666);
+	fd = openat(w->dir_fd, ".", O_TMPFILE | O_WRONLY | O_CLOEXEC, existing ? 0600 : 0666);
 	if (fd < 0 && (errno == EOPNOTSUPP || errno == EISDIR || errno == EINVAL)) {
 		/* A file system without O_TMPFILE: a hidden name beside the target. */
-		fd = open_named_temp(dir_fd, name, &rf->temp_name);
+		fd = open_named_temp(w->dir_fd, name, &rf->temp_name);
 		if (fd < 0)
 			return fd;
 		if (!existing) {
@@ -241,42 +437,49 @@ static int open_replacement(struct report_file *rf, int dir_fd, const char *name
 		return -errno;
 	rf->target = REPORT_TARGET_REPLACE;
 	rf->fd = fd;
-	rf->dir_fd = fcntl(dir_fd, F_DUPFD_CLOEXEC, 3);
+	rf->dir_fd = fcntl(w->dir_fd, F_DUPFD_CLOEXEC, 3);
 	if (rf->dir_fd < 0)
 		return -errno;
 	rf->name = xstrdup(name);
 	return 0;
 }
 
-static int refuse_type(mode_t mode, char **why)
+static int refuse_type(mode_t mode, struct refusal *ref)
 {
 	if (S_ISDIR(mode))
 		return -EISDIR;
 	if (S_ISBLK(mode)) {
-		*why = xstrdup("it is a block device, which memrun does not write to");
+		ref->why = xstrdup("it is a block device, which memrun does not write to");
 		return -EINVAL;
 	}
 	return 0;
 }
 
 /* A FIFO, device, socket or terminal: written where it is. */
-static int open_in_place(struct report_file *rf, int dir_fd, const char *name,
-			 const struct stat *st, char **why)
+static int open_in_place(struct report_file *rf, const struct walk *w, const char *name,
+			 const struct stat *st, struct refusal *ref)
 {
 	struct stat opened;
 	int fd, r;
 
-	r = refuse_type(st->st_mode, why);
+	r = refuse_type(st->st_mode, ref);
 	if (r < 0)
 		return r;
 	if (S_ISSOCK(st->st_mode)) {
-		*why = xstrdup("it is a socket; memrun writes to one only as an open file "
-			       "descriptor it was given (/dev/fd/N, /dev/stdout)");
+		ref->why = xstrdup("it is a socket; memrun writes to one only as an open file "
+				   "descriptor it was given (/dev/fd/N, /dev/stdout)");
 		return -ENXIO;
+	}
+	if (S_ISFIFO(st->st_mode)) {
+		_cleanup_free_ char *fifo_path = path_join(w->dir_path, name);
+
+		r = check_foreign_in_sticky(w, st, fifo_path, ref);
+		if (r < 0)
+			return r;
 	}
 	/* A FIFO's open waits for its reader, as a shell's redirection does;
 	 * a device's must not wait (a serial line's carrier). */
-	fd = openat(dir_fd, name, O_WRONLY | O_NOCTTY | O_CLOEXEC | O_NOFOLLOW |
+	fd = openat(w->dir_fd, name, O_WRONLY | O_NOCTTY | O_CLOEXEC | O_NOFOLLOW |
 		    (S_ISFIFO(st->st_mode) ? 0 : O_NONBLOCK));
 	if (fd < 0)
 		return -errno;
@@ -297,26 +500,36 @@ static int open_in_place(struct report_file *rf, int dir_fd, const char *name,
  * written through a copy, at its offset (after the job's output when it is
  * the job's stdout too); another process's is opened by the kernel.
  */
-static int open_proc_link(struct report_file *rf, int dir_fd, const char *name, char **why)
+static int open_proc_link(struct report_file *rf, int dir_fd, const char *name,
+			  struct refusal *ref)
 {
 	int own = own_fd_link(dir_fd, name);
 	struct stat st;
 	int fd, r;
 
 	if (own >= 0) {
-		int flags = fcntl(own, F_GETFL);
+		/* The caller's fd N, as memrun was given it: dir_fd is the
+		 * only fd memrun holds here, and may have taken the number
+		 * of one the caller left closed. */
+		int flags = own == dir_fd ? -1 : fcntl(own, F_GETFL);
 
+		if (flags < 0 && (own == dir_fd || errno == EBADF)) {
+			ref->why = xasprintf("file descriptor %d is not open", own);
+			ref->hint = "give memrun the file descriptor open for writing (in a "
+				    "shell, N>FILE), or name a file";
+			return -EBADF;
+		}
 		if (flags < 0)
 			return -errno;
 		if ((flags & O_PATH) || (flags & O_ACCMODE) == O_RDONLY) {
-			*why = xasprintf("file descriptor %d is not open for writing", own);
+			ref->why = xasprintf("file descriptor %d is not open for writing", own);
 			return -EBADF;
 		}
 		fd = fcntl(own, F_DUPFD_CLOEXEC, 3);
 	} else {
 		if (fstatat(dir_fd, name, &st, 0) < 0)
 			return -errno;
-		r = refuse_type(st.st_mode, why);
+		r = refuse_type(st.st_mode, ref);
 		if (r < 0)
 			return r;
 		fd = openat(dir_fd, name, O_WRONLY | O_NOCTTY | O_CLOEXEC |
@@ -328,48 +541,34 @@ static int open_proc_link(struct report_file *rf, int dir_fd, const char *name, 
 	rf->target = REPORT_TARGET_IN_PLACE;
 	if (fstat(fd, &st) < 0)
 		return -errno;
-	return refuse_type(st.st_mode, why);
+	return refuse_type(st.st_mode, ref);
 }
 
 int report_file_open(struct report_file *rf, const char *path)
 {
-	_cleanup_close_ int dir_fd = -1;
-	_cleanup_free_ char *name = NULL, *shown = xstrdup(path), *why = NULL;
+	_cleanup_(walk_done) struct walk w = WALK_INIT;
+	_cleanup_(refusal_done) struct refusal ref = { 0 };
+	_cleanup_free_ char *name = NULL;
+	bool exists = false;
 	struct stat st;
 	int r;
 
 	*rf = (struct report_file)REPORT_FILE_INIT;
-	r = open_parent(AT_FDCWD, path, &dir_fd, &name);
-	for (int hops = 0; r >= 0; hops++) {
-		if (fstatat(dir_fd, name, &st, AT_SYMLINK_NOFOLLOW) < 0) {
-			r = errno == ENOENT ? open_replacement(rf, dir_fd, name, NULL, &why) : -errno;
-			break;
-		}
-		if (S_ISREG(st.st_mode)) {
-			r = open_replacement(rf, dir_fd, name, &st, &why);
-			break;
-		}
-		if (!S_ISLNK(st.st_mode)) {
-			r = open_in_place(rf, dir_fd, name, &st, &why);
-			break;
-		}
-		if (hops == SYMLINK_HOPS_MAX) {
-			r = -ELOOP;
-			break;
-		}
-		if (on_procfs(dir_fd)) {
-			r = open_proc_link(rf, dir_fd, name, &why);
-			break;
-		}
-		r = check_symlink_owner(dir_fd, &st, shown, &why);
-		if (r >= 0)
-			r = follow_symlink(&dir_fd, &name, &shown);
+	r = resolve(&w, path, &name, &st, &exists, &ref);
+	if (r >= 0) {
+		/* /proc/self/fd/N names fd N even when it is closed. */
+		if (on_procfs(w.dir_fd) && (!exists || S_ISLNK(st.st_mode)))
+			r = open_proc_link(rf, w.dir_fd, name, &ref);
+		else if (!exists || S_ISREG(st.st_mode))
+			r = open_replacement(rf, &w, name, exists ? &st : NULL, &ref);
+		else
+			r = open_in_place(rf, &w, name, &st, &ref);
 	}
 	if (r < 0) {
-		log_error("cannot write the report to '%s': %s", path, why ? why : strerror(-r));
-		if (r == -EACCES && why)
-			log_hint("name the file it points to, or own the link (or have the "
-				 "directory's owner own it)");
+		log_error("cannot write the report to '%s': %s", path,
+			  ref.why ? ref.why : strerror(-r));
+		if (ref.hint)
+			log_hint("%s", ref.hint);
 		else if (r == -EISDIR)
 			log_hint("--report takes the name of a file");
 		report_file_discard(rf);
@@ -395,6 +594,54 @@ static int write_in_place(int fd, const char *buf, size_t len)
 		sigtimedwait(&pipe_set, NULL, &(struct timespec){ 0 });
 	sigprocmask(SIG_SETMASK, &old_mask, NULL);
 	return r;
+}
+
+/*
+ * The report is named only where the caller will look for it: a job that
+ * moved its directory away (or put another in its place) would otherwise
+ * have it written where nobody looks, and memrun would say all is well.
+ * The path is resolved afresh, under the same rules, and must lead to the
+ * directory the report was prepared in.
+ */
+static int check_still_in_place(struct report_file *rf)
+{
+	_cleanup_(walk_done) struct walk w = WALK_INIT;
+	_cleanup_(refusal_done) struct refusal ref = { 0 };
+	_cleanup_free_ char *name = NULL;
+	struct stat st, now, prepared;
+	char link[64], where[PATH_MAX];
+	bool exists;
+	ssize_t n;
+	int r;
+
+	if (fstat(rf->dir_fd, &prepared) < 0)
+		return -errno;
+	r = resolve(&w, rf->path, &name, &st, &exists, &ref);
+	if (r >= 0 && fstat(w.dir_fd, &now) < 0)
+		r = -errno;
+	if (r >= 0 && now.st_dev == prepared.st_dev && now.st_ino == prepared.st_ino &&
+	    streq(name, rf->name))
+		return 0;
+	if (ref.why) {
+		rf->error = TAKE_PTR(ref.why);
+		return r;
+	}
+	if (prepared.st_nlink == 0) {
+		rf->error = xstrdup("its directory was removed while the job ran");
+		return -ENOENT;
+	}
+	snprintf(link, sizeof(link), "/proc/self/fd/%d", rf->dir_fd);
+	n = readlink(link, where, sizeof(where) - 1);
+	if (n > 0) {
+		where[n] = '\0';
+		rf->error = xasprintf("its directory was moved or replaced while the job ran "
+				      "(that directory is now '%s'); nothing is written there",
+				      where);
+	} else {
+		rf->error = xstrdup("its directory was moved or replaced while the job ran; "
+				    "nothing is written there");
+	}
+	return -ENOENT;
 }
 
 /* Give the complete, unnamed file a name beside the target, then move it
@@ -452,6 +699,9 @@ int report_file_commit(struct report_file *rf, const struct plan *plan, const st
 		return -errno;
 	if (fsync(rf->fd) < 0)
 		return -errno;
+	r = check_still_in_place(rf);
+	if (r < 0)
+		return r;	/* discard removes a temp name */
 	if (rf->temp_name) {
 		if (renameat(rf->dir_fd, rf->temp_name, rf->dir_fd, rf->name) < 0)
 			return -errno;
@@ -462,6 +712,11 @@ int report_file_commit(struct report_file *rf, const struct plan *plan, const st
 	return name_replacement(rf);
 }
 
+const char *report_file_strerror(const struct report_file *rf, int r)
+{
+	return rf->error ? rf->error : strerror(-r);
+}
+
 void report_file_discard(struct report_file *rf)
 {
 	if (rf->temp_name && rf->dir_fd >= 0)
@@ -469,6 +724,7 @@ void report_file_discard(struct report_file *rf)
 	free(rf->temp_name);
 	free(rf->name);
 	free(rf->path);
+	free(rf->error);
 	safe_close(rf->fd);
 	safe_close(rf->dir_fd);
 	*rf = (struct report_file)REPORT_FILE_INIT;

@@ -78,6 +78,19 @@ static void print_victims(FILE *out, const struct outcome *o, bool skip_main)
 		fputc(')', out);
 }
 
+/* Only limits the job set itself on cgroups it made (memrun in memrun)
+ * killed, not the job's own. */
+static bool killed_by_inner_limit(const struct outcome *o)
+{
+	bool inner = false, own = false;
+
+	for (unsigned i = 0; o->victims_known && i < o->victims.count; i++) {
+		inner |= o->victims.list[i].by_inner_limit;
+		own |= o->victims.list[i].by_job_limit;
+	}
+	return inner && !own;
+}
+
 /* Who did it: "cgroup memory.max 64 MiB reached". */
 static void print_oom_cause(FILE *out, const struct outcome *o)
 {
@@ -86,7 +99,9 @@ static void print_oom_cause(FILE *out, const struct outcome *o)
 
 	for (unsigned i = 0; o->victims_known && i < o->victims.count; i++)
 		global |= o->victims.list[i].global;
-	if (o->oom_killer == OOM_KILLER_CGROUP && o->memory_max != LIMIT_UNLIMITED)
+	if (o->oom_killer == OOM_KILLER_CGROUP && killed_by_inner_limit(o))
+		fputs("the limit of a cgroup the job made below its own was reached", out);
+	else if (o->oom_killer == OOM_KILLER_CGROUP && o->memory_max != LIMIT_UNLIMITED)
 		fprintf(out, "cgroup %s %s reached", limit_file(o), size_format(o->memory_max, buf));
 	else if (o->oom_killer == OOM_KILLER_CGROUP)
 		fputs("the job's cgroup limit was reached", out);
@@ -224,7 +239,8 @@ void report_print_summary(FILE *out, const struct plan *plan, const struct outco
 			fprintf(out, "; %s%llu job process%s OOM-killed", at_least, kills,
 				kills == 1 ? " was" : "es were");
 			print_victims(out, o, false);
-			if (o->oom_killer == OOM_KILLER_CGROUP && o->memory_max != LIMIT_UNLIMITED)
+			if (o->oom_killer == OOM_KILLER_CGROUP && o->memory_max != LIMIT_UNLIMITED &&
+			    !killed_by_inner_limit(o))
 				fprintf(out, " under %s %s", limit_file(o), size_format(o->memory_max, dur));
 			else
 				fputs(": ", out), print_oom_cause(out, o);
@@ -428,6 +444,7 @@ void report_write_json(FILE *out, const struct plan *plan, const struct outcome 
 			json_string(&w, "comm", o->victims.list[i].comm);
 			json_bool(&w, "main", o->victims.list[i].pid == o->main_pid);
 			json_bool(&w, "by_job_limit", o->victims.list[i].by_job_limit);
+			json_bool(&w, "by_inner_limit", o->victims.list[i].by_inner_limit);
 			json_end_object(&w);
 		}
 		json_end_array(&w);

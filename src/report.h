@@ -20,10 +20,14 @@ void report_write_json(FILE *out, const struct plan *plan, const struct outcome 
  * that a target that cannot be written stops memrun before anything runs.
  * A regular or new file is replaced atomically: written unnamed in its
  * directory and renamed over it only when complete, keeping the mode and
- * owner of the file it replaces.  A FIFO, character device, socket or
+ * owner (not in a sticky world-writable directory) of the file it replaces.  A FIFO, character device, socket or
  * terminal, or one of memrun's own fds (/dev/stdout, /dev/fd/N), is
- * written in place and never replaced.  Symlinks are followed as the
- * kernel's protected_symlinks rule allows, whether or not it is enabled.
+ * written in place and never replaced.  Symlinks, in the directories of
+ * the path as well as its last name, are followed as the kernel's
+ * protected_symlinks rule allows, whether or not it is enabled; another
+ * user's file or FIFO in a sticky world-writable directory is refused as
+ * protected_regular and protected_fifos refuse it.  The report is named
+ * only where the path still leads when the job has ended.
  */
 enum report_target {
 	REPORT_TARGET_NONE,
@@ -43,6 +47,7 @@ struct report_file {
 	mode_t mode;
 	uid_t uid;
 	gid_t gid;
+	char *error;		/* why the commit failed, where strerror cannot say */
 };
 
 #define REPORT_FILE_INIT { .fd = -1, .dir_fd = -1 }
@@ -51,6 +56,8 @@ struct report_file {
 int report_file_open(struct report_file *rf, const char *path);
 /* Write the report; 0 or -errno (the caller says so, with the job's status). */
 int report_file_commit(struct report_file *rf, const struct plan *plan, const struct outcome *o);
+/* Why report_file_commit() failed with r. */
+const char *report_file_strerror(const struct report_file *rf, int r);
 void report_file_discard(struct report_file *rf);
 
 /* "1.2 s", "3 min 04 s", "2 h 05 min". */

@@ -254,28 +254,28 @@ int setting_parse(enum setting_id id, const char *text,
 }
 
 const char *setting_format(enum setting_id id, const struct setting_value *v,
-			   char buf[static 64])
+			   char buf[static SETTING_FORMAT_MAX])
 {
 	char tmp[32];
 
 	switch (setting_table[id].kind) {
 	case VALUE_LIMIT:
-		snprintf(buf, 64, "%s", size_spec_format(&v->size, tmp));
+		snprintf(buf, SETTING_FORMAT_MAX, "%s", size_spec_format(&v->size, tmp));
 		break;
 	case VALUE_BOOL:
-		snprintf(buf, 64, "%s", v->number ? "yes" : "no");
+		snprintf(buf, SETTING_FORMAT_MAX, "%s", v->number ? "yes" : "no");
 		break;
 	case VALUE_PATH:
-		snprintf(buf, 64, "%s", v->text);
+		snprintf(buf, SETTING_FORMAT_MAX, "%s", v->text);
 		break;
 	case VALUE_BYTES:
 		if (v->number >= 1024)
-			snprintf(buf, 64, "%lld (%s)", v->number, size_format((uint64_t)v->number, tmp));
+			snprintf(buf, SETTING_FORMAT_MAX, "%lld (%s)", v->number, size_format((uint64_t)v->number, tmp));
 		else
-			snprintf(buf, 64, "%lld", v->number);
+			snprintf(buf, SETTING_FORMAT_MAX, "%lld", v->number);
 		break;
 	default:
-		snprintf(buf, 64, "%lld", v->number);
+		snprintf(buf, SETTING_FORMAT_MAX, "%lld", v->number);
 		break;
 	}
 	return buf;

@@ -95,9 +95,10 @@ const struct setting_desc *setting_by_malloc_name(const char *name, enum setting
 int setting_parse(enum setting_id id, const char *text,
 		  struct setting_value *ret, char **ret_reason);
 
-/* Value as people read it ("4 GiB", "50%", "-500", "2"). */
+/* Value as people read it ("4 GiB", "50%", "-500", "2", a whole path). */
+#define SETTING_FORMAT_MAX 4096
 const char *setting_format(enum setting_id id, const struct setting_value *v,
-			   char buf[static 64]);
+			   char buf[static SETTING_FORMAT_MAX]);
 
 /* True for a VALUE_BOOL setting that is set to yes. */
 static inline bool setting_enabled(const struct setting_value values[], enum setting_id id)

@@ -78,6 +78,7 @@ static int child_run(void *arg)
 	}
 	/* Last, so that nothing above runs with the caller's signals unblocked. */
 	sigprocmask(SIG_SETMASK, ctx->child_mask, NULL);
+	prctl(PR_SET_NAME, SPAWN_EXEC_COMM);
 	ctx->failure->reached_exec = true;
 	execvpe(plan->command[0], plan->command, plan->environ ? plan->environ : environ);
 	child_fail(ctx, SPAWN_STAGE_EXEC, -errno, SETTING_COUNT);

@@ -31,6 +31,11 @@ struct spawn_failure {
 	bool reached_exec;		/* set by the child as it calls exec */
 };
 
+/* The name the child takes just before exec; exec replaces it with the
+ * program's.  A main process that died with this name (its zombie, or the
+ * kernel log, still shows it) was killed inside exec: it never ran. */
+#define SPAWN_EXEC_COMM "memrun:exec"
+
 /*
  * Start the job with child_mask as its signal mask and the signals of
  * child_ignored ignored (the caller's dispositions), in its cgroup so that

@@ -9,6 +9,7 @@
 #include <sys/wait.h>
 #include <time.h>
 
+#include "spawn.h"
 #include "util.h"
 
 #define CHILDREN_ROUNDS_MAX 10000
@@ -71,7 +72,6 @@ int supervisor_init(struct supervisor *s)
 	sigaddset(&mask, SIGPIPE);
 	if (sigprocmask(SIG_BLOCK, &mask, &s->caller_mask) < 0)
 		return -errno;
-	s->mask_changed = true;
 
 	s->epoll_fd = epoll_create1(EPOLL_CLOEXEC);
 	if (s->epoll_fd < 0)
@@ -95,9 +95,11 @@ void supervisor_done(struct supervisor *s)
 {
 	s->epoll_fd = safe_close(s->epoll_fd);
 	s->signal_fd = safe_close(s->signal_fd);
-	if (s->mask_changed)
-		sigprocmask(SIG_SETMASK, &s->caller_mask, NULL);
-	s->mask_changed = false;
+	/* The caller's mask is not restored: memrun still writes its summary
+	 * (a closed pipe's SIGPIPE) and its report (a second Ctrl-C, a
+	 * systemctl stop during the clean-up), and must not die of either
+	 * before it has; a signal that arrives now stays pending until exit.
+	 * memrun ends itself by its job's signal explicitly (main.c). */
 }
 
 /* False when main_pid is gone (ESRCH): it has been reaped. */
@@ -144,11 +146,31 @@ static bool main_reaped_elsewhere(pid_t main_pid)
 
 /* Reap every child that has ended; true once main_pid is among them (or
  * gone: its status lost, the outcome neither exited nor signaled). */
+/* The main process was killed inside exec: its zombie still has the name
+ * the child took for exec (a program that ran has its own).  Read before
+ * it is reaped, only for a main process killed by a signal. */
+static bool killed_in_exec(pid_t main_pid)
+{
+	siginfo_t si = { 0 };
+	char path[64], comm[32];
+
+	if (waitid(P_PID, (id_t)main_pid, &si, WEXITED | WNOHANG | WNOWAIT) < 0 ||
+	    si.si_pid != main_pid || si.si_code != CLD_KILLED)
+		return false;
+	snprintf(path, sizeof(path), "/proc/%d/comm", (int)main_pid);
+	if (read_small_file(path, comm, sizeof(comm)) < 0)
+		return false;
+	*strchrnul(comm, '\n') = '\0';
+	return streq(comm, SPAWN_EXEC_COMM);
+}
+
 static bool reap_children(struct supervisor *s, pid_t main_pid, struct outcome *o)
 {
 	bool main_done = false;
 	int status;
 	pid_t pid;
+
+	o->main_killed_in_exec |= killed_in_exec(main_pid);
 
 	while ((pid = waitpid(-1, &status, WNOHANG)) > 0) {
 		if (pid != main_pid)

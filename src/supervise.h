@@ -16,8 +16,7 @@
 struct supervisor {
 	int epoll_fd;
 	int signal_fd;
-	sigset_t caller_mask;	/* restored in the job before exec */
-	bool mask_changed;
+	sigset_t caller_mask;	/* restored in the job before exec, never in memrun */
 	/* Signals the caller left ignored whose disposition memrun reset for
 	 * itself: ignored again in the job before exec. */
 	sigset_t caller_ignored;

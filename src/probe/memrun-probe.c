@@ -257,19 +257,22 @@ static void note_failure(enum probe_function fn, uint64_t bytes, uint32_t flags)
 
 __attribute__((constructor)) static void probe_attach(void)
 {
-	const char *path = getenv(PROBE_ENV);
+	const char *value = getenv(PROBE_ENV);
 	struct probe_region *r;
-	int fd;
+	int fd, saved = errno;
 
-	if (!path || !*path)
+	if (!value || !*value)
 		return;
 	/* By path, not an inherited fd: programs that close every fd at
-	 * start, and the programs they exec, still find it. */
-	fd = (int)syscall(SYS_openat, AT_FDCWD, path, O_RDWR | O_CLOEXEC);
+	 * start, and the programs they exec, still find it.  Only the file
+	 * whose identity memrun gave is ever opened (probe-abi.h). */
+	fd = probe_region_open(value);
+	errno = saved;
 	if (fd < 0)
 		return;
 	r = raw_mmap(NULL, sizeof(*r), PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
 	syscall(SYS_close, fd);
+	errno = saved;
 	if (r == MAP_FAILED)
 		return;
 	if (r->magic != PROBE_MAGIC || r->version != PROBE_VERSION || r->size != sizeof(*r)) {

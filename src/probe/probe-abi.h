@@ -8,8 +8,14 @@
  */
 #pragma once
 
+#include <errno.h>
+#include <fcntl.h>
 #include <stdbool.h>
 #include <stdint.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <unistd.h>
 
 #define PROBE_MAGIC 0x31504e55524d454dULL	/* "MEMRUNP1" */
 #define PROBE_VERSION 2
@@ -118,4 +124,95 @@ static inline enum probe_cause probe_classify(const struct probe_failure *f)
 	    probe_over(f->committed_as, f->bytes, f->commit_limit))
 		return PROBE_CAUSE_COMMIT_LIMIT;
 	return PROBE_CAUSE_UNKNOWN;
+}
+
+/*
+ * How a process of the job finds the region: PROBE_ENV is "PATH:DEV:INO",
+ * PATH the /proc path of memrun's fd (/proc/PID/fd/N), DEV and INO the
+ * region's st_dev and st_ino.  The path alone is not enough: under a /proc
+ * of another pid namespace, or in a job that mounted its own, it names
+ * another process's fd, and opening a device or a FIFO read-write has
+ * effects of its own.  So the path is opened O_PATH, which opens nothing,
+ * the file it names is compared with the region's identity, and only then
+ * is that very file reopened read-write, through /proc/self/fd.
+ */
+#define PROBE_PATH_MAX 64
+
+/* Decimal digits up to end: false for none, junk or overflow. */
+static inline bool probe_env_number(const char *p, const char *end, uint64_t *ret)
+{
+	uint64_t v = 0;
+
+	if (p == end)
+		return false;
+	for (; p < end; p++) {
+		if (*p < '0' || *p > '9' || v > (UINT64_MAX - (uint64_t)(*p - '0')) / 10)
+			return false;
+		v = v * 10 + (uint64_t)(*p - '0');
+	}
+	*ret = v;
+	return true;
+}
+
+/* Split PROBE_ENV's value; path gets a NUL-terminated copy of PATH. */
+static inline bool probe_env_parse(const char *value, char *path, size_t size,
+				   uint64_t *ret_dev, uint64_t *ret_ino)
+{
+	const char *end = value + strlen(value), *ino = end, *dev;
+	uint64_t d, i;
+	size_t len;
+
+	while (ino > value && ino[-1] != ':')
+		ino--;
+	dev = ino > value ? ino - 1 : value;
+	while (dev > value && dev[-1] != ':')
+		dev--;
+	if (dev == value)
+		return false;	/* fewer than two colons */
+	len = (size_t)(dev - 1 - value);
+	if (len == 0 || len >= size || !probe_env_number(dev, ino - 1, &d) ||
+	    !probe_env_number(ino, end, &i))
+		return false;
+	memcpy(path, value, len);
+	path[len] = '\0';
+	*ret_dev = d;
+	*ret_ino = i;
+	return true;
+}
+
+/*
+ * The region named by a PROBE_ENV value, opened read-write (O_CLOEXEC),
+ * or -errno: -EINVAL for a value that is not "PATH:DEV:INO", -ESTALE when
+ * PATH names anything but the region.  No allocation: it runs in every
+ * process of the job as it starts.
+ */
+static inline int probe_region_open(const char *value)
+{
+	char path[PROBE_PATH_MAX], self[sizeof("/proc/self/fd/") + 10];
+	char digits[10], *p = self + sizeof("/proc/self/fd/") - 1;
+	uint64_t dev, ino;
+	struct stat st;
+	int opath, fd, n = 0;
+
+	if (!probe_env_parse(value, path, sizeof(path), &dev, &ino))
+		return -EINVAL;
+	opath = (int)syscall(SYS_openat, AT_FDCWD, path, O_PATH | O_CLOEXEC);
+	if (opath < 0)
+		return -errno;
+	if (fstat(opath, &st) < 0 || !S_ISREG(st.st_mode) || (uint64_t)st.st_dev != dev ||
+	    (uint64_t)st.st_ino != ino) {
+		syscall(SYS_close, opath);
+		return -ESTALE;
+	}
+	memcpy(self, "/proc/self/fd/", sizeof("/proc/self/fd/") - 1);
+	for (unsigned v = (unsigned)opath; n == 0 || v; v /= 10)
+		digits[n++] = (char)('0' + v % 10);
+	while (n)
+		*p++ = digits[--n];
+	*p = '\0';
+	fd = (int)syscall(SYS_openat, AT_FDCWD, self, O_RDWR | O_CLOEXEC);
+	if (fd < 0)
+		fd = -errno;
+	syscall(SYS_close, opath);
+	return fd;
 }

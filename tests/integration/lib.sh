@@ -114,6 +114,29 @@ expect_no_wakeups() {
 		fail "memrun woke up while the job slept: context switches $before -> $after"
 }
 
+# Where memrun puts a job's cgroup on this machine, from a report: sets
+# $version (1, 2, or empty when it can make none), $job_parent (memrun's
+# own cgroup, where job cgroups go) and $cgroup_error (why none).
+probe_job_cgroup() {
+	local probe=$WORK/probe.json
+	"$MEMRUN" -q --report "$probe" -- true
+	eval "$("$PYTHON" - "$probe" <<'PY'
+import json, os, shlex, sys
+c = json.load(open(sys.argv[1]))["cgroup"]
+print("version=" + shlex.quote(str(c["version"] or "")))
+print("job_parent=" + shlex.quote(os.path.dirname(c["path"]) if c["path"] else ""))
+print("cgroup_error=" + shlex.quote(c["error"] or ""))
+PY
+)"
+}
+
+needs_cgroup() {
+	if [ -z "${version:-}" ]; then
+		skip "memrun cannot create a cgroup on this machine: ${cgroup_error:-}"
+		return 1
+	fi
+}
+
 # For tests that start memrun itself under an RLIMIT_AS.
 needs_unsanitized_memrun() {
 	if [ "$SANITIZED" = 1 ]; then

@@ -4,17 +4,8 @@
 # v1 here, v2 in the VM suite) and reads the report to know which.
 source "$(dirname "$0")/lib.sh"
 
-# cgroup version memrun uses here, and the directory of a job's cgroup.
-probe=$WORK/probe.json
-"$MEMRUN" -q --report "$probe" -- true
-version=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["cgroup"]["version"] or "")' "$probe")
-
-needs_cgroup() {
-	if [ -z "$version" ]; then
-		skip "memrun cannot create a cgroup on this machine: $(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["cgroup"]["error"])' "$probe")"
-		return 1
-	fi
-}
+# cgroup version memrun uses here, and where a job's cgroup goes.
+probe_job_cgroup
 
 # The file that holds a limit, by hierarchy.
 limit_file() {

@@ -7,18 +7,9 @@
 # Runs on cgroup v1 here and on v2 in the VM suite.
 source "$(dirname "$0")/lib.sh"
 
-probe=$WORK/probe.json
-"$MEMRUN" -q --report "$probe" -- true
-version=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["cgroup"]["version"] or "")' "$probe")
 # memrun's own cgroup: the job's cgroup is made right inside it.
-own=$(python3 -c 'import json,os,sys; p=json.load(open(sys.argv[1]))["cgroup"]["path"]; print(os.path.dirname(p) if p else "")' "$probe")
-
-needs_cgroup() {
-	if [ -z "$version" ]; then
-		skip "memrun cannot create a cgroup on this machine: $(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["cgroup"]["error"])' "$probe")"
-		return 1
-	fi
-}
+probe_job_cgroup
+own=$job_parent
 
 needs_v2() {
 	needs_cgroup || return 1

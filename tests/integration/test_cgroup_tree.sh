@@ -6,18 +6,9 @@
 # making the next job wait.  Runs on cgroup v1 here and v2 in the VM suite.
 source "$(dirname "$0")/lib.sh"
 
-probe=$WORK/probe.json
-"$MEMRUN" -q --report "$probe" -- true
-version=$("$PYTHON" -c 'import json,sys; print(json.load(open(sys.argv[1]))["cgroup"]["version"] or "")' "$probe")
 # Where memrun puts its jobs' cgroups: where leftovers of dead memruns are.
-parent=$("$PYTHON" -c 'import json,os,sys; p=json.load(open(sys.argv[1]))["cgroup"]["path"]; print(os.path.dirname(p) if p else "")' "$probe")
-
-needs_cgroup() {
-	if [ -z "$version" ]; then
-		skip "memrun cannot create a cgroup on this machine: $("$PYTHON" -c 'import json,sys; print(json.load(open(sys.argv[1]))["cgroup"]["error"])' "$probe")"
-		return 1
-	fi
-}
+probe_job_cgroup
+parent=$job_parent
 
 needs_kernel_log() {
 	if ! head -c 0 /dev/kmsg 2>/dev/null; then
@@ -317,6 +308,105 @@ test_leftovers_do_not_make_the_job_wait() {
 
 	remove_leftover "$new" "$new_pid"
 	remove_leftover "$old" "$old_pid"
+}
+
+# What a test left in a cgroup when memrun failed: killed, and removed
+# deepest first.
+remove_left_cgroup() {
+	local dir=$1 d
+	[ -d "$dir" ] || return 0
+	for d in $(find "$dir" -depth -type d); do
+		xargs -r kill -KILL <"$d/cgroup.procs" 2>/dev/null
+		for _ in $(seq 200); do rmdir "$d" 2>/dev/null && break; sleep 0.01; done
+	done
+}
+
+# Root in the job can write memrun's pid into the job's cgroup, or one
+# below it: the kill at the end must not end memrun, which goes back to
+# its own cgroup first, reports, and removes everything.
+test_job_that_moves_memrun_into_its_cgroup_does_not_end_memrun() {
+	needs_cgroup || return
+	local where dir pid
+	for where in . sub; do
+		rm -f "$WORK/left.pid" "$report"
+		run_memrun --report "$report" -- sh -c "$job_cgroup_sh"'
+			mkdir -p "$cg/$1"
+			sleep 300 &
+			echo $! >"$0/left.pid"
+			echo $PPID >"$cg/$1/cgroup.procs" || exit 3
+			exit 0' "$WORK" "$where"
+		expect_status 0
+		expect_err "sh exited 0 after"
+		expect_no_err "cannot"
+		expect_json "r['outcome'] == 'exited' and r['exit_code'] == 0"
+		pid=$(cat "$WORK/left.pid" 2>/dev/null)
+		if [ -n "$pid" ] && alive "$pid"; then
+			fail "the job's process $pid outlived the job (memrun moved into '$where')"
+			kill -KILL "$pid"
+		fi
+		dir=$(report_value "r['cgroup']['path']" 2>/dev/null)
+		if [ -n "$dir" ] && [ "$dir" != None ] && [ -d "$dir" ]; then
+			fail "cgroup $dir left behind (memrun moved into '$where')"
+			remove_left_cgroup "$dir"
+		fi
+	done
+}
+
+# v1 has no memory.oom.group: memrun kills the job itself, from its loop,
+# on the first OOM kill; memrun's pid in the job's cgroup must survive it.
+test_oom_group_kill_spares_memrun_moved_into_the_job() {
+	needs_cgroup || return
+	if [ "$version" = 2 ]; then
+		skip "on cgroup v2 the kernel itself kills every process of the cgroup for memory.oom.group, memrun among them if the job moved it there; memrun's own group kill is v1's"
+		return
+	fi
+	local pid dir
+	run_memrun --oom-group --memory-max 64M --report "$report" -- sh -c "$job_cgroup_sh"'
+		echo $PPID >"$cg/cgroup.procs" || exit 3
+		sleep 60 &
+		echo $! >"$0/left.pid"
+		"$1" 512
+		wait' "$WORK" "$HELPERS/hog"
+	expect_json "r['outcome'] == 'oom-killed' and r['limits']['oom_group'] is True"
+	pid=$(cat "$WORK/left.pid" 2>/dev/null)
+	if [ -n "$pid" ] && alive "$pid"; then
+		fail "the job's process $pid outlived its OOM group kill"
+		kill -KILL "$pid"
+	fi
+	dir=$(report_value "r['cgroup']['path']" 2>/dev/null)
+	if [ -n "$dir" ] && [ "$dir" != None ] && [ -d "$dir" ]; then
+		fail "cgroup $dir left behind"
+		remove_left_cgroup "$dir"
+	fi
+}
+
+# A job that renames its cgroup (v1 allows it within the parent) must not
+# leave it behind under a name no sweep would take for memrun's.
+test_cgroup_the_job_renamed_is_removed() {
+	needs_cgroup || return
+	local renamed=$parent/renamed-by-job-$$ pid
+	run_memrun --report "$report" -- sh -c "$job_cgroup_sh"'
+		mv "$cg" "$1" 2>"$0/mv.err" || exit 3
+		sleep 300 &
+		echo $! >"$0/left.pid"
+		exit 0' "$WORK" "$renamed"
+	if [ "$status" = 3 ] && [ "$version" = 2 ]; then
+		skip "cgroup v2 renames no cgroup ($(cat "$WORK/mv.err"))"
+		return
+	fi
+	expect_status 0
+	expect_no_err "cannot remove"
+	expect_json "r['outcome'] == 'exited' and r['exit_code'] == 0"
+	pid=$(cat "$WORK/left.pid" 2>/dev/null)
+	if [ -n "$pid" ] && alive "$pid"; then
+		fail "the job's process $pid in the renamed cgroup still runs"
+		kill -KILL "$pid"
+	fi
+	if [ -d "$renamed" ]; then
+		fail "the cgroup the job renamed, $renamed, was left behind"
+		remove_left_cgroup "$renamed"
+	fi
+	expect_cgroup_removed
 }
 
 run_tests

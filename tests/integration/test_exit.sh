@@ -102,6 +102,29 @@ test_report_lost_at_the_end_is_125_with_the_jobs_status() {
 	[ -z "$(ls -A "$WORK" | grep '^\.report')" ] || fail "temp files left: $(ls -A "$WORK")"
 }
 
+test_report_whose_directory_the_job_moved_is_125() {
+	# Not written into the moved directory, where nobody looks, with 0.
+	mkdir "$WORK/rd"
+	run_memrun -q --report "$WORK/rd/report.json" -- mv "$WORK/rd" "$WORK/rd2"
+	expect_status 125
+	expect_err "cannot write the report to '$WORK/rd/report.json'"
+	expect_err "now '$WORK/rd2'"
+	expect_err "the job exited 0"
+	[ -z "$(ls -A "$WORK/rd2")" ] || fail "left in the moved directory: $(ls -A "$WORK/rd2")"
+	# Another directory in its place is not the one it was prepared in.
+	run_memrun -q --report "$WORK/rd2/report.json" -- \
+		sh -c 'mv "$1/rd2" "$1/rd3" && mkdir "$1/rd2" && exit 4' sh "$WORK"
+	expect_status 125
+	expect_err "the job exited 4"
+	[ -z "$(ls -A "$WORK/rd2")$(ls -A "$WORK/rd3")" ] ||
+		fail "a report or temp file left: $(ls -A "$WORK/rd2" "$WORK/rd3")"
+	# A directory moved away and back is where it was: written.
+	run_memrun -q --report "$WORK/rd3/report.json" -- \
+		sh -c 'mv "$1/rd3" "$1/rd4" && mv "$1/rd4" "$1/rd3"' sh "$WORK"
+	expect_status 0
+	expect_json "r['outcome'] == 'exited'" "$WORK/rd3/report.json"
+}
+
 test_stdout_that_cannot_be_written_is_an_error() {
 	[ -c /dev/full ] || { skip "no /dev/full"; return; }
 	local args

@@ -110,7 +110,7 @@ test_nohup_sighup_ignore_reaches_the_job() {
 # ---- a job that damages the region it shares with memrun -----------------
 
 test_job_truncating_the_probe_region_by_its_path() {
-	run_memrun --report "$report" -- sh -c 'truncate -s 0 "$MEMRUN_PROBE"; exit 7'
+	run_memrun --report "$report" -- sh -c 'truncate -s 0 "${MEMRUN_PROBE%%:*}"; exit 7'
 	expect_status 7
 	# Sealed: the job cannot shrink it, and memrun still counts.
 	expect_err "Operation not permitted"
@@ -122,7 +122,7 @@ test_job_truncating_the_probe_region_by_its_path() {
 test_job_truncating_the_probe_region_through_an_fd() {
 	run_memrun --report "$report" -- python3 -c '
 import os, sys
-fd = os.open(os.environ["MEMRUN_PROBE"], os.O_RDWR)
+fd = os.open(os.environ["MEMRUN_PROBE"].split(":")[0], os.O_RDWR)
 for size in (0, 1 << 20):
     try:
         os.ftruncate(fd, size)
@@ -130,7 +130,7 @@ for size in (0, 1 << 20):
     except OSError as e:
         print("refused:", e.strerror)
 try:
-    os.truncate(os.environ["MEMRUN_PROBE"], 0)
+    os.truncate(os.environ["MEMRUN_PROBE"].split(":")[0], 0)
     print("truncated by path")
 except OSError as e:
     print("refused:", e.strerror)
@@ -147,7 +147,7 @@ test_job_scribbling_over_the_probe_region() {
 	# The header kept, every count and index after it garbage.
 	run_memrun --report "$report" -- python3 -c '
 import mmap, os
-fd = os.open(os.environ["MEMRUN_PROBE"], os.O_RDWR)
+fd = os.open(os.environ["MEMRUN_PROBE"].split(":")[0], os.O_RDWR)
 m = mmap.mmap(fd, 0)
 m[16:] = b"\xff" * (len(m) - 16)
 os._exit(5)'
@@ -160,7 +160,7 @@ os._exit(5)'
 	# All of it garbage, the header too.
 	run_memrun -q --report "$report" -- python3 -c '
 import mmap, os
-m = mmap.mmap(os.open(os.environ["MEMRUN_PROBE"], os.O_RDWR), 0)
+m = mmap.mmap(os.open(os.environ["MEMRUN_PROBE"].split(":")[0], os.O_RDWR), 0)
 m[:] = b"\xa5" * len(m)'
 	expect_status 0
 	expect_json "r['alloc_failures']['observed'] is False and r['alloc_failures']['count'] is None"
@@ -222,6 +222,51 @@ test_loader_that_cannot_map_libraries_under_rlimit_as() {
 	expect_status 127
 	expect_no_err "dynamic loader"
 	expect_json "r['hint'] is None"
+}
+
+test_closed_pipe_on_stderr_does_not_lose_the_report() {
+	# "memrun --report r.json -- make 2>&1 | head": the reader is gone
+	# when memrun writes its summary; the report and the status stay.
+	local rc
+	rc=$( ( { "$MEMRUN" --report "$report" -- sleep 0.3; echo $? >&3; } 2>&1 | true ) 3>&1)
+	[ "$rc" = 0 ] || fail "memrun exited $rc, expected the job's 0"
+	expect_json "r['outcome'] == 'exited' and r['exit_code'] == 0"
+}
+
+test_signal_during_the_clean_up_does_not_lose_the_report() {
+	command -v strace >/dev/null || { skip "strace is not installed: it alone can hold memrun in its clean-up"; return; }
+	local tracer pid
+	# The job has ended; memrun is held in its clean-up (rmdir of the
+	# job's cgroup, or the kernel log) when a second Ctrl-C or a
+	# systemctl stop arrives: the report is still written.
+	ASAN_OPTIONS=$ASAN_OPTIONS:detect_leaks=0 strace -f -qq -o /dev/null \
+		-e inject=unlinkat,rmdir:delay_enter=1500000 \
+		"$MEMRUN" -q --report "$report" -- true >"$out" 2>"$err" </dev/null &
+	tracer=$!
+	sleep 0.8
+	pid=$(pgrep -P "$tracer" | head -1)
+	[ -n "$pid" ] && kill -TERM "$pid"
+	wait "$tracer"
+	expect_json "r['outcome'] == 'exited' and r['exit_code'] == 0"
+}
+
+test_forged_kernel_log_record_is_not_an_oom_kill() {
+	[ -w /dev/kmsg ] || { skip "/dev/kmsg is not writable here: no record can be forged"; return; }
+	head -c 0 /dev/kmsg 2>/dev/null || { skip "/dev/kmsg is not readable here"; return; }
+	# A root job makes a cgroup below its own (so that memrun reads the
+	# kernel log), writes an oom-kill record naming itself there, then
+	# dies of kill -9: still a kill -9, not an OOM kill.
+	run_memrun --report "$report" -- sh -c '
+		v1=$(sed -n "s/^[0-9]*:[^:]*memory[^:]*://p" /proc/self/cgroup)
+		if [ -n "$v1" ]; then cg=$v1; dir=/sys/fs/cgroup/memory$cg
+		else cg=$(sed -n "s/^0:://p" /proc/self/cgroup); dir=/sys/fs/cgroup$cg; fi
+		mkdir "$dir/sub" && rmdir "$dir/sub"
+		printf "oom-kill:constraint=CONSTRAINT_MEMCG,nodemask=(null),cpuset=/,mems_allowed=0,oom_memcg=%s,task_memcg=%s,task=sh,pid=%d,uid=0\n" \
+			"$cg" "$cg" $$ >/dev/kmsg
+		kill -9 $$'
+	expect_status 137
+	expect_json "r['outcome'] == 'signaled' and r['main_oom_killed'] is not True"
+	expect_no_err "OOM-killed"
 }
 
 run_tests

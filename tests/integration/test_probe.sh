@@ -153,4 +153,92 @@ test_asan_built_programs_run_under_the_probe() {
 	expect_err "AddressSanitizer: heap-buffer-overflow"
 }
 
+# ---- the region under another pid namespace's /proc ----------------------
+
+needs_pid_namespaces() {
+	unshare --pid --fork --mount-proc true 2>/dev/null && return
+	skip "cannot create pid and mount namespaces here (unshare --pid --fork --mount-proc: CAP_SYS_ADMIN)"
+	return 1
+}
+
+# PID 1 of an outer pid namespace with its own /proc: a canary holding a
+# FIFO (O_PATH) at every fd number below 200, that runs COMMAND and writes
+# to $WORK/canary whether anyone opened the FIFO meanwhile (an open of a
+# FIFO or a device has effects: here a reader appears).
+run_under_canary() {
+	rm -f "$WORK/fifo" "$WORK/canary"
+	mkfifo "$WORK/fifo"
+	cat >"$WORK/canary.py" <<'PY'
+import ctypes, os, select, subprocess, sys
+fifo, verdict, cmd = sys.argv[1], sys.argv[2], sys.argv[3:]
+libc = ctypes.CDLL(None, use_errno=True)
+watch = libc.inotify_init1(os.O_CLOEXEC | os.O_NONBLOCK)
+os.dup2(watch, 200, inheritable=False)
+path = os.open(fifo, os.O_PATH | os.O_CLOEXEC)
+os.dup2(path, 201, inheritable=False)
+if libc.inotify_add_watch(200, fifo.encode(), 0x20) < 0:  # IN_OPEN
+    sys.exit("canary: inotify_add_watch failed")
+for n in range(3, 200):
+    os.dup2(201, n, inheritable=False)
+status = subprocess.run(cmd, stdin=subprocess.DEVNULL).returncode
+with open(verdict, "w") as f:
+    f.write("opened\n" if select.select([200], [], [], 0)[0] else "untouched\n")
+sys.exit(status if status >= 0 else 128 - status)
+PY
+	{ unshare --pid --fork --mount-proc "$PYTHON" "$WORK/canary.py" "$WORK/fifo" \
+		"$WORK/canary" "$@" >"$out" 2>"$err" </dev/null; } 2>/dev/null
+	status=$?
+}
+
+# memrun as PID 1 of a pid namespace under the /proc of the enclosing one
+# (unshare -pf without --mount-proc, a container runtime mounting the
+# host's /proc): /proc/1 there is the canary, not memrun.  The refusal is
+# still counted, through memrun's pid as that /proc numbers it, and the
+# probe never opens what /proc/1/fd/N is.
+test_pid_namespace_under_an_enclosing_proc() {
+	needs_pid_namespaces || return
+	run_under_canary unshare --pid --fork "$MEMRUN" --as 128M --report "$report" -- \
+		"$HELPERS/alloc_until_null"
+	[ "$(cat "$WORK/canary" 2>/dev/null)" = untouched ] ||
+		fail "a process of the job opened another process's fd: the canary's FIFO was $(cat "$WORK/canary" 2>/dev/null || echo "not reported on")"
+	expect_status 3
+	expect_err "alloc_until_null ran out of memory: 1 allocation refused under RLIMIT_AS 128 MiB"
+	expect_json "r['outcome'] == 'out-of-memory' and r['alloc_failures']['count'] == 1"
+}
+
+# A process whose MEMRUN_PROBE names another process's fd (as in a job
+# that mounted a /proc of its own): /proc/1/fd/N is the canary's FIFO.
+# Without the region's identity (a bare path) or with another identity,
+# the probe opens nothing and only forwards calls.
+test_probe_opens_nothing_but_the_region() {
+	needs_pid_namespaces || return
+	run_under_canary sh -c '
+		for value in /proc/1/fd/5 /proc/1/fd/5:1:1 /proc/1/fd/5:$(stat -L -c "%d:%i" /proc/1/fd/5); do
+			MEMRUN_PROBE=$value LD_PRELOAD=$0 sh -c "exit 0" || exit 1
+		done
+		echo probed' "$BUILD_DIR/libmemrun-probe.so"
+	expect_status 0
+	expect_out "probed"
+	[ "$(cat "$WORK/canary" 2>/dev/null)" = untouched ] ||
+		fail "the probe opened another process's fd: the canary's FIFO was $(cat "$WORK/canary" 2>/dev/null || echo "not reported on")"
+}
+
+# memrun where /proc does not show it (a /proc of a pid namespace memrun is
+# not in): the probe could not reach the region, and the report says so
+# rather than "the main program never reported".
+test_proc_without_memrun_says_why() {
+	needs_pid_namespaces || return
+	if [ "$SANITIZED" = 1 ]; then
+		skip "memrun is built with the sanitizers here, which read their options and memrun's threads from /proc (LeakSanitizer fails at exit without it); the plain build runs this test"
+		return
+	fi
+	{ unshare --mount --propagation private sh -c \
+		'unshare --pid --fork mount -t proc proc /proc && exec "$@"' sh \
+		"$MEMRUN" --as 128M -- "$HELPERS/alloc_until_null" >"$out" 2>"$err" </dev/null; } 2>/dev/null
+	status=$?
+	expect_status 3
+	expect_err "allocations not observed: memrun is not visible in /proc (not mounted, or of a pid namespace memrun is not in): the probe cannot reach its shared memory region"
+	expect_no_err "never reported"
+}
+
 run_tests

@@ -178,6 +178,122 @@ test_another_users_symlink_in_a_sticky_directory_is_refused() {
 	expect_json "r['outcome'] == 'exited'" "$WORK/target"
 }
 
+test_another_users_symlink_on_the_way_is_refused() {
+	# The rule holds for a link that names a directory of the path too:
+	# the kernel checks those only where protected_symlinks is enabled.
+	local top=$WORK/$FUNCNAME target
+	local dir=$top/sticky
+	mkdir -p "$top/real" "$top/sub"
+	mkdir -m 1777 "$dir"
+	ln -s "$top/real" "$dir/dlink"
+	chown -h 65534 "$dir/dlink" 2>/dev/null ||
+		{ skip "a symlink of another user needs root (chown -h)"; return; }
+	run_memrun -q --report "$dir/dlink/report.json" -- touch "$top/ran"
+	expect_status 125
+	expect_err "the symlink '$dir/dlink' belongs to uid 65534 and lies in '$dir'"
+	expect_err "protected_symlinks"
+	[ -e "$top/ran" ] && fail "the job ran"
+	[ -z "$(ls -A "$top/real")" ] || fail "written through the link: $(ls -A "$top/real")"
+	# Met on the way from links of our own, relative ones, and "..".
+	ln -s "$dir/dlink" "$top/mine"
+	ln -s ../sticky/dlink/ "$top/sub/relative"
+	for target in "$top/mine/report.json" "$top/sub/relative/report.json" \
+		"$top/sub/../sticky/./dlink/../real/report.json"; do
+		run_memrun -q --report "$target" -- true
+		expect_status 125
+		expect_err "the symlink '$dir/dlink' belongs to uid 65534"
+	done
+	[ -z "$(ls -A "$top/real")" ] || fail "written through the link: $(ls -A "$top/real")"
+	# The kernel's rule lets the directory's owner's links be followed.
+	chown 65534 "$dir"
+	run_memrun -q --report "$top/mine/report.json" -- true
+	expect_status 0
+	expect_json "r['outcome'] == 'exited'" "$top/real/report.json"
+}
+
+test_the_path_is_resolved_as_the_kernel_resolves_it() {
+	# ".." after a symlink is the parent of what it names; "." is no step.
+	local top=$WORK/$FUNCNAME
+	mkdir -p "$top/deep/x" "$top/deep/b"
+	ln -s deep/x "$top/a"
+	run_memrun -q --report "$top/a/../b/./report.json" -- true
+	expect_status 0
+	expect_json "r['outcome'] == 'exited'" "$top/deep/b/report.json"
+	# Relative to the working directory, through a link with an absolute text.
+	ln -s "$top/deep" "$top/abs"
+	(cd "$top" && "$MEMRUN" -q --report abs/x/../b/r2.json -- true) 2>"$err"
+	[ -f "$top/deep/b/r2.json" ] || fail "no report in deep/b: $(cat "$err")"
+	# A loop of links on the way ends, as the kernel ends it.
+	ln -s loop2 "$top/loop1"
+	ln -s loop1 "$top/loop2"
+	run_memrun -q --report "$top/loop1/report.json" -- touch "$top/ran"
+	expect_status 125
+	expect_err "Too many levels of symbolic links"
+	[ -e "$top/ran" ] && fail "the job ran"
+}
+
+test_another_users_file_in_a_sticky_directory_is_refused_even_to_root() {
+	# As the kernel's protected_regular rule refuses it (whether enabled
+	# or not): root would otherwise replace the file and give it back to
+	# its owner, with the command line in it.
+	local dir=$WORK/$FUNCNAME
+	mkdir -m 1777 "$dir"
+	echo theirs >"$dir/report.json"
+	chmod 600 "$dir/report.json"
+	chown 65534:65534 "$dir/report.json" 2>/dev/null ||
+		{ skip "a file of another user needs root (chown)"; return; }
+	run_memrun -q --report "$dir/report.json" -- touch "$dir/ran"
+	expect_status 125
+	expect_err "protected_regular"
+	expect_err "belongs to uid 65534 and lies in '$dir'"
+	[ -e "$dir/ran" ] && fail "the job ran"
+	[ "$(cat "$dir/report.json")" = theirs ] || fail "their file was replaced"
+	[ "$(stat -c %u "$dir/report.json")" = 65534 ] || fail "their file changed owner"
+	# A FIFO of theirs is refused at once too (protected_fifos), not
+	# opened to wait for a reader.
+	mkfifo -m 666 "$dir/fifo"
+	chown 65534 "$dir/fifo"
+	{ timeout 10 "$MEMRUN" -q --report "$dir/fifo" -- true >"$out" 2>"$err" </dev/null; } 2>/dev/null
+	status=$?
+	expect_status 125
+	expect_err "protected_fifos"
+	# The directory's owner's file may be replaced, but is not given back
+	# to another user there: the report stays memrun's caller's.
+	chown 65534 "$dir"
+	chmod 640 "$dir/report.json"
+	run_memrun -q --report "$dir/report.json" -- true
+	expect_status 0
+	expect_json "r['outcome'] == 'exited'" "$dir/report.json"
+	[ "$(stat -c %u:%a "$dir/report.json")" = "$(id -u):640" ] ||
+		fail "owner:mode $(stat -c %u:%a "$dir/report.json"), expected $(id -u):640"
+}
+
+test_a_closed_fd_is_said_to_be_closed() {
+	# Not "not open for writing" because a directory memrun opened to
+	# find it took its number.
+	with_dev sh -c 'exec 3<&-; "$1" -q --report /dev/fd/3 -- true; echo "status $?" >&2
+		"$1" -q --report /proc/self/fd/3 -- true' sh "$MEMRUN" >"$out" 2>"$err"
+	status=$?
+	if [ "$status" = 99 ]; then
+		skip "$(cat "$err")"
+		return
+	fi
+	expect_status 125
+	expect_err "status 125"
+	[ "$(grep -c "cannot write the report to '/.*/3': file descriptor 3 is not open$" "$err")" = 2 ] ||
+		{ fail "not said to be closed"; show_output; }
+	# One open for reading only is said to be that.
+	with_dev sh -c '"$1" -q --report /dev/fd/3 -- true 3</dev/null' sh "$MEMRUN" >"$out" 2>"$err"
+	status=$?
+	expect_status 125
+	expect_err "file descriptor 3 is not open for writing"
+	# And one open for writing gets the report.
+	with_dev sh -c '"$1" -q --report /dev/fd/3 -- true 3>"$2"' sh "$MEMRUN" "$report" >"$out" 2>"$err"
+	status=$?
+	expect_status 0
+	expect_json "r['outcome'] == 'exited'"
+}
+
 test_unwritable_targets_are_refused_before_the_job() {
 	local target
 	mkdir "$WORK/dir"

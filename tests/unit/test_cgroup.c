@@ -1,13 +1,17 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /* Unit tests for src/cgroup.c's parsers: /proc/self/cgroup, mountinfo,
- * directories within a mount, job cgroup names. */
+ * directories within a mount, job cgroup names; and the sweep of stale
+ * cgroups, which runs while the job does and must allocate nothing. */
 #include <errno.h>
+#include <fcntl.h>
 #include <inttypes.h>
 #include <limits.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/file.h>
+#include <sys/stat.h>
 
 #include <cmocka.h>
 
@@ -339,6 +343,162 @@ static void test_job_name_rejects(void **state)
 	}
 }
 
+/*
+ * Allocations counted while `counting` is set.  The plain build puts
+ * glibc's allocator under the names memrun and libc call (libc's own
+ * calls, opendir's buffer among them, go through them too); AddressSanitizer
+ * owns those names and has hooks for it.
+ */
+static bool counting;
+static unsigned allocations;
+
+#if defined(__SANITIZE_ADDRESS__)
+int __sanitizer_install_malloc_and_free_hooks(void (*malloc_hook)(const volatile void *, size_t),
+					      void (*free_hook)(const volatile void *));
+
+static void count_malloc(const volatile void *ptr, size_t size)
+{
+	(void)ptr;
+	(void)size;
+	allocations += counting;
+}
+
+static void ignore_free(const volatile void *ptr)
+{
+	(void)ptr;
+}
+
+static void count_allocations(void)
+{
+	static bool installed;
+
+	if (!installed)
+		installed = __sanitizer_install_malloc_and_free_hooks(count_malloc, ignore_free);
+	assert_true(installed);
+	allocations = 0;
+	counting = true;
+}
+#else
+void *__libc_malloc(size_t size);
+void *__libc_calloc(size_t n, size_t size);
+void *__libc_realloc(void *ptr, size_t size);
+
+void *malloc(size_t size)
+{
+	allocations += counting;
+	return __libc_malloc(size);
+}
+
+void *calloc(size_t n, size_t size)
+{
+	allocations += counting;
+	return __libc_calloc(n, size);
+}
+
+void *realloc(void *ptr, size_t size)
+{
+	allocations += counting;
+	return __libc_realloc(ptr, size);
+}
+
+static void count_allocations(void)
+{
+	allocations = 0;
+	counting = true;
+}
+#endif
+
+#define STALE "memrun-1-a000000000000001"
+#define LIVE "memrun-2-b000000000000002"
+#define OWN "memrun-3-c000000000000003"
+
+/* Directories of a plain file system standing in for cgroups. */
+struct sweep_dirs {
+	char top[PATH_MAX];
+	int top_fd, live_fd;
+	struct job_cgroup cg;
+};
+
+static int sweep_dirs_setup(void **state)
+{
+	static struct sweep_dirs d;
+
+	d.top_fd = d.live_fd = -1;
+	job_cgroup_init(&d.cg);
+	snprintf(d.top, sizeof(d.top), "%s/memrun-unit-sweep.XXXXXX",
+		 getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp");
+	if (!mkdtemp(d.top))
+		return -1;
+	*state = &d;
+	d.top_fd = open(d.top, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	return d.top_fd < 0 ? -1 : 0;
+}
+
+/* Whatever the test got to, nothing is left. */
+static int sweep_dirs_teardown(void **state)
+{
+	struct sweep_dirs *d = *state;
+	static const char *const made[] = { STALE "/sub", STALE, LIVE, OWN, "other" };
+
+	job_cgroup_free(&d->cg);
+	d->live_fd = safe_close(d->live_fd);
+	for (size_t i = 0; i < ELEMENTSOF(made); i++)
+		unlinkat(d->top_fd, made[i], AT_REMOVEDIR);
+	d->top_fd = safe_close(d->top_fd);
+	return rmdir(d->top);
+}
+
+static bool exists_at(int dir_fd, const char *name)
+{
+	return faccessat(dir_fd, name, F_OK, AT_SYMLINK_NOFOLLOW) == 0;
+}
+
+/*
+ * The sweep runs while the job starts, in the supervisor, which must not
+ * allocate once the job runs (src/README.md).  One stale cgroup (unlocked,
+ * with a cgroup below it), one locked by a live memrun, the job's own
+ * (locked by this memrun), and one not memrun's.
+ */
+static void test_sweep_allocates_nothing(void **state)
+{
+	struct sweep_dirs *d = *state;
+	struct job_cgroup *cg = &d->cg;
+	char proc[4096], *v2_path = NULL, *v1_path = NULL;
+
+	assert_int_equal(mkdirat(d->top_fd, STALE, 0755), 0);
+	assert_int_equal(mkdirat(d->top_fd, STALE "/sub", 0755), 0);
+	assert_int_equal(mkdirat(d->top_fd, LIVE, 0755), 0);
+	assert_int_equal(mkdirat(d->top_fd, OWN, 0755), 0);
+	assert_int_equal(mkdirat(d->top_fd, "other", 0755), 0);
+	d->live_fd = openat(d->top_fd, LIVE, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	assert_int_equal(flock(d->live_fd, LOCK_EX | LOCK_NB), 0);
+
+	cg->backend = &cgroup_v1_backend;
+	cg->dir = xasprintf("%s/" OWN, d->top);
+	cg->dir_fd = openat(d->top_fd, OWN, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	assert_int_equal(flock(cg->dir_fd, LOCK_EX | LOCK_NB), 0);
+	cg->parent_fd = fcntl(d->top_fd, F_DUPFD_CLOEXEC, 3);
+	/* Home is where this process is: the sweep looks, and stays. */
+	if (read_small_file("/proc/self/cgroup", proc, sizeof(proc)) >= 0 &&
+	    cgroup_parse_proc_cgroup(proc, &v2_path, &v1_path) == 0 && v1_path) {
+		cg->home_path = TAKE_PTR(v1_path);
+		cg->home_fd = fcntl(d->top_fd, F_DUPFD_CLOEXEC, 3);
+	}
+	free(v2_path);
+	free(v1_path);
+
+	count_allocations();
+	cgroup_remove_stale_siblings(cg);
+	counting = false;
+
+	assert_int_equal(allocations, 0);
+	assert_false(exists_at(d->top_fd, STALE));
+	assert_int_equal(cg->stale_pending, 0);
+	assert_true(exists_at(d->top_fd, LIVE));
+	assert_true(exists_at(d->top_fd, OWN));
+	assert_true(exists_at(d->top_fd, "other"));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -348,6 +508,8 @@ int main(void)
 		cmocka_unit_test(test_path_to_dir),
 		cmocka_unit_test(test_job_name_round_trip),
 		cmocka_unit_test(test_job_name_rejects),
+		cmocka_unit_test_setup_teardown(test_sweep_allocates_nothing, sweep_dirs_setup,
+						sweep_dirs_teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

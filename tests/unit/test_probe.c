@@ -9,7 +9,9 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <sys/inotify.h>
 #include <sys/mman.h>
+#include <sys/stat.h>
 
 #include <cmocka.h>
 
@@ -591,6 +593,257 @@ static void test_loader_under_rlimit(void **state)
 	}
 }
 
+/* ---- how the job reaches the region: MEMRUN_PROBE="PATH:DEV:INO" ---- */
+
+static const struct {
+	const char *value;
+	bool ok;
+	const char *path;
+	uint64_t dev, ino;
+} env_values[] = {
+	{ "/proc/12/fd/5:1:5172", true, "/proc/12/fd/5", 1, 5172 },
+	{ "/proc/12/fd/5:0:0", true, "/proc/12/fd/5", 0, 0 },
+	{ "/p:18446744073709551615:18446744073709551615", true, "/p", UINT64_MAX, UINT64_MAX },
+	{ "/a:b/c:2:3", true, "/a:b/c", 2, 3 },		/* the last two fields are the identity */
+	/* A bare path (an older memrun's) has no identity: never opened. */
+	{ "/proc/12/fd/5", false, NULL, 0, 0 },
+	{ "/proc/12/fd/5:1", false, NULL, 0, 0 },
+	{ "", false, NULL, 0, 0 },
+	{ "::", false, NULL, 0, 0 },
+	{ ":1:2", false, NULL, 0, 0 },
+	{ "/p::2", false, NULL, 0, 0 },
+	{ "/p:1:", false, NULL, 0, 0 },
+	{ "/p:1:2x", false, NULL, 0, 0 },
+	{ "/p:-1:2", false, NULL, 0, 0 },
+	{ "/p: 1:2", false, NULL, 0, 0 },
+	{ "/p:18446744073709551616:1", false, NULL, 0, 0 },
+	{ "/p:1:99999999999999999999", false, NULL, 0, 0 },
+	{ "/proc/1234567890/fd/1234567890/0123456789012345678901234567890123:1:2", false,
+	  NULL, 0, 0 },	/* longer than any /proc/PID/fd/N */
+};
+
+static void test_env_parse(void **state)
+{
+	(void)state;
+	for (size_t i = 0; i < sizeof(env_values) / sizeof(env_values[0]); i++) {
+		char path[PROBE_PATH_MAX] = "untouched";
+		uint64_t dev = 7, ino = 7;
+		bool ok = probe_env_parse(env_values[i].value, path, sizeof(path), &dev, &ino);
+
+		if (ok != env_values[i].ok)
+			fail_msg("'%s': parsed %d, expected %d", env_values[i].value, ok,
+				 env_values[i].ok);
+		if (!ok) {
+			/* Nothing written on failure. */
+			assert_string_equal(path, "untouched");
+			assert_true(dev == 7 && ino == 7);
+			continue;
+		}
+		assert_string_equal(path, env_values[i].path);
+		assert_true(dev == env_values[i].dev && ino == env_values[i].ino);
+	}
+}
+
+/* A scratch directory with a FIFO watched for opens: what another
+ * process's fd may be, where opening it read-write has effects. */
+struct scratch {
+	char dir[32];
+	char fifo[64];
+	int inotify;
+};
+
+static void scratch_make(struct scratch *s)
+{
+	snprintf(s->dir, sizeof(s->dir), "/tmp/memrun-probe.XXXXXX");
+	assert_non_null(mkdtemp(s->dir));
+	snprintf(s->fifo, sizeof(s->fifo), "%s/fifo", s->dir);
+	assert_int_equal(mkfifo(s->fifo, 0600), 0);
+	s->inotify = inotify_init1(IN_CLOEXEC | IN_NONBLOCK);
+	assert_true(s->inotify >= 0);
+	assert_true(inotify_add_watch(s->inotify, s->fifo, IN_OPEN) >= 0);
+}
+
+static bool scratch_fifo_opened(const struct scratch *s)
+{
+	char buf[4096];
+
+	return read(s->inotify, buf, sizeof(buf)) > 0;
+}
+
+static void scratch_remove(struct scratch *s)
+{
+	char cmd[64];
+
+	close(s->inotify);
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", s->dir);
+	assert_int_equal(system(cmd), 0);
+}
+
+static char *env_value_for(const char *path, const struct stat *st)
+{
+	return xasprintf("%s:%ju:%ju", path, (uintmax_t)st->st_dev, (uintmax_t)st->st_ino);
+}
+
+static void test_region_open_checks_identity(void **state)
+{
+	struct probe_region *r = NULL;
+	struct scratch s;
+	struct stat st, opened;
+	char path[64];
+	char *value;
+	int fd = -1, job;
+
+	(void)state;
+	scratch_make(&s);
+	assert_int_equal(probe_region_create(&fd, &r), 0);
+	assert_int_equal(fstat(fd, &st), 0);
+	snprintf(path, sizeof(path), "/proc/self/fd/%d", fd);
+
+	/* The region itself: opened read-write, close-on-exec. */
+	value = env_value_for(path, &st);
+	job = probe_region_open(value);
+	free(value);
+	assert_true(job >= 0);
+	assert_int_equal(fstat(job, &opened), 0);
+	assert_true(opened.st_dev == st.st_dev && opened.st_ino == st.st_ino);
+	assert_int_equal(fcntl(job, F_GETFL) & O_ACCMODE, O_RDWR);
+	assert_int_equal(fcntl(job, F_GETFD) & FD_CLOEXEC, FD_CLOEXEC);
+	assert_int_equal(pwrite(job, "x", 1, offsetof(struct probe_region, pad)), 1);
+	close(job);
+
+	/* The same path with another identity: the region is not opened. */
+	st.st_ino++;
+	value = env_value_for(path, &st);
+	assert_int_equal(probe_region_open(value), -ESTALE);
+	free(value);
+	st.st_ino--;
+	st.st_dev++;
+	value = env_value_for(path, &st);
+	assert_int_equal(probe_region_open(value), -ESTALE);
+	free(value);
+	st.st_dev--;
+
+	/* Another file under the path, a FIFO, even one given the region's
+	 * identity or its own: never opened, so no reader appears on it. */
+	value = env_value_for(s.fifo, &st);
+	assert_int_equal(probe_region_open(value), -ESTALE);
+	free(value);
+	assert_int_equal(stat(s.fifo, &opened), 0);
+	value = env_value_for(s.fifo, &opened);
+	assert_int_equal(probe_region_open(value), -ESTALE);
+	free(value);
+	assert_false(scratch_fifo_opened(&s));
+	/* (The watch does see a read-write open.) */
+	job = open(s.fifo, O_RDWR | O_CLOEXEC);
+	assert_true(job >= 0);
+	close(job);
+	assert_true(scratch_fifo_opened(&s));
+
+	/* No identity, no file, no path. */
+	assert_int_equal(probe_region_open(path), -EINVAL);
+	value = xasprintf("%s/missing:1:2", s.dir);
+	assert_int_equal(probe_region_open(value), -ENOENT);
+	free(value);
+
+	munmap(r, sizeof(*r));
+	close(fd);
+	scratch_remove(&s);
+}
+
+/* A /proc as memrun may find it: PROC/self naming pid, and PROC/pid/fd/fd
+ * leading to target (another process's fd, or memrun's own). */
+static void fake_proc(const struct scratch *s, const char *self, int fd, const char *target)
+{
+	char path[128];
+
+	snprintf(path, sizeof(path), "%s/self", s->dir);
+	unlink(path);
+	if (self)
+		assert_int_equal(symlink(self, path), 0);
+	if (!target)
+		return;
+	snprintf(path, sizeof(path), "%s/4242", s->dir);
+	mkdir(path, 0700);
+	snprintf(path, sizeof(path), "%s/4242/fd", s->dir);
+	mkdir(path, 0700);
+	snprintf(path, sizeof(path), "%s/4242/fd/%d", s->dir, fd);
+	unlink(path);
+	assert_int_equal(symlink(target, path), 0);
+}
+
+static void test_env_value_follows_proc(void **state)
+{
+	struct probe_region *r = NULL;
+	struct scratch s;
+	struct stat st;
+	char own[64], *value = NULL, *reason = NULL, *expected;
+	int fd = -1;
+	pid_t pid;
+
+	(void)state;
+	scratch_make(&s);
+	assert_int_equal(probe_region_create(&fd, &r), 0);
+	assert_int_equal(fstat(fd, &st), 0);
+	snprintf(own, sizeof(own), "/proc/self/fd/%d", fd);
+
+	/* Here /proc is this process's own pid namespace's. */
+	assert_int_equal(probe_proc_self_pid("/proc", &pid), 0);
+	assert_int_equal(pid, getpid());
+	assert_int_equal(probe_env_value("/proc", fd, &value, &reason), 0);
+	expected = xasprintf("/proc/%d/fd/%d:%ju:%ju", (int)getpid(), fd, (uintmax_t)st.st_dev,
+			     (uintmax_t)st.st_ino);
+	assert_string_equal(value, expected);
+	assert_null(reason);
+	free(expected);
+	free(value);
+	value = NULL;
+
+	/* A /proc where memrun is 4242, not getpid() (an enclosing pid
+	 * namespace's): the path goes by /proc's number. */
+	fake_proc(&s, "4242", fd, own);
+	assert_int_equal(probe_proc_self_pid(s.dir, &pid), 0);
+	assert_int_equal(pid, 4242);
+	assert_int_equal(probe_env_value(s.dir, fd, &value, &reason), 0);
+	expected = xasprintf("%s/4242/fd/%d:%ju:%ju", s.dir, fd, (uintmax_t)st.st_dev,
+			     (uintmax_t)st.st_ino);
+	assert_string_equal(value, expected);
+	free(expected);
+	free(value);
+	value = NULL;
+
+	/* Where that path names another file (a FIFO): said, and not opened. */
+	fake_proc(&s, "4242", fd, s.fifo);
+	assert_int_equal(probe_env_value(s.dir, fd, &value, &reason), -ESTALE);
+	assert_null(value);
+	assert_non_null(strstr(reason, "cannot reach its shared memory region"));
+	assert_non_null(strstr(reason, "it names another file"));
+	free(reason);
+	reason = NULL;
+	assert_false(scratch_fifo_opened(&s));
+
+	/* A /proc that does not show memrun at all. */
+	fake_proc(&s, NULL, fd, NULL);
+	assert_int_equal(probe_proc_self_pid(s.dir, &pid), -ENOENT);
+	assert_int_equal(probe_env_value(s.dir, fd, &value, &reason), -ENOENT);
+	assert_null(value);
+	assert_non_null(strstr(reason, "memrun is not visible in"));
+	free(reason);
+	reason = NULL;
+
+	/* A self link that is no pid. */
+	fake_proc(&s, "self", fd, NULL);
+	pid = 77;
+	assert_int_equal(probe_proc_self_pid(s.dir, &pid), -EBADMSG);
+	assert_int_equal(pid, 77);
+	assert_int_equal(probe_env_value(s.dir, fd, &value, &reason), -EBADMSG);
+	assert_non_null(strstr(reason, "cannot tell memrun's pid"));
+	free(reason);
+
+	munmap(r, sizeof(*r));
+	close(fd);
+	scratch_remove(&s);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -601,6 +854,9 @@ int main(void)
 		cmocka_unit_test(test_collect_damaged_regions),
 		cmocka_unit_test(test_probe_off_is_unknown),
 		cmocka_unit_test(test_loader_under_rlimit),
+		cmocka_unit_test(test_env_parse),
+		cmocka_unit_test(test_region_open_checks_identity),
+		cmocka_unit_test(test_env_value_follows_proc),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

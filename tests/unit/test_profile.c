@@ -155,7 +155,7 @@ static void assert_values(const struct setting_value values[SETTING_COUNT],
 {
 	for (unsigned id = 0; id < SETTING_COUNT; id++) {
 		const struct expect *e = NULL;
-		char buf[64];
+		char buf[SETTING_FORMAT_MAX];
 
 		for (size_t i = 0; i < n_expect; i++)
 			if (expect[i].formatted && expect[i].id == id)

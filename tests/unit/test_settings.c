@@ -409,7 +409,7 @@ static void test_format(void **state)
 	for (size_t i = 0; i < ELEMENTSOF(cases); i++) {
 		struct setting_value v = { 0 };
 		char *reason = NULL;
-		char buf[64];
+		char buf[SETTING_FORMAT_MAX];
 
 		if (setting_parse(cases[i].id, cases[i].text, &v, &reason) != 0)
 			fail_msg("%s \"%s\": %s", setting_table[cases[i].id].key, cases[i].text,
