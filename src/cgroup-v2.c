@@ -4,7 +4,6 @@
 #include <fcntl.h>
 #include <sys/file.h>
 #include <sys/inotify.h>
-#include <sys/random.h>
 #include <sys/stat.h>
 #include <time.h>
 
@@ -163,14 +162,11 @@ static int move_self_into_leaf(struct job_cgroup *cg, int dir_fd, const char *pa
 {
 	_cleanup_close_ int leaf_fd = -1;
 	_cleanup_free_ char *name = NULL;
-	uint64_t token;
 	int r;
 
 	remove_old_leaves(dir_fd);
-	if (getrandom(&token, sizeof(token), 0) != sizeof(token))
-		token = (uint64_t)getpid() * 0x9E3779B97F4A7C15ULL;
 	name = xasprintf(SUPERVISOR_LEAF_PREFIX "%d-%016llx", (int)getpid(),
-			 (unsigned long long)token);
+			 (unsigned long long)random_token());
 	if (mkdirat(dir_fd, name, 0755) < 0) {
 		r = -errno;
 		*ret_why = xasprintf("cannot create %s/%s to move memrun into: %s", parent, name,

@@ -11,7 +11,6 @@
 #include <stdio.h>
 #include <sys/file.h>
 #include <sys/inotify.h>
-#include <sys/random.h>
 #include <sys/stat.h>
 #include <sys/statfs.h>
 #include <sys/wait.h>
@@ -810,17 +809,8 @@ static void remove_stale_pending(struct job_cgroup *cg)
  * (cgroup_parse_job_name). */
 static uint64_t job_token(void)
 {
-	uint64_t token;
+	uint64_t token = random_token();
 
-	if (getrandom(&token, sizeof(token), GRND_NONBLOCK) != (ssize_t)sizeof(token)) {
-		/* Early at boot: the time does; a clash fails mkdir, and
-		 * another name is tried. */
-		struct timespec ts;
-
-		clock_gettime(CLOCK_REALTIME, &ts);
-		token = ((uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec) *
-			0x9E3779B97F4A7C15ULL ^ (uint64_t)getpid();
-	}
 	return (token & ~(0xfULL << 60)) | ((0xaULL + (token >> 60) % 6) << 60);
 }
 

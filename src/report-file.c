@@ -8,7 +8,6 @@
 #include <signal.h>
 #include <sys/capability.h>
 #include <sys/fsuid.h>
-#include <sys/random.h>
 #include <sys/stat.h>
 #include <sys/statfs.h>
 #include <time.h>
@@ -306,12 +305,8 @@ static int own_fd_link(int dir_fd, const char *name)
 /* A name beside the target that nobody else uses: ".NAME.1a2b3c4d.tmp". */
 static char *temp_name_for(const char *name)
 {
-	uint32_t token;
-
-	if (getrandom(&token, sizeof(token), 0) != sizeof(token))
-		token = (uint32_t)getpid() ^ (uint32_t)time(NULL);
 	/* NAME shortened so that the whole stays within NAME_MAX. */
-	return xasprintf(".%.200s.%08x.tmp", name, token);
+	return xasprintf(".%.200s.%08x.tmp", name, (uint32_t)random_token());
 }
 
 static int open_named_temp(int dir_fd, const char *name, char **ret_temp_name)

@@ -130,47 +130,41 @@ static double seconds_since(const struct timespec *start)
 }
 
 /*
- * main_pid is no child of memrun's any more, though memrun never reaped
- * it: the kernel did (SIGCHLD ignored).  memrun takes SIGCHLD back to its
- * default before the job starts, so this does not happen; but memrun must
- * never wait for ever on a process that is gone.  WNOWAIT: a main process
- * that has just ended stays for reap_children.
+ * A look at the main process before anything reaps it (WNOWAIT), one
+ * waitid for two rare cases.  Gone: no child of memrun's any more, though
+ * memrun never reaped it (a kernel reaping for an ignored SIGCHLD, which
+ * memrun takes back to its default, so this does not happen; but memrun
+ * must never wait for ever on a process that is gone).  Killed inside
+ * exec: its zombie still has the name the child took for exec (spawn.h);
+ * a program that ran has its own.
  */
-static bool main_reaped_elsewhere(pid_t main_pid)
-{
-	siginfo_t info;
-
-	return waitid(P_PID, (id_t)main_pid, &info, WEXITED | WNOHANG | WNOWAIT) < 0 &&
-	       errno == ECHILD;
-}
-
-/* Reap every child that has ended; true once main_pid is among them (or
- * gone: its status lost, the outcome neither exited nor signaled). */
-/* The main process was killed inside exec: its zombie still has the name
- * the child took for exec (a program that ran has its own).  Read before
- * it is reaped, only for a main process killed by a signal. */
-static bool killed_in_exec(pid_t main_pid)
+static void look_at_main(pid_t main_pid, bool *ret_gone, bool *ret_killed_in_exec)
 {
 	siginfo_t si = { 0 };
 	char path[64], comm[32];
 
-	if (waitid(P_PID, (id_t)main_pid, &si, WEXITED | WNOHANG | WNOWAIT) < 0 ||
-	    si.si_pid != main_pid || si.si_code != CLD_KILLED)
-		return false;
+	if (waitid(P_PID, (id_t)main_pid, &si, WEXITED | WNOHANG | WNOWAIT) < 0) {
+		*ret_gone = errno == ECHILD;
+		return;
+	}
+	if (si.si_pid != main_pid || si.si_code != CLD_KILLED)
+		return;
 	snprintf(path, sizeof(path), "/proc/%d/comm", (int)main_pid);
 	if (read_small_file(path, comm, sizeof(comm)) < 0)
-		return false;
+		return;
 	*strchrnul(comm, '\n') = '\0';
-	return streq(comm, SPAWN_EXEC_COMM);
+	*ret_killed_in_exec = streq(comm, SPAWN_EXEC_COMM);
 }
 
+/* Reap every child that has ended; true once main_pid is among them (or
+ * gone: its status lost, the outcome neither exited nor signaled). */
 static bool reap_children(struct supervisor *s, pid_t main_pid, struct outcome *o)
 {
-	bool main_done = false;
+	bool main_done = false, gone = false;
 	int status;
 	pid_t pid;
 
-	o->main_killed_in_exec |= killed_in_exec(main_pid);
+	look_at_main(main_pid, &gone, &o->main_killed_in_exec);
 
 	while ((pid = waitpid(-1, &status, WNOHANG)) > 0) {
 		if (pid != main_pid)
@@ -185,7 +179,7 @@ static bool reap_children(struct supervisor *s, pid_t main_pid, struct outcome *
 		}
 		main_done = true;
 	}
-	if (!main_done && main_reaped_elsewhere(main_pid)) {
+	if (!main_done && gone) {
 		o->duration_s = seconds_since(&s->start);
 		log_error("the job's main process (pid %d) was reaped behind memrun's back: "
 			  "its exit status is unknown", (int)main_pid);

@@ -8,6 +8,8 @@
 #include <poll.h>
 #include <stdarg.h>
 #include <stdio_ext.h>
+#include <sys/random.h>
+#include <time.h>
 
 __attribute__((format(printf, 2, 0)))
 static void log_line(const char *prefix, const char *fmt, va_list ap)
@@ -273,4 +275,16 @@ int write_all(int fd, const void *buf, size_t len)
 		len -= (size_t)n;
 	}
 	return 0;
+}
+
+uint64_t random_token(void)
+{
+	uint64_t token;
+	struct timespec ts;
+
+	if (getrandom(&token, sizeof(token), GRND_NONBLOCK) == (ssize_t)sizeof(token))
+		return token;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return ((uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec) *
+	       0x9E3779B97F4A7C15ULL ^ (uint64_t)getpid();
 }

@@ -11,6 +11,7 @@
 
 #include <errno.h>
 #include <stdbool.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -113,6 +114,12 @@ char *self_exe_dir(void);
 /* Whether memrun runs from the build tree it was built in (not installed):
  * it then also finds what it would find installed in that tree. */
 bool self_in_build_tree(void);
+
+/* 64 bits for names that must not clash (across pid namespaces too):
+ * getrandom, never waiting for the entropy pool early at boot, where the
+ * time and pid stand in (a clash then fails an O_EXCL or mkdir, and the
+ * caller tries another). */
+uint64_t random_token(void);
 
 /* Parse a decimal int64 with end, range and errno checks. */
 int parse_int64(const char *s, long long min, long long max, long long *ret);
