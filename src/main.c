@@ -108,12 +108,6 @@ static void usage(void)
 	       setting_malloc_names());
 }
 
-static int bad_usage(void)
-{
-	fprintf(stderr, "Try 'memrun --help' for more information.\n");
-	return MEMRUN_EXIT_FAILURE;
-}
-
 static const char *option_name(enum setting_id id, char buf[static 64])
 {
 	if (setting_table[id].option)
@@ -187,16 +181,16 @@ static int parse_options(int argc, char **argv, struct options *opts)
 			break;
 		case OPT_MALLOC:
 			if (parse_malloc_flag(optarg, opts->flags) < 0)
-				return bad_usage();
+				return bad_usage(NULL);
 			break;
 		case OPT_NO_PROBE:
 			if (parse_setting_flag(SETTING_PROBE, "no", opts->flags) < 0)
-				return bad_usage();
+				return bad_usage(NULL);
 			break;
 		case OPT_REPORT:
 			if (!*optarg) {
 				log_error("--report: the file name is empty");
-				return bad_usage();
+				return bad_usage(NULL);
 			}
 			opts->report_path = optarg;
 			break;
@@ -217,17 +211,17 @@ static int parse_options(int argc, char **argv, struct options *opts)
 				/* An option without argument turns a yes/no setting on. */
 				if (parse_setting_flag((enum setting_id)(c - OPT_SETTING),
 						       optarg ? optarg : "yes", opts->flags) < 0)
-					return bad_usage();
+					return bad_usage(NULL);
 				break;
 			}
-			return bad_usage();
+			return bad_usage(NULL);
 		}
 	}
 	opts->command = argv + optind;
 	if (!opts->command[0] && !opts->dry_run) {
 		log_error("no command given");
 		fprintf(stderr, "Usage: memrun [OPTION]... [--] COMMAND [ARG]...\n");
-		return bad_usage();
+		return bad_usage(NULL);
 	}
 	return -1;
 }

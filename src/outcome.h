@@ -78,7 +78,12 @@ struct outcome {
 	struct oom_victims victims;
 
 	/* Cgroup evidence. */
-	int cgroup_version;		/* 0: none */
+	int cgroup_version;		/* 0: none; the report's cgroup.version */
+	/* Supplied by the cgroup manager, so that the report needs not know
+	 * one from another: the limit file's name as people know it
+	 * ("memory.max"), and whether memory.high events are counted. */
+	const char *memory_max_file;
+	bool high_events_counted;
 	char *cgroup_dir;
 	char *cgroup_error;		/* why the job ran without a cgroup */
 	bool limits_not_applied;	/* --best-effort ran it without its cgroup limits */

@@ -49,6 +49,50 @@ void log_hint(const char *fmt, ...)
 	va_end(ap);
 }
 
+static int log_line_errno(const char *prefix, int err, const char *fmt, va_list ap)
+{
+	int saved = errno;
+
+	if (err < 0)
+		err = -err;
+	fputs(prefix, stderr);
+	vfprintf(stderr, fmt, ap);
+	fprintf(stderr, ": %s\n", strerror(err));
+	errno = saved;
+	return -err;
+}
+
+int log_error_errno(int err, const char *fmt, ...)
+{
+	va_list ap;
+	int r;
+
+	va_start(ap, fmt);
+	r = log_line_errno("memrun: ", err, fmt, ap);
+	va_end(ap);
+	return r;
+}
+
+int log_warning_errno(int err, const char *fmt, ...)
+{
+	va_list ap;
+	int r;
+
+	va_start(ap, fmt);
+	r = log_line_errno("memrun: warning: ", err, fmt, ap);
+	va_end(ap);
+	return r;
+}
+
+int bad_usage(const char *subcommand)
+{
+	if (subcommand)
+		fprintf(stderr, "Try 'memrun %s --help' for more information.\n", subcommand);
+	else
+		fprintf(stderr, "Try 'memrun --help' for more information.\n");
+	return MEMRUN_EXIT_FAILURE;
+}
+
 static void *oom_abort(void)
 {
 	fputs("memrun: out of memory in memrun itself\n", stderr);

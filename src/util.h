@@ -93,6 +93,18 @@ void log_error(const char *fmt, ...) _printf_(1, 2);
 void log_warning(const char *fmt, ...) _printf_(1, 2);
 /* Continuation line ("  hint: ...") under an error, for the remedy. */
 void log_hint(const char *fmt, ...) _printf_(1, 2);
+/*
+ * "memrun: <message>: <strerror(err)>", and -|err| back, so that a failure
+ * is told and passed up in one statement:
+ *	return log_error_errno(r, "cannot open %s", path);
+ * Take err from the failing call at once (int err = errno, or its
+ * negative return): any later call, a message or a free, may change errno.
+ */
+int log_error_errno(int err, const char *fmt, ...) _printf_(2, 3);
+int log_warning_errno(int err, const char *fmt, ...) _printf_(2, 3);
+/* "Try 'memrun [SUBCOMMAND] --help'" on stderr; returns 125 (a usage error
+ * is memrun's failure).  subcommand may be NULL. */
+int bad_usage(const char *subcommand);
 
 /* Allocation that cannot fail quietly: memrun aborts with a message. */
 void *xmalloc(size_t size);
