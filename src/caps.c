@@ -1,4 +1,5 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
+/* What memrun's own capabilities allow, and what to say when one lacks. */
 #include "caps.h"
 
 #include <sys/capability.h>
@@ -34,6 +35,11 @@ enum caps_standing caps_standing(void)
 	if (in_user_namespace())
 		return CAPS_STANDING_USER_NAMESPACE;
 	return geteuid() == 0 ? CAPS_STANDING_ROOT : CAPS_STANDING_USER;
+}
+
+const char *caps_sys_resource_lacking(void)
+{
+	return "needs CAP_SYS_RESOURCE, which memrun does not have";
 }
 
 const char *caps_sys_resource_remedy(enum caps_standing standing)

@@ -23,8 +23,16 @@ enum caps_standing {
 enum caps_standing caps_standing(void);
 
 /*
- * How to give memrun what CAP_SYS_RESOURCE allows, as a clause that can
- * follow "; " or "to allow it, " ("run memrun as root (sudo memrun ...)").
- * One wording for the run's errors and for memrun doctor.
+ * The one wording, for the run's errors, --dry-run and memrun doctor, of
+ * why something CAP_SYS_RESOURCE allows was refused: what memrun lacks, a
+ * clause that follows what was refused ("lowering it below 0 " + "needs
+ * CAP_SYS_RESOURCE, which memrun does not have").
+ */
+const char *caps_sys_resource_lacking(void);
+
+/*
+ * And how to give memrun what CAP_SYS_RESOURCE allows, for who memrun is,
+ * as a clause that can follow "; " or "to allow it, " ("run memrun as root
+ * (sudo memrun ...)").
  */
 const char *caps_sys_resource_remedy(enum caps_standing standing);

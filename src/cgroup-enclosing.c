@@ -4,13 +4,13 @@
  * cgroup of its own (--best-effort, or no cgroup setting asked for): a
  * container's limit killing the job is counted there.  The count is the
  * job's only when memrun was alone in that cgroup, with no cgroup below
- * it, when the job started (contract section 7): then every process the
- * cgroup holds meanwhile is the job's, or memrun.
+ * it, when the job started (a kill is pinned on the job only where it
+ * can be known to be the job's): then every process the cgroup holds
+ * meanwhile is the job's, or memrun.
  */
 #include "cgroup-enclosing.h"
 
 #include <fcntl.h>
-#include <signal.h>
 #include <sys/stat.h>
 
 #include "cgroupfs.h"
@@ -56,18 +56,18 @@ void enclosing_watch_start(struct enclosing_watch *w, const struct cgroup_place 
 	_cleanup_close_ int dir_fd = -1;
 
 	*w = (struct enclosing_watch){ .events_fd = -1 };
-	if (!place->backend || !place->own_dir)
+	if (!place->manager || !place->own_dir)
 		return;
 	dir_fd = open(place->own_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (dir_fd < 0)
 		return;
-	w->events_fd = openat(dir_fd, place->backend->events_file, O_RDONLY | O_CLOEXEC);
+	w->events_fd = openat(dir_fd, place->manager->events_file, O_RDONLY | O_CLOEXEC);
 	if (w->events_fd < 0 || read_oom_kills(w, &w->oom_kills_before) < 0) {
 		w->events_fd = safe_close(w->events_fd);
 		return;
 	}
 	w->dir = xstrdup(place->own_dir);
-	w->events_file = place->backend->events_file;
+	w->events_file = place->manager->events_file;
 	w->job_alone = holds_only_memrun(dir_fd) && !has_subdirectories(dir_fd);
 }
 
@@ -81,14 +81,10 @@ void enclosing_watch_finish(struct enclosing_watch *w, struct outcome *o)
 	o->enclosing_dir = xasprintf("%s/%s", w->dir, w->events_file);
 	if (!w->job_alone)
 		return;	/* others' kills may be among them: not the job's evidence */
+	/* The job's own count: outcome_decide() puts them down to a limit
+	 * around the job ("other"). */
 	o->oom_kills = (struct maybe_count){ true, o->enclosing_oom_kills };
-	o->main_oom_killed_known = true;
 	o->enclosing_attributed = true;
-	if (o->enclosing_oom_kills == 0)
-		return;
-	o->oom_killer = OOM_KILLER_OTHER;
-	/* No log read: a SIGKILL while the kernel counted a kill is that kill. */
-	o->main_oom_killed = o->signal == SIGKILL;
 }
 
 void enclosing_watch_free(struct enclosing_watch *w)

@@ -1,13 +1,72 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
-/* cgroup v1 memory controller: memory.limit_in_bytes, memory.oom_control. */
+/*
+ * The cgroupfs v1 manager: the memory controller's own hierarchy,
+ * memory.limit_in_bytes, memory.oom_control and its eventfd, and
+ * memory.oom.group emulated (v1 has none): the first OOM kill ends the job.
+ */
 #include <fcntl.h>
+#include <linux/magic.h>
 #include <stdio.h>
 #include <sys/eventfd.h>
 #include <sys/inotify.h>
 
-#include "cgroup.h"
+#include "cgroup-internal.h"
 #include "cgroupfs.h"
 #include "util.h"
+
+struct v1_state {
+	int events_fd;		/* memory.oom_control, read by pread */
+	int failcnt_fd;		/* memory.failcnt, read by pread */
+	int peak_fd;		/* memory.max_usage_in_bytes */
+	/* inotify on the job's cgroup, where a cgroup the job makes below
+	 * its own queues an event, read at the end (-1: none). */
+	int tree_watch_fd;
+	bool made_cgroups;	/* the job made a cgroup below its own, or may have */
+	bool oom_group_emulated;	/* memrun ends the job on the first OOM */
+	uint64_t oom_notifications;	/* eventfd wake-ups */
+};
+
+static void *v1_new_state(void)
+{
+	struct v1_state *st = xmalloc(sizeof(*st));
+
+	*st = (struct v1_state){ .events_fd = -1, .failcnt_fd = -1, .peak_fd = -1,
+				 .tree_watch_fd = -1 };
+	return st;
+}
+
+static void v1_free_state(void *state)
+{
+	struct v1_state *st = state;
+
+	if (!st)
+		return;
+	safe_close(st->events_fd);
+	safe_close(st->failcnt_fd);
+	safe_close(st->peak_fd);
+	safe_close(st->tree_watch_fd);
+	free(st);
+}
+
+/* One hierarchy per set of controllers: the memory one has its files. */
+static bool v1_in_memory_hierarchy(const char *dir)
+{
+	_cleanup_close_ int fd = open(dir, O_PATH | O_DIRECTORY | O_CLOEXEC);
+
+	return fd >= 0 && cg_exists(fd, "memory.limit_in_bytes");
+}
+
+static bool v1_memory_enabled(const char *dir)
+{
+	(void)dir;
+	return true;	/* in the memory hierarchy, always */
+}
+
+static char *v1_why_no_memory(const char *dir)
+{
+	(void)dir;
+	return NULL;
+}
 
 static int v1_check_parent(const char *parent, bool parent_is_own, char **ret_why)
 {
@@ -25,26 +84,36 @@ static int v1_prepare_parent(struct job_cgroup *cg, const char *parent, bool par
 	return v1_check_parent(parent, parent_is_own, ret_why);
 }
 
+static const char *v1_self_leaf(const struct job_cgroup *cg, int *ret_parent_fd)
+{
+	(void)cg;
+	(void)ret_parent_fd;
+	return NULL;	/* memrun never moves */
+}
+
 static void v1_restore_parent(struct job_cgroup *cg)
 {
 	(void)cg;
 }
 
-static int write_limit(struct job_cgroup *cg, const char *file, uint64_t bytes, char **ret_why)
+/* Open a counter once: the supervisor reads it again by pread,
+ * allocation-free.  -errno, and why in *ret_why. */
+static int open_counter(struct job_cgroup *cg, const char *file, int *ret_fd, char **ret_why)
 {
-	/* v1 takes -1 for "no limit". */
-	int r = bytes == LIMIT_UNLIMITED ? cg_write(cg->dir_fd, file, "-1") :
-		cg_write_u64(cg->dir_fd, file, bytes);
+	*ret_fd = openat(cg->dir_fd, file, O_RDONLY | O_CLOEXEC);
+	if (*ret_fd < 0) {
+		int err = errno;
 
-	if (r < 0)
-		*ret_why = xasprintf("cannot write %s/%s: %s", cg->dir, file,
-				     r == -ENOENT ? "no such file (is swap accounting off? "
-				     "boot with swapaccount=1)" : strerror(-r));
-	return r;
+		*ret_why = xasprintf("cannot open the memory counters of %s: %s", cg->dir,
+				     strerror(err));
+		return -err;
+	}
+	return 0;
 }
 
 static int v1_apply_limits(struct job_cgroup *cg, const struct plan *plan, char **ret_why)
 {
+	struct v1_state *st = cg->state;
 	bool has_max = plan_has(plan, SETTING_MEMORY_MAX);
 	bool has_swap = plan_has(plan, SETTING_SWAP_MAX);
 	uint64_t max = has_max ? plan->limit_bytes[SETTING_MEMORY_MAX] : LIMIT_UNLIMITED;
@@ -52,13 +121,13 @@ static int v1_apply_limits(struct job_cgroup *cg, const struct plan *plan, char 
 	int r;
 
 	if (has_max) {
-		r = write_limit(cg, "memory.limit_in_bytes", max, ret_why);
+		r = cgroup_write_limit(cg, "memory.limit_in_bytes", max, ret_why);
 		if (r < 0)
 			return r;
 	}
 	if (plan_has(plan, SETTING_MEMORY_HIGH)) {
-		r = write_limit(cg, "memory.soft_limit_in_bytes",
-				plan->limit_bytes[SETTING_MEMORY_HIGH], ret_why);
+		r = cgroup_write_limit(cg, "memory.soft_limit_in_bytes",
+				       plan->limit_bytes[SETTING_MEMORY_HIGH], ret_why);
 		if (r < 0)
 			return r;
 	}
@@ -70,8 +139,8 @@ static int v1_apply_limits(struct job_cgroup *cg, const struct plan *plan, char 
 					   "set memory_max too");
 			return -EINVAL;
 		}
-		r = write_limit(cg, "memory.memsw.limit_in_bytes",
-				max > UINT64_MAX - swap ? LIMIT_UNLIMITED : max + swap, ret_why);
+		r = cgroup_write_limit(cg, "memory.memsw.limit_in_bytes",
+				       max > UINT64_MAX - swap ? LIMIT_UNLIMITED : max + swap, ret_why);
 		if (r < 0)
 			return r;
 	}
@@ -79,26 +148,22 @@ static int v1_apply_limits(struct job_cgroup *cg, const struct plan *plan, char 
 	cg->memory_high = plan_has(plan, SETTING_MEMORY_HIGH) ? plan->limit_bytes[SETTING_MEMORY_HIGH] :
 			  LIMIT_UNLIMITED;
 	cg->swap_max = swap;
-	/* v1 has no memory.oom.group: the supervisor ends the job on the first kill. */
-	cg->oom_group_emulated = plan->values[SETTING_OOM_GROUP].set &&
+	/* v1 has no memory.oom.group: on_event ends the job on the first kill. */
+	st->oom_group_emulated = plan->values[SETTING_OOM_GROUP].set &&
 				 plan->values[SETTING_OOM_GROUP].number;
+	cg->oom_group = st->oom_group_emulated;
 
-	/* Open once: the supervisor reads them again by pread, allocation-free. */
-	cg->events_fd = openat(cg->dir_fd, "memory.oom_control", O_RDONLY | O_CLOEXEC);
-	cg->failcnt_fd = openat(cg->dir_fd, "memory.failcnt", O_RDONLY | O_CLOEXEC);
-	cg->peak_fd = openat(cg->dir_fd, "memory.max_usage_in_bytes", O_RDONLY | O_CLOEXEC);
-	if (cg->events_fd < 0 || cg->failcnt_fd < 0 || cg->peak_fd < 0) {
-		int err = errno;
-
-		*ret_why = xasprintf("cannot open the memory counters of %s: %s", cg->dir,
-				     strerror(err));
-		return -err;
-	}
-	return 0;
+	r = open_counter(cg, "memory.oom_control", &st->events_fd, ret_why);
+	if (r >= 0)
+		r = open_counter(cg, "memory.failcnt", &st->failcnt_fd, ret_why);
+	if (r >= 0)
+		r = open_counter(cg, "memory.max_usage_in_bytes", &st->peak_fd, ret_why);
+	return r;
 }
 
 static int v1_open_watch(struct job_cgroup *cg)
 {
+	struct v1_state *st = cg->state;
 	_cleanup_close_ int efd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
 	char line[64];
 	int r;
@@ -106,46 +171,67 @@ static int v1_open_watch(struct job_cgroup *cg)
 	if (efd < 0)
 		return -errno;
 	/* cgroup.event_control: "<eventfd> <fd of memory.oom_control>". */
-	snprintf(line, sizeof(line), "%d %d", efd, cg->events_fd);
+	snprintf(line, sizeof(line), "%d %d", efd, st->events_fd);
 	r = cg_write(cg->dir_fd, "cgroup.event_control", line);
 	if (r < 0)
 		return r;
 	/* An OOM kill in a cgroup the job makes below its own is counted
 	 * there alone: note that the job made one, read at the end. */
-	cg->tree_watch_fd = inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
+	st->tree_watch_fd = inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
 	snprintf(line, sizeof(line), "/proc/self/fd/%d", cg->dir_fd);
-	if (cg->tree_watch_fd < 0 ||
-	    inotify_add_watch(cg->tree_watch_fd, line, IN_CREATE | IN_MOVED_TO | IN_ONLYDIR) < 0) {
-		cg->tree_watch_fd = safe_close(cg->tree_watch_fd);
-		cg->made_cgroups = true;	/* cannot tell: may have */
+	if (st->tree_watch_fd < 0 ||
+	    inotify_add_watch(st->tree_watch_fd, line, IN_CREATE | IN_MOVED_TO | IN_ONLYDIR) < 0) {
+		st->tree_watch_fd = safe_close(st->tree_watch_fd);
+		st->made_cgroups = true;	/* cannot tell: may have */
 	}
 	return TAKE_FD(efd);
 }
 
-static void v1_ack_watch(struct job_cgroup *cg)
+static void v1_on_event(struct job_cgroup *cg)
 {
+	struct v1_state *st = cg->state;
+	struct cgroup_counters seen;
 	uint64_t count;
 
 	while (read(cg->watch_fd, &count, sizeof(count)) == (ssize_t)sizeof(count))
-		cg->oom_notifications += count;
+		st->oom_notifications += count;
+	if (cgroup_read_evidence(cg, &seen) < 0)
+		return;
+	/* The first OOM ends the whole job here, as the kernel's group kill
+	 * would on v2 (its victims count as OOM kills). */
+	if (st->oom_group_emulated && cg->group_killed < 0 &&
+	    (seen.oom_kill > 0 || st->oom_notifications > 0))
+		cg->group_killed = cgroup_kill_now(cg);
+}
+
+static bool v1_made_cgroups(struct job_cgroup *cg)
+{
+	struct v1_state *st = cg->state;
+	char buf[4096] __attribute__((aligned(__alignof__(struct inotify_event))));
+
+	/* IN_CREATE, or IN_Q_OVERFLOW after very many, which is as good. */
+	if (st->tree_watch_fd >= 0 && read(st->tree_watch_fd, buf, sizeof(buf)) > 0)
+		st->made_cgroups = true;
+	return st->made_cgroups;
 }
 
 static int v1_read_counters(struct job_cgroup *cg, struct cgroup_counters *ret)
 {
+	struct v1_state *st = cg->state;
 	char buf[256];
-	ssize_t n = cg_pread(cg->events_fd, buf, sizeof(buf));
+	ssize_t n = cg_pread(st->events_fd, buf, sizeof(buf));
 	uint64_t failcnt = 0;
 
 	if (n < 0)
 		return (int)n;
 	/* oom_kill counts the job's processes any OOM killer killed (4.13+). */
 	cg_keyed_u64(buf, "oom_kill", &ret->oom_kill);
-	cg_pread_u64(cg->failcnt_fd, &failcnt);
+	cg_pread_u64(st->failcnt_fd, &failcnt);
 	ret->max = failcnt;
 	/* v1 counts no OOM invocations: usage at the job's limit together with
 	 * a kill is the job's own limit at work. */
 	ret->oom = cg->memory_max != LIMIT_UNLIMITED && failcnt > 0 && ret->oom_kill > 0;
-	cg_pread_u64(cg->peak_fd, &ret->peak_bytes);
+	cg_pread_u64(st->peak_fd, &ret->peak_bytes);
 	ret->peak_sampled = false;
 	return 0;
 }
@@ -170,44 +256,53 @@ static bool v1_counters_cover_subtree(void)
 	return false;	/* memory.oom_control counts its own cgroup's kills */
 }
 
-static int v1_kill_all(struct job_cgroup *cg)
+static int v1_kill_all(int dir_fd)
 {
-	(void)cg;
+	(void)dir_fd;
 	return -EOPNOTSUPP;	/* no cgroup.kill: the caller kills pid by pid */
 }
 
-static uint64_t v1_enclosing_limit(const char *dir)
-{
-	_cleanup_close_ int fd = open(dir, O_PATH | O_DIRECTORY | O_CLOEXEC);
-	uint64_t v;
-
-	if (fd < 0 || cg_read_u64(fd, "memory.limit_in_bytes", &v) < 0)
-		return LIMIT_UNLIMITED;
-	return v;
-}
-
-const struct cgroup_backend cgroup_v1_backend = {
+const struct cgroup_manager cgroup_v1_manager = {
 	.name = "cgroup v1",
 	.version = 1,
 	.memory_max_file = "memory.limit_in_bytes",
 	.memory_high_file = "memory.soft_limit_in_bytes",
 	.swap_max_file = "memory.memsw.limit_in_bytes",
+	.usage_file = "memory.usage_in_bytes",
+	.events_file = "memory.oom_control",
+	.no_limit_token = "-1",
+	.limit_file_missing = "no such file (is swap accounting off? boot with swapaccount=1)",
+	.swap_accounting_remedy = "boot with swapaccount=1 to turn it on",
 	/* The child is one thread when it joins, so moving the thread is
 	 * moving the process; and a thread moving itself ("0" to tasks) is
 	 * spared the write lock on cgroup_threadgroup_rwsem that cgroup.procs
 	 * takes, which waits for an RCU grace period (milliseconds) unless
 	 * another move happened just before (Linux 5.19 and later). */
 	.join_file = "tasks",
-	.events_file = "memory.oom_control",
+	.clone_into = false,
+	.high_events_counted = false,
+
+	.unified = false,
+	.fs_magic = CGROUP_SUPER_MAGIC,
+	.usual_mount = "/sys/fs/cgroup/memory",
+	.in_memory_hierarchy = v1_in_memory_hierarchy,
+	.memory_enabled = v1_memory_enabled,
+	.why_no_memory = v1_why_no_memory,
 	.check_parent = v1_check_parent,
+
+	.new_state = v1_new_state,
 	.prepare_parent = v1_prepare_parent,
-	.restore_parent = v1_restore_parent,
+	.self_leaf = v1_self_leaf,
 	.apply_limits = v1_apply_limits,
 	.open_watch = v1_open_watch,
-	.ack_watch = v1_ack_watch,
+	.restore_parent = v1_restore_parent,
+
+	.on_event = v1_on_event,
+	.made_cgroups = v1_made_cgroups,
 	.read_counters = v1_read_counters,
 	.kill_all = v1_kill_all,
 	.read_local_oom_kills = v1_read_local_oom_kills,
 	.counters_cover_subtree = v1_counters_cover_subtree,
-	.enclosing_limit = v1_enclosing_limit,
+	.finish = NULL,
+	.free_state = v1_free_state,
 };

@@ -1,18 +1,60 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
-/* cgroup v2: memory.max, memory.events, memory.peak, cgroup.kill. */
+/*
+ * The cgroupfs v2 manager: the unified hierarchy, memory.max,
+ * memory.events, memory.peak, cgroup.kill, and the rule that only a
+ * cgroup without processes hands controllers to its children (memrun
+ * moves itself into a leaf of its own cgroup for it).
+ */
 #include <dirent.h>
 #include <fcntl.h>
+#include <linux/magic.h>
 #include <sys/file.h>
 #include <sys/inotify.h>
 #include <sys/stat.h>
 #include <time.h>
 
-#include "cgroup.h"
+#include "cgroup-internal.h"
 #include "cgroupfs.h"
 #include "util.h"
 
 #define SUPERVISOR_LEAF_PREFIX "memrun-supervisor-"
 #define OTHERS_SHOWN 5
+
+struct v2_state {
+	int events_fd;		/* memory.events, read by pread */
+	int peak_fd;		/* memory.peak; -1: none (before 5.19) */
+	int tree_wd;		/* the watch on the job's cgroup within watch_fd */
+	bool made_cgroups;	/* the job made a cgroup below its own, or may have */
+	/* memrun's own cgroup, locked while the job's cgroup is made in it,
+	 * and the leaf memrun moved itself into there (prepare_parent), which
+	 * restore_parent undoes. */
+	int parent_lock_fd;
+	int own_fd;
+	char *leaf_name;
+};
+
+static void *v2_new_state(void)
+{
+	struct v2_state *st = xmalloc(sizeof(*st));
+
+	*st = (struct v2_state){ .events_fd = -1, .peak_fd = -1, .tree_wd = -1,
+				 .parent_lock_fd = -1, .own_fd = -1 };
+	return st;
+}
+
+static void v2_free_state(void *state)
+{
+	struct v2_state *st = state;
+
+	if (!st)
+		return;
+	safe_close(st->events_fd);
+	safe_close(st->peak_fd);
+	safe_close(st->parent_lock_fd);
+	safe_close(st->own_fd);
+	free(st->leaf_name);
+	free(st);
+}
 
 /* The hierarchy's real root has no cgroup.type; a container's cgroup
  * namespace root does, and obeys the no-internal-processes rule. */
@@ -27,6 +69,39 @@ static bool has_memory(int dir_fd, const char *file)
 
 	return cg_read(dir_fd, file, buf, sizeof(buf)) >= 0 &&
 	       list_contains(strtok(buf, "\n"), ' ', "memory");
+}
+
+static bool v2_in_memory_hierarchy(const char *dir)
+{
+	(void)dir;
+	return true;	/* one hierarchy for every controller */
+}
+
+/* The memory controller may be off in the hierarchy. */
+static bool v2_memory_enabled(const char *dir)
+{
+	_cleanup_close_ int fd = open(dir, O_PATH | O_DIRECTORY | O_CLOEXEC);
+
+	return fd >= 0 && has_memory(fd, "cgroup.controllers");
+}
+
+/*
+ * cgroup v2 is there but memrun's cgroup was not given the memory
+ * controller: on systemd hosts a user's manager (user@UID.service) gets
+ * it only where the admin delegates it (systemd issue 9641).
+ */
+static char *v2_why_no_memory(const char *dir)
+{
+	if (strstr(dir, "/user@"))
+		return xasprintf("the memory controller is not delegated to memrun's cgroup %s (its "
+				 "cgroup.controllers lacks memory), so no memory limit can be set "
+				 "below it; as root, delegate it to user managers: 'systemctl edit "
+				 "user@.service', add '[Service]' and 'Delegate=pids memory cpu', "
+				 "then log in again", dir);
+	return xasprintf("the memory controller is not enabled for memrun's cgroup %s (its "
+			 "cgroup.controllers lacks memory): the cgroup above it must list memory "
+			 "in its cgroup.subtree_control (as root: echo +memory > "
+			 "PARENT/cgroup.subtree_control, or Delegate=yes for a systemd unit)", dir);
 }
 
 /* The pids in dir's cgroup.procs other than memrun's own (0 stands for a
@@ -157,7 +232,7 @@ static int lock_bounded(int fd)
  * (as crun and BenchExec do), so the job's cgroup can go beside that
  * leaf, still inside memrun's own cgroup and its limits.
  */
-static int move_self_into_leaf(struct job_cgroup *cg, int dir_fd, const char *parent,
+static int move_self_into_leaf(struct v2_state *st, int dir_fd, const char *parent,
 			       char **ret_why)
 {
 	_cleanup_close_ int leaf_fd = -1;
@@ -187,14 +262,15 @@ static int move_self_into_leaf(struct job_cgroup *cg, int dir_fd, const char *pa
 		*ret_why = xasprintf("cannot move memrun into %s/%s: %s", parent, name, strerror(-r));
 		return r;
 	}
-	cg->leaf_name = TAKE_PTR(name);
-	cg->own_fd = fcntl(dir_fd, F_DUPFD_CLOEXEC, 3);
+	st->leaf_name = TAKE_PTR(name);
+	st->own_fd = fcntl(dir_fd, F_DUPFD_CLOEXEC, 3);
 	return 0;
 }
 
 static int v2_prepare_parent(struct job_cgroup *cg, const char *parent, bool parent_is_own,
 			     char **ret_why)
 {
+	struct v2_state *st = cg->state;
 	_cleanup_close_ int fd = -1;
 	int r = v2_check_parent(parent, parent_is_own, ret_why);
 
@@ -223,13 +299,13 @@ static int v2_prepare_parent(struct job_cgroup *cg, const char *parent, bool par
 			*ret_why = xasprintf("cannot lock %s: %s", parent, strerror(-r));
 			return r;
 		}
-		cg->parent_lock_fd = lock_fd;
+		st->parent_lock_fd = lock_fd;
 	}
 	if (has_memory(fd, "cgroup.subtree_control"))
 		return 0;
 	r = cg_write(fd, "cgroup.subtree_control", "+memory");
 	if (r == -EBUSY && parent_is_own && !is_hierarchy_root(fd)) {
-		r = move_self_into_leaf(cg, fd, parent, ret_why);
+		r = move_self_into_leaf(st, fd, parent, ret_why);
 		if (r < 0)
 			return r;
 		r = cg_write(fd, "cgroup.subtree_control", "+memory");
@@ -250,6 +326,14 @@ static int v2_prepare_parent(struct job_cgroup *cg, const char *parent, bool par
 	return 0;
 }
 
+static const char *v2_self_leaf(const struct job_cgroup *cg, int *ret_parent_fd)
+{
+	const struct v2_state *st = cg->state;
+
+	*ret_parent_fd = st->own_fd;
+	return st->leaf_name;
+}
+
 /*
  * memrun back into its own cgroup and its leaf gone, so nothing is left
  * behind: possible only with the memory controller off there again, so
@@ -258,35 +342,30 @@ static int v2_prepare_parent(struct job_cgroup *cg, const char *parent, bool par
  */
 static void v2_restore_parent(struct job_cgroup *cg)
 {
-	struct stat st;
+	struct v2_state *st = cg->state;
+	_cleanup_close_ int lock_fd = -1;
+	struct stat dir;
 
+	if (!st)
+		return;
+	/* Held only while the job's cgroup is made, and never twice. */
+	st->parent_lock_fd = safe_close(st->parent_lock_fd);
 	/* A file of the cgroup, not its directory: that may be the lock of an
 	 * outer memrun whose job this memrun is. */
-	_cleanup_close_ int lock_fd = cg->own_fd < 0 ? -1 :
-		openat(cg->own_fd, "cgroup.subtree_control", O_RDONLY | O_CLOEXEC);
-
-	if (!cg->leaf_name || lock_fd < 0 || lock_bounded(lock_fd) < 0)
+	lock_fd = st->own_fd < 0 ? -1 :
+		openat(st->own_fd, "cgroup.subtree_control", O_RDONLY | O_CLOEXEC);
+	if (!st->leaf_name || lock_fd < 0 || lock_bounded(lock_fd) < 0)
 		return;
 	/* A directory of the cgroup file system counts 2 + its subdirectories. */
-	if (fstat(cg->own_fd, &st) == 0 && st.st_nlink == 3 &&
-	    cg_write(cg->own_fd, "cgroup.subtree_control", "-memory") == 0 &&
-	    cg_write(cg->own_fd, "cgroup.procs", "0") == 0)
-		unlinkat(cg->own_fd, cg->leaf_name, AT_REMOVEDIR);
-}
-
-static int write_limit(struct job_cgroup *cg, const char *file, uint64_t bytes, char **ret_why)
-{
-	int r = cg_write_u64(cg->dir_fd, file, bytes);
-
-	if (r < 0)
-		*ret_why = xasprintf("cannot write %s/%s: %s", cg->dir, file,
-				     r == -ENOENT ? "no such file (is swap accounting off?)" :
-				     strerror(-r));
-	return r;
+	if (fstat(st->own_fd, &dir) == 0 && dir.st_nlink == 3 &&
+	    cg_write(st->own_fd, "cgroup.subtree_control", "-memory") == 0 &&
+	    cg_write(st->own_fd, "cgroup.procs", "0") == 0)
+		unlinkat(st->own_fd, st->leaf_name, AT_REMOVEDIR);
 }
 
 static int v2_apply_limits(struct job_cgroup *cg, const struct plan *plan, char **ret_why)
 {
+	struct v2_state *st = cg->state;
 	static const struct {
 		enum setting_id id;
 		const char *file;
@@ -297,10 +376,13 @@ static int v2_apply_limits(struct job_cgroup *cg, const struct plan *plan, char 
 	};
 	int r;
 
+	/* The job's cgroup exists: a memrun ending in the same parent sees
+	 * it, and may take the lock prepare_parent held. */
+	st->parent_lock_fd = safe_close(st->parent_lock_fd);
 	for (size_t i = 0; i < ELEMENTSOF(limits); i++) {
 		if (!plan->values[limits[i].id].set)
 			continue;
-		r = write_limit(cg, limits[i].file, plan->limit_bytes[limits[i].id], ret_why);
+		r = cgroup_write_limit(cg, limits[i].file, plan->limit_bytes[limits[i].id], ret_why);
 		if (r < 0)
 			return r;
 	}
@@ -316,9 +398,9 @@ static int v2_apply_limits(struct job_cgroup *cg, const struct plan *plan, char 
 		cg->oom_group = true;
 	}
 	/* memory.peak came with 5.19; without it memory.current is sampled. */
-	cg->peak_fd = openat(cg->dir_fd, "memory.peak", O_RDONLY | O_CLOEXEC);
-	cg->events_fd = openat(cg->dir_fd, "memory.events", O_RDONLY | O_CLOEXEC);
-	if (cg->events_fd < 0) {
+	st->peak_fd = openat(cg->dir_fd, "memory.peak", O_RDONLY | O_CLOEXEC);
+	st->events_fd = openat(cg->dir_fd, "memory.events", O_RDONLY | O_CLOEXEC);
+	if (st->events_fd < 0) {
 		int err = errno;
 
 		*ret_why = xasprintf("cannot open %s/memory.events: %s", cg->dir, strerror(err));
@@ -329,6 +411,7 @@ static int v2_apply_limits(struct job_cgroup *cg, const struct plan *plan, char 
 
 static int v2_open_watch(struct job_cgroup *cg)
 {
+	struct v2_state *st = cg->state;
 	_cleanup_close_ int fd = inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
 	_cleanup_free_ char *events = NULL;
 
@@ -340,14 +423,16 @@ static int v2_open_watch(struct job_cgroup *cg)
 		return -errno;
 	/* A cgroup the job makes below its own: its OOM kills are counted in
 	 * memory.events unless the hierarchy is mounted memory_localevents. */
-	cg->tree_wd = inotify_add_watch(fd, cg->dir, IN_CREATE | IN_MOVED_TO | IN_ONLYDIR);
-	if (cg->tree_wd < 0)
-		cg->made_cgroups = true;	/* cannot tell: may have */
+	st->tree_wd = inotify_add_watch(fd, cg->dir, IN_CREATE | IN_MOVED_TO | IN_ONLYDIR);
+	if (st->tree_wd < 0)
+		st->made_cgroups = true;	/* cannot tell: may have */
 	return TAKE_FD(fd);
 }
 
-static void v2_ack_watch(struct job_cgroup *cg)
+/* Drain watch_fd, noting a cgroup the job made among the events. */
+static void drain_watch(struct job_cgroup *cg)
 {
+	struct v2_state *st = cg->state;
 	char buf[4096] __attribute__((aligned(__alignof__(struct inotify_event))));
 	ssize_t n;
 
@@ -355,18 +440,37 @@ static void v2_ack_watch(struct job_cgroup *cg)
 		for (ssize_t off = 0; off < n;) {
 			const struct inotify_event *ev = (const struct inotify_event *)(buf + off);
 
-			if (ev->wd == cg->tree_wd || (ev->mask & IN_Q_OVERFLOW))
-				cg->made_cgroups = true;
+			if (ev->wd == st->tree_wd || (ev->mask & IN_Q_OVERFLOW))
+				st->made_cgroups = true;
 			off += (ssize_t)(sizeof(*ev) + ev->len);
 		}
 	}
 }
 
+/* The kernel acts on memory.oom.group itself: an event only feeds the
+ * evidence (memory.current sampled where there is no memory.peak). */
+static void v2_on_event(struct job_cgroup *cg)
+{
+	struct cgroup_counters seen;
+
+	drain_watch(cg);
+	cgroup_read_evidence(cg, &seen);
+}
+
+static bool v2_made_cgroups(struct job_cgroup *cg)
+{
+	struct v2_state *st = cg->state;
+
+	drain_watch(cg);	/* the events not read yet */
+	return st->made_cgroups;
+}
+
 static int v2_read_counters(struct job_cgroup *cg, struct cgroup_counters *ret)
 {
+	struct v2_state *st = cg->state;
 	char buf[512];
 	uint64_t current;
-	ssize_t n = cg_pread(cg->events_fd, buf, sizeof(buf));
+	ssize_t n = cg_pread(st->events_fd, buf, sizeof(buf));
 
 	if (n < 0)
 		return (int)n;
@@ -377,7 +481,7 @@ static int v2_read_counters(struct job_cgroup *cg, struct cgroup_counters *ret)
 	cg_keyed_u64(buf, "max", &ret->max);
 	cg_keyed_u64(buf, "high", &ret->high);
 	/* memory.peak came with 5.19; before it, the largest usage memrun saw. */
-	if (cg->peak_fd >= 0 && cg_pread_u64(cg->peak_fd, &ret->peak_bytes) == 0) {
+	if (st->peak_fd >= 0 && cg_pread_u64(st->peak_fd, &ret->peak_bytes) == 0) {
 		ret->peak_sampled = false;
 	} else if (cg_read_u64(cg->dir_fd, "memory.current", &current) == 0) {
 		if (current > ret->peak_bytes)
@@ -412,40 +516,49 @@ static bool v2_counters_cover_subtree(void)
 	return !list_contains(options, ',', "memory_localevents");
 }
 
-static int v2_kill_all(struct job_cgroup *cg)
+static int v2_kill_all(int dir_fd)
 {
 	/* cgroup.kill (5.14+) ends every process at once, forks in flight too. */
-	return cg_write(cg->dir_fd, "cgroup.kill", "1");
+	return cg_write(dir_fd, "cgroup.kill", "1");
 }
 
-static uint64_t v2_enclosing_limit(const char *dir)
-{
-	_cleanup_close_ int fd = open(dir, O_PATH | O_DIRECTORY | O_CLOEXEC);
-	uint64_t v;
-
-	if (fd < 0 || cg_read_u64(fd, "memory.max", &v) < 0)
-		return LIMIT_UNLIMITED;
-	return v;
-}
-
-const struct cgroup_backend cgroup_v2_backend = {
+const struct cgroup_manager cgroup_v2_manager = {
 	.name = "cgroup v2",
 	.version = 2,
 	.memory_max_file = "memory.max",
 	.memory_high_file = "memory.high",
 	.swap_max_file = "memory.swap.max",
+	.usage_file = "memory.current",
+	.events_file = "memory.events",
+	.no_limit_token = "max",
+	.limit_file_missing = "no such file (is swap accounting off?)",
+	.swap_accounting_remedy = "the kernel was built or booted without it",
 	/* Only before Linux 5.7, without clone3(CLONE_INTO_CGROUP). */
 	.join_file = "cgroup.procs",
-	.events_file = "memory.events",
+	.clone_into = true,
+	.high_events_counted = true,
+
+	.unified = true,
+	.fs_magic = CGROUP2_SUPER_MAGIC,
+	.usual_mount = "/sys/fs/cgroup",
+	.in_memory_hierarchy = v2_in_memory_hierarchy,
+	.memory_enabled = v2_memory_enabled,
+	.why_no_memory = v2_why_no_memory,
 	.check_parent = v2_check_parent,
+
+	.new_state = v2_new_state,
 	.prepare_parent = v2_prepare_parent,
-	.restore_parent = v2_restore_parent,
+	.self_leaf = v2_self_leaf,
 	.apply_limits = v2_apply_limits,
 	.open_watch = v2_open_watch,
-	.ack_watch = v2_ack_watch,
+	.restore_parent = v2_restore_parent,
+
+	.on_event = v2_on_event,
+	.made_cgroups = v2_made_cgroups,
 	.read_counters = v2_read_counters,
 	.kill_all = v2_kill_all,
 	.read_local_oom_kills = v2_read_local_oom_kills,
 	.counters_cover_subtree = v2_counters_cover_subtree,
-	.enclosing_limit = v2_enclosing_limit,
+	.finish = NULL,
+	.free_state = v2_free_state,
 };

@@ -1,18 +1,33 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
- * The job's own cgroup, behind one small interface.  cgroup.c finds where
- * memrun may put it and drives the life cycle; cgroup-v2.c and cgroup-v1.c
- * fill in struct cgroup_backend (a systemd transient scope can be a third).
+ * The job's own cgroup, behind a table of operations per manager, as
+ * crun's cgroup managers are.  Generic code calls the cgroup_* functions
+ * below whatever the manager; only the managers know one hierarchy from
+ * another:
  *
- *   cgroup_locate()  where memrun lives (before the plan is resolved;
- *                    cgroup_find_enclosing_limit() when a percentage needs
- *                    the limits above it)
- *   cgroup_create()  the job's cgroup with the plan's limits, before fork
- *   the child writes itself into it (cgroup_join_fd) before exec
+ *   cgroup-v2.c    cgroupfs v2 (memory.max, memory.events, cgroup.kill)
+ *   cgroup-v1.c    cgroupfs v1 (memory.limit_in_bytes, memory.oom_control)
+ *   cgroup-none.c  no cgroup of the job's own: OOM evidence from memrun's
+ *                  own cgroup (cgroup-enclosing.c)
+ *
+ * A manager is one struct cgroup_manager: file names and tokens, and the
+ * operations the life cycle calls.  Its own state (open files, watches,
+ * a v1 OOM-group emulation) is its private struct, made before the job
+ * starts and reached through job_cgroup.state; nothing else reads it.  A
+ * new manager (a systemd scope) is one more table.
+ *
+ *   cgroup_locate()  where memrun lives and which manager its hierarchy
+ *                    needs (cgroup-place.c; cgroup_find_enclosing_limit()
+ *                    when a percentage needs the limits above it)
+ *   cgroup_enter()   the job's cgroup with the plan's limits, before fork,
+ *                    or, by policy, the none manager (cgroup.c)
+ *   the child joins it before exec (join_fd, or clone3 into cgroup_clone_fd)
  *   cgroup_remove_stale_siblings()  leftovers of killed memruns, while
- *                    the job starts (no allocation)
- *   watch fd         in the supervisor's epoll set
- *   cgroup_finish()  kill or wait for what is left, read the evidence, remove
+ *                    the job starts (cgroup-tree.c; no allocation)
+ *   watch_fd         in the supervisor's epoll set; each wake-up is the
+ *                    manager's (cgroup_on_event)
+ *   cgroup_finish()  kill or wait for what is left, read the evidence,
+ *                    remove (cgroup.c)
  */
 #pragma once
 
@@ -35,33 +50,81 @@ struct cgroup_counters {
 };
 
 struct job_cgroup;
+struct cgroup_place;
 
-struct cgroup_backend {
+/* One cgroup manager.  Every field is filled in by the cgroupfs
+ * managers; the none manager fills in those of the job's life only. */
+struct cgroup_manager {
 	const char *name;
-	int version;
-	/* Limit file names as people know them, for messages. */
+	int version;	/* the report's cgroup.version; 0: no cgroup */
+
+	/* Files as people know them, for messages and the report. */
 	const char *memory_max_file, *memory_high_file, *swap_max_file;
-	/* Where the child writes "0" to join the job's cgroup before exec. */
-	const char *join_file;
+	const char *usage_file;		/* memory in use now */
 	/* Events file with an "oom_kill" line, for an enclosing cgroup. */
 	const char *events_file;
+	/* What a limit file takes for "no limit". */
+	const char *no_limit_token;
+	/* Why a limit file is missing (it exists when the controller is on,
+	 * but for swap accounting), for a message. */
+	const char *limit_file_missing;
+	/* How swap accounting is turned on where it is off, for doctor. */
+	const char *swap_accounting_remedy;
+	/* Where the child writes "0" to join the job's cgroup before exec. */
+	const char *join_file;
+	/* clone3(CLONE_INTO_CGROUP) can start the child in the job's cgroup. */
+	bool clone_into;
+	/* memory.high events are counted (the report's memory_high_events). */
+	bool high_events_counted;
+
+	/* ---- finding the place (cgroup-place.c) ---- */
+	/* One hierarchy for every controller: "0::PATH" in /proc/self/cgroup,
+	 * "cgroup2" in mountinfo. */
+	bool unified;
+	long fs_magic;			/* statfs f_type of its file system */
+	const char *usual_mount;	/* where systemd mounts it */
+	/* Whether a directory of that file system is in the hierarchy that
+	 * carries memory (v1 mounts one hierarchy per set of controllers). */
+	bool (*in_memory_hierarchy)(const char *dir);
+	/* Whether the memory controller is on for the cgroup dir. */
+	bool (*memory_enabled)(const char *dir);
+	/* Why memrun's cgroup dir has no memory controller and what to do,
+	 * malloc'ed; NULL when the manager has nothing to say. */
+	char *(*why_no_memory)(const char *dir);
 	/* Whether a job's cgroup with memory limits can be made below parent
 	 * (parent_is_own: it is memrun's own cgroup), without changing
 	 * anything: for --dry-run and doctor too. */
 	int (*check_parent)(const char *parent, bool parent_is_own, char **ret_why);
+
+	/* ---- making the job's cgroup (cgroup.c) ---- */
+	/* The manager's private state, for job_cgroup.state. */
+	void *(*new_state)(void);
 	/* Make the hierarchy below parent able to carry memory limits; on v2
 	 * memrun may move itself into a leaf of its own cgroup for it. */
 	int (*prepare_parent)(struct job_cgroup *cg, const char *parent, bool parent_is_own,
 			      char **ret_why);
-	/* Undo what prepare_parent did, once the job's cgroup is gone. */
-	void (*restore_parent)(struct job_cgroup *cg);
+	/* The leaf of parent memrun moved itself into (prepare_parent), and
+	 * an fd of parent; NULL: memrun stayed where it was. */
+	const char *(*self_leaf)(const struct job_cgroup *cg, int *ret_parent_fd);
+	/* The job's cgroup exists: write the plan's limits, open what the
+	 * supervisor reads, and let go what prepare_parent held until now. */
 	int (*apply_limits)(struct job_cgroup *cg, const struct plan *plan, char **ret_why);
 	/* An fd for epoll that wakes the supervisor on memory events. */
 	int (*open_watch)(struct job_cgroup *cg);
-	/* Drain the watch fd after a wake-up (no allocation). */
-	void (*ack_watch)(struct job_cgroup *cg);
+	/* Undo what prepare_parent did, once the job's cgroup is gone. */
+	void (*restore_parent)(struct job_cgroup *cg);
+
+	/* ---- the job's life ---- */
+	/* A wake-up of watch_fd: drain it, take the evidence so far, and act
+	 * on it (v1 has no memory.oom.group: its manager ends the whole job
+	 * on the first OOM kill).  No allocation. */
+	void (*on_event)(struct job_cgroup *cg);
+	/* Whether the job made a cgroup below its own, or may have. */
+	bool (*made_cgroups)(struct job_cgroup *cg);
 	int (*read_counters)(struct job_cgroup *cg, struct cgroup_counters *ret);
-	int (*kill_all)(struct job_cgroup *cg);
+	/* End every process of the cgroup dir_fd and below at once, or
+	 * -EOPNOTSUPP (no allocation; the sweep's stale cgroups too). */
+	int (*kill_all)(int dir_fd);
 	/* The OOM kills counted in one cgroup alone, its descendants' not
 	 * included, and whether its own limit was reached. */
 	int (*read_local_oom_kills)(int dir_fd, uint64_t *ret_kills, bool *ret_limit_hit);
@@ -69,16 +132,20 @@ struct cgroup_backend {
 	 * the job's too, those already removed included (v2 without the
 	 * memory_localevents mount option). */
 	bool (*counters_cover_subtree)(void);
-	/* The limit an enclosing cgroup dir puts on memory, or LIMIT_UNLIMITED. */
-	uint64_t (*enclosing_limit)(const char *dir);
+	/* A manager without a cgroup directory of the job's gathers its
+	 * evidence here (none); NULL: cgroup_finish ends, reads and removes
+	 * the job's cgroup. */
+	void (*finish)(struct job_cgroup *cg, struct outcome *o);
+	void (*free_state)(void *state);
 };
 
-extern const struct cgroup_backend cgroup_v1_backend;
-extern const struct cgroup_backend cgroup_v2_backend;
+extern const struct cgroup_manager cgroup_v1_manager;
+extern const struct cgroup_manager cgroup_v2_manager;
+extern const struct cgroup_manager cgroup_none_manager;
 
 /* Where memrun stands: found by cgroup_locate(). */
 struct cgroup_place {
-	const struct cgroup_backend *backend;	/* NULL: no usable memory hierarchy */
+	const struct cgroup_manager *manager;	/* NULL: no usable memory hierarchy */
 	char *mountpoint;	/* of the hierarchy with the memory controller */
 	char *mount_root;	/* the mount's root within the hierarchy */
 	char *own_path;		/* memrun's cgroup, as in /proc/self/cgroup */
@@ -86,12 +153,14 @@ struct cgroup_place {
 	uint64_t enclosing_limit;	/* tightest limit on memrun's cgroup and its ancestors
 					 * (LIMIT_UNLIMITED until cgroup_find_enclosing_limit) */
 	char *enclosing_limit_dir;	/* where that limit is set */
-	char *why_none;		/* when backend is NULL */
-	char *v2_without_memory;	/* memrun's v2 cgroup, found without the memory controller */
+	char *why_none;		/* when manager is NULL */
+	/* Why memrun's cgroup, found without the memory controller, has none. */
+	char *why_no_memory;
 };
 
 struct job_cgroup {
-	const struct cgroup_backend *backend;
+	const struct cgroup_manager *manager;	/* never NULL: none until cgroup_enter */
+	void *state;		/* the manager's own (new_state), or NULL */
 	char *dir;		/* the job's cgroup directory */
 	char *path;		/* the same within the hierarchy ("/a/memrun-1-2"), for the kernel log */
 	int dir_fd;
@@ -101,36 +170,19 @@ struct job_cgroup {
 	 * memrun goes back there before it kills the job's. */
 	int home_fd;
 	char *home_path;	/* as /proc/self/cgroup names it */
-	int join_fd;		/* backend->join_file, for the child to write "0" */
-	int watch_fd;
-	int events_fd;		/* v2 memory.events, v1 memory.oom_control: read by pread */
-	int failcnt_fd;		/* v1 memory.failcnt, read by pread */
-	int peak_fd;		/* v2 memory.peak, v1 memory.max_usage_in_bytes; -1: none */
+	int join_fd;		/* manager->join_file, for the child to write "0"; -1: none */
+	int watch_fd;		/* -1: nothing to watch */
 	uint64_t sampled_peak_bytes;	/* largest memory.current seen (no memory.peak) */
 	/* What is in force, for the report (LIMIT_UNLIMITED: none). */
 	uint64_t memory_max, memory_high, swap_max;
-	bool oom_group;		/* v2 memory.oom.group set */
-	bool oom_group_emulated;	/* v1: memrun ends the job on the first OOM */
-	uint64_t oom_notifications;	/* v1: OOM eventfd wake-ups */
-	int group_killed;		/* processes memrun killed for oom_group; -1: none */
-	/* v1: inotify on dir, where a cgroup the job makes below its own
-	 * queues an event, read at the end (-1: none; v2 watches dir with
-	 * watch_fd, and ack_watch notes it). */
-	int tree_watch_fd;
-	int tree_wd;		/* v2: the watch on dir within watch_fd */
-	bool made_cgroups;	/* the job made a cgroup below its own, or may have */
+	bool oom_group;		/* one OOM kill ends the job: the kernel's or the manager's */
+	int group_killed;	/* processes the manager killed for oom_group; -1: none */
 	/* Stale cgroups whose processes the sweep at the start killed and
 	 * could not remove yet: tried again at the end. */
 	unsigned stale_pending;
-	/* v2: memrun's own cgroup, locked while the job's cgroup is made in
-	 * it, and the leaf memrun moved itself into there (prepare_parent),
-	 * which restore_parent undoes. */
-	int parent_lock_fd;
-	int own_fd;
-	char *leaf_name;
 };
 
-/* Find memrun's place.  Never fails: place->backend is NULL when there is
+/* Find memrun's place.  Never fails: place->manager is NULL when there is
  * no memory hierarchy to use, and place->why_none says why. */
 void cgroup_locate(struct cgroup_place *place);
 /* Fill in place->enclosing_limit(_dir): the tightest limit from where the
@@ -139,18 +191,33 @@ void cgroup_locate(struct cgroup_place *place);
  * doctor), as it costs a read per level. */
 void cgroup_find_enclosing_limit(struct cgroup_place *place, const struct plan *plan);
 void cgroup_place_free(struct cgroup_place *place);
-
-/*
- * Create the job's cgroup below the plan's cgroup_parent or memrun's
- * place, and apply the plan's limits.  On failure returns -errno and a
- * malloc'ed reason with the remedy in *ret_why; nothing is left behind.
- */
-int cgroup_create(struct job_cgroup *cg, const struct cgroup_place *place,
-		  const struct plan *plan, char **ret_why);
+/* The limit file of the place's manager as people know it ("memory.max"),
+ * for messages about percentages; NULL without one. */
+static inline const char *cgroup_place_limit_file(const struct cgroup_place *place)
+{
+	return place->manager ? place->manager->memory_max_file : NULL;
+}
 
 /* The directory the job's cgroup would be created in, or NULL and why. */
 char *cgroup_choose_parent(const struct cgroup_place *place, const struct plan *plan,
-			   const struct cgroup_backend **ret_backend, char **ret_why);
+			   const struct cgroup_manager **ret_manager, char **ret_why);
+
+/*
+ * Give the job its cgroup: its own, below the plan's cgroup_parent or
+ * memrun's place, with the plan's limits, wherever memrun may make one.
+ * Where it may not (o->cgroup_error says why), a job that asked for no
+ * cgroup setting runs without one (the none manager), and so does one
+ * with --best-effort, its limits shown as not applied; else this fails:
+ * -errno, o->start_error and exit status 125, told on stderr.
+ */
+int cgroup_enter(struct job_cgroup *cg, const struct cgroup_place *place,
+		 const struct plan *plan, struct outcome *o);
+
+/* For clone3(CLONE_INTO_CGROUP): the job's cgroup directory, or -1. */
+int cgroup_clone_fd(const struct job_cgroup *cg);
+
+/* A wake-up of cg->watch_fd, for the manager to handle (no allocation). */
+void cgroup_on_event(struct job_cgroup *cg);
 
 /* After the main process ended: end the job's other processes (or, with
  * wait_all, the caller has already waited for them), gather the evidence
@@ -165,9 +232,11 @@ int cgroup_signal_all(struct job_cgroup *cg, int sig);
 /* Evidence so far, for a wake-up of the supervisor (no allocation). */
 int cgroup_read_evidence(struct job_cgroup *cg, struct cgroup_counters *ret);
 
-/* Once the job's cgroup is gone: memrun back where it was (v2). */
+/* Once the job's cgroup is gone: memrun back where it was, if the
+ * manager moved it (prepare_parent). */
 void cgroup_restore_parent(struct job_cgroup *cg);
 
+/* init: no cgroup yet (the none manager, with nothing to watch). */
 void job_cgroup_init(struct job_cgroup *cg);
 void job_cgroup_free(struct job_cgroup *cg);
 

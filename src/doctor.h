@@ -5,16 +5,19 @@
  *
  *   doctor_host_read()   reads everything once: files, capabilities, and a
  *                        test cgroup created and removed where a job's
- *                        cgroup would go
+ *                        cgroup would go (doctor-host.c)
  *   doctor_check_all()   the table of checks turns that snapshot into
  *                        findings, one per check, without touching the host
- *   the text and the JSON are both written from those findings
+ *                        (doctor-checks.c, the checks by topic in
+ *                        doctor-checks-*.c, the parsers in doctor-parse.c)
+ *   the text and the JSON are both written from those findings (doctor.c)
  */
 #pragma once
 
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "caps.h"
 #include "cgroup.h"
 
 int doctor_command(int argc, char **argv);
@@ -78,7 +81,9 @@ struct doctor_cgroup_probe {
 	char *parent;		/* that directory, or NULL */
 	char *why_no_parent;	/* when parent is NULL */
 	char *name;		/* the test cgroup's name */
-	int version;		/* of the hierarchy parent is in */
+	/* From the manager of the hierarchy parent is in. */
+	const char *no_limit_token;	/* "max", "-1" */
+	const char *swap_accounting_remedy;
 	const char *limit_file; /* memory.limit_in_bytes / memory.max */
 	const char *swap_file;	/* memory.memsw.limit_in_bytes / memory.swap.max */
 	int err;		/* 0: every step worked; else -errno of failed_step */
@@ -102,13 +107,14 @@ struct doctor_host {
 	 * (memrun's own when none does), from cgroup_usage_file. */
 	uint64_t cgroup_usage;
 	char *cgroup_usage_file;
-	int cgroup_usage_err;	    /* 0, or -errno reading it */
-	bool sys_resource;	    /* CAP_SYS_RESOURCE in the effective set */
-	bool root;		    /* uid 0 */
-	int kmsg_err;		    /* 0: /dev/kmsg is readable; else -errno */
-	const char *glibc_version;  /* gnu_get_libc_version() */
-	const char *glibc_tunables; /* memrun's GLIBC_TUNABLES, or NULL */
-	char *profiles_lowering;    /* "db (-500)": profiles asking for a lower oom_score_adj */
+	int cgroup_usage_err;	     /* 0, or -errno reading it */
+	bool sys_resource;	     /* CAP_SYS_RESOURCE in the effective set */
+	enum caps_standing standing; /* for the remedy when it lacks that */
+	bool root;		     /* uid 0 */
+	int kmsg_err;		     /* 0: /dev/kmsg is readable; else -errno */
+	const char *glibc_version;   /* gnu_get_libc_version() */
+	const char *glibc_tunables;  /* memrun's GLIBC_TUNABLES, or NULL */
+	char *profiles_lowering;     /* "db (-500)": profiles asking for a lower oom_score_adj */
 };
 
 void doctor_host_read(struct doctor_host *h);

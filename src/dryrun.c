@@ -11,38 +11,6 @@
 #include "rlimit.h"
 #include "util.h"
 
-int find_executable(const char *cmd, char **ret_path)
-{
-	const char *path = getenv("PATH");
-	bool denied = false;
-	struct stat st;
-
-	if (strchr(cmd, '/')) {
-		if (stat(cmd, &st) < 0)
-			return -ENOENT;
-		if (S_ISDIR(st.st_mode) || access(cmd, X_OK) < 0)
-			return -EACCES;
-		*ret_path = xstrdup(cmd);
-		return 0;
-	}
-	for (const char *p = path ? path : "/usr/local/bin:/bin:/usr/bin"; *p;) {
-		const char *end = strchrnul(p, ':');
-		char *candidate = xasprintf("%.*s/%s", (int)(end - p), p, cmd);
-		if (end == p)	/* an empty entry is the current directory */
-			snprintf(candidate, strlen(candidate) + 1, "./%s", cmd);
-		if (stat(candidate, &st) == 0 && !S_ISDIR(st.st_mode)) {
-			if (access(candidate, X_OK) == 0) {
-				*ret_path = candidate;
-				return 0;
-			}
-			denied = true;
-		}
-		free(candidate);
-		p = *end ? end + 1 : end;
-	}
-	return denied ? -EACCES : -ENOENT;
-}
-
 /* As a shell would need it typed, so the line can be copied. */
 static void print_shell_quoted(FILE *out, const char *arg)
 {
@@ -77,8 +45,8 @@ static void print_setting_note(FILE *out, const struct plan *plan, enum setting_
 		return;
 	if (id == SETTING_OOM_SCORE_ADJ && oomadj_read_self(&current) == 0 &&
 	    v->number < current && !caps_have_sys_resource())
-		fprintf(out, "  %-22s ! lowering oom_score_adj below %d needs CAP_SYS_RESOURCE, "
-			"which memrun does not have: a real run stops with exit 125\n", "", current);
+		fprintf(out, "  %-22s ! lowering oom_score_adj below %d %s: a real run stops with "
+			"exit 125\n", "", current, caps_sys_resource_lacking());
 	if (rl) {
 		struct rlimit now;
 		int resource = id == SETTING_AS ? RLIMIT_AS : RLIMIT_DATA;
@@ -86,8 +54,9 @@ static void print_setting_note(FILE *out, const struct plan *plan, enum setting_
 			      (rlim_t)plan->limit_bytes[id];
 		if (getrlimit(resource, &now) == 0 && want > now.rlim_max &&
 		    !caps_have_sys_resource())
-			fprintf(out, "  %-22s ! above the inherited hard limit and memrun lacks "
-				"CAP_SYS_RESOURCE: a real run stops with exit 125\n", "");
+			fprintf(out, "  %-22s ! above the inherited hard limit, and raising a hard "
+				"limit %s: a real run stops with exit 125\n", "",
+				caps_sys_resource_lacking());
 	}
 }
 
@@ -160,15 +129,15 @@ static void print_probe(FILE *out, const struct plan *plan)
 
 static void print_cgroup(FILE *out, const struct plan *plan, const struct cgroup_place *place)
 {
-	const struct cgroup_backend *backend = NULL;
+	const struct cgroup_manager *manager = NULL;
 	_cleanup_free_ char *why = NULL;
-	_cleanup_free_ char *parent = cgroup_choose_parent(place, plan, &backend, &why);
+	_cleanup_free_ char *parent = cgroup_choose_parent(place, plan, &manager, &why);
 	int kmsg_fd;
 	char buf[32];
 
 	fprintf(out, "cgroup:\n");
-	if (place->backend) {
-		fprintf(out, "  %s, memory controller at %s\n", place->backend->name, place->mountpoint);
+	if (place->manager) {
+		fprintf(out, "  %s, memory controller at %s\n", place->manager->name, place->mountpoint);
 		fprintf(out, "  memrun's cgroup: %s", place->own_path);
 		if (place->enclosing_limit != LIMIT_UNLIMITED)
 			fprintf(out, " (limited to %s by %s)", size_format(place->enclosing_limit, buf),

@@ -10,6 +10,3 @@
 /* Print the plan; returns the exit status a dry run ends with: 0, or
  * 126/127 when the command could not be executed. */
 int dryrun_print(FILE *out, const struct plan *plan, const struct cgroup_place *place);
-
-/* Look cmd up as execvp would: 0 and the path, -ENOENT or -EACCES. */
-int find_executable(const char *cmd, char **ret_path);

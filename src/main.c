@@ -11,7 +11,6 @@
 #include <sys/resource.h>
 
 #include "cgroup.h"
-#include "cgroup-enclosing.h"
 #include "doctor.h"
 #include "dryrun.h"
 #include "kmsg.h"
@@ -226,72 +225,12 @@ static int parse_options(int argc, char **argv, struct options *opts)
 	return -1;
 }
 
-/* The first cgroup setting the plan asks for, or SETTING_COUNT. */
-static enum setting_id wanted_cgroup_setting(const struct plan *plan)
-{
-	static const enum setting_id cgroup_settings[] = {
-		SETTING_MEMORY_MAX, SETTING_MEMORY_HIGH, SETTING_SWAP_MAX, SETTING_OOM_GROUP,
-		SETTING_CGROUP_PARENT,
-	};
-
-	for (size_t i = 0; i < ELEMENTSOF(cgroup_settings); i++) {
-		const struct setting_value *v = &plan->values[cgroup_settings[i]];
-		if (!v->set)
-			continue;
-		if (setting_table[cgroup_settings[i]].kind == VALUE_LIMIT &&
-		    v->size.kind == SIZE_UNLIMITED)
-			continue;
-		if (setting_table[cgroup_settings[i]].kind == VALUE_BOOL && !v->number)
-			continue;
-		return cgroup_settings[i];
-	}
-	return SETTING_COUNT;
-}
-
-/*
- * Every job gets its own cgroup where memrun may make one.  Where it may
- * not, a job that asked for no cgroup setting runs without (the report
- * says why); one that did stops with 125, or with --best-effort runs and
- * the report shows the limits as not applied.
- */
-static int setup_cgroup(const struct plan *plan, const struct cgroup_place *place,
-			struct job_cgroup *cg, struct outcome *o)
-{
-	enum setting_id wanted = wanted_cgroup_setting(plan);
-	_cleanup_free_ char *why = NULL;
-	char value[SETTING_FORMAT_MAX], from[512];
-	int r;
-
-	r = cgroup_create(cg, place, plan, &why);
-	if (r >= 0)
-		return 1;
-	o->cgroup_error = xstrdup(why);
-	if (wanted == SETTING_COUNT)
-		return 0;
-	setting_format(wanted, &plan->values[wanted], value);
-	origin_describe(&plan->values[wanted].origin, from, sizeof(from));
-	if (setting_enabled(plan->values, SETTING_BEST_EFFORT)) {
-		log_warning("%s = %s (from %s) is not in force: %s", setting_table[wanted].key,
-			    value, from, why);
-		log_warning("running the job without its cgroup limits (best effort)");
-		o->limits_not_applied = true;
-		return 0;
-	}
-	log_error("cannot put %s = %s (from %s) in force: %s", setting_table[wanted].key, value,
-		  from, why);
-	o->start_error = xasprintf("%s cannot be put in force: %s", setting_table[wanted].key, why);
-	o->start_exit_status = MEMRUN_EXIT_FAILURE;
-	return r;
-}
-
 static int run_job(struct plan *plan, const struct cgroup_place *place, struct outcome *o)
 {
 	struct supervisor sup;
 	struct spawn_failure failure;
 	struct job_cgroup cg;
 	struct probe_host probe = { .fd = -1 };
-	struct enclosing_watch enclosing = { .events_fd = -1 };
-	bool have_cgroup = false;
 	pid_t pid = -1;
 	int r;
 
@@ -302,20 +241,16 @@ static int run_job(struct plan *plan, const struct cgroup_place *place, struct o
 		log_error("%s", o->start_error);
 		goto out;
 	}
-	r = setup_cgroup(plan, place, &cg, o);
+	/* The job's own cgroup, or by policy none (cgroup_enter says which). */
+	r = cgroup_enter(&cg, place, plan, o);
 	if (r < 0)
 		goto out;
-	have_cgroup = r > 0;
-	if (have_cgroup) {
-		r = supervisor_watch_cgroup(&sup, &cg);
-		if (r < 0) {
-			o->start_error = xasprintf("cannot watch the job's cgroup: %s", strerror(-r));
-			log_error("%s", o->start_error);
-			goto out;
-		}
-	} else {
-		/* No cgroup of its own: what memrun's cgroup counts may be the job's. */
-		enclosing_watch_start(&enclosing, place);
+	/* The manager's memory events wake the supervisor. */
+	r = supervisor_watch_cgroup(&sup, &cg);
+	if (r < 0) {
+		o->start_error = xasprintf("cannot watch the job's cgroup: %s", strerror(-r));
+		log_error("%s", o->start_error);
+		goto out;
 	}
 
 	probe_setup(&probe, plan);
@@ -329,8 +264,8 @@ static int run_job(struct plan *plan, const struct cgroup_place *place, struct o
 		      &(struct spawn_options){
 			      .child_mask = &sup.caller_mask,
 			      .child_ignored = &sup.caller_ignored,
-			      .cgroup_join_fd = have_cgroup ? cg.join_fd : -1,
-			      .cgroup_v2_fd = have_cgroup && cg.backend->version == 2 ? cg.dir_fd : -1,
+			      .cgroup_join_fd = cg.join_fd,
+			      .clone_into_cgroup_fd = cgroup_clone_fd(&cg),
 			      .announce_pid = probe.region ? &probe.region->main_pid : NULL,
 		      },
 		      &pid, &failure);
@@ -341,8 +276,7 @@ static int run_job(struct plan *plan, const struct cgroup_place *place, struct o
 		spawn_explain_failure(plan, &failure, o);
 	} else {
 		o->started = true;
-		if (have_cgroup)
-			cgroup_remove_stale_siblings(&cg);
+		cgroup_remove_stale_siblings(&cg);
 		r = supervisor_wait(&sup, pid, o);
 		if (r < 0)
 			log_error("supervision failed: %s", strerror(-r));
@@ -356,12 +290,8 @@ static int run_job(struct plan *plan, const struct cgroup_place *place, struct o
 			supervisor_wait_all(&sup, o);
 	}
 out:
-	if (have_cgroup) {
-		cgroup_finish(&cg, o);
-		cgroup_restore_parent(&cg);
-	} else if (o->started)
-		enclosing_watch_finish(&enclosing, o);
-	enclosing_watch_free(&enclosing);
+	cgroup_finish(&cg, o);
+	cgroup_restore_parent(&cg);
 	supervisor_end_children();
 	supervisor_collect_rusage(o);
 	if (o->started)
@@ -387,8 +317,8 @@ static const char *describe_job_end(const struct outcome *o, char buf[static 64]
 }
 
 /*
- * End memrun by the signal that ended the job (contract section 3), as
- * sudo, timeout and unshare do: a shell sees 128+N, a service manager or a
+ * End memrun by the signal that ended the job, once the report is written,
+ * as sudo, timeout and unshare do: a shell sees 128+N, a service manager or a
  * Python parent a death by the signal.  memrun's own core is not dumped
  * (the job's was, where it dumped one).  Returns where the signal does not
  * end memrun: as PID 1 of a PID namespace, which the kernel spares the
@@ -456,8 +386,10 @@ int main(int argc, char **argv)
 		if (plan_needs_budget(&plan))
 			cgroup_find_enclosing_limit(&place, &plan);
 		r = plan_resolve(&plan, environ, place.enclosing_limit, place.enclosing_limit_dir,
-				 place.backend ? place.backend->memory_max_file : NULL);
+				 cgroup_place_limit_file(&place));
 	}
+	/* Before exec, and before any setup failure the report tells of. */
+	outcome_record_limits(&o, &plan);
 	if (r < 0) {
 		o.start_error = xstrdup("setup failed: a profile or setting is invalid (see memrun's messages)");
 	} else if (plan.dry_run) {
@@ -466,6 +398,7 @@ int main(int argc, char **argv)
 	} else {
 		run_job(&plan, &place, &o);
 	}
+	outcome_decide(&o);
 
 	if (o.started && !plan.quiet)
 		report_print_summary(stderr, &plan, &o);
@@ -473,14 +406,16 @@ int main(int argc, char **argv)
 	if (o.started && o.signal > 0)
 		job_signal = o.signal;
 	if (report.target != REPORT_TARGET_NONE) {
-		r = report_file_commit(&report, &plan, &o);
+		_cleanup_free_ char *why = NULL;
+
+		r = report_file_write(&report, &plan, &o, &why);
 		if (r < 0) {
 			char job[64];
 
 			/* memrun's own failure: a CI job must not take a lost
 			 * report for success.  The job's status is told. */
 			log_error("cannot write the report to '%s': %s; the job %s", plan.report_path,
-				  report_file_strerror(&report, r), describe_job_end(&o, job));
+				  why ? why : strerror(-r), describe_job_end(&o, job));
 			status = MEMRUN_EXIT_FAILURE;
 			job_signal = 0;
 		}

@@ -67,14 +67,12 @@ void oomadj_explain_failure(const struct plan *plan, int err)
 	origin_describe(&v->origin, from, sizeof(from));
 	if ((err == -EACCES || err == -EPERM) && !caps_have_sys_resource()) {
 		oomadj_read_self(&current);
-		log_error("cannot set oom_score_adj to %lld (from %s): lowering it below %d "
-			  "needs CAP_SYS_RESOURCE, which memrun does not have",
-			  v->number, from, current);
+		log_error("cannot set oom_score_adj to %lld (from %s): lowering it below %d %s",
+			  v->number, from, current, caps_sys_resource_lacking());
 		log_hint("%s; or use a value of %d or more (--oom-score-adj %d)",
 			 caps_sys_resource_remedy(caps_standing()), current,
 			 current < 0 ? current : 0);
 		return;
 	}
-	log_error("cannot set oom_score_adj to %lld (from %s): %s", v->number, from,
-		  strerror(-err));
+	log_error_errno(err, "cannot set oom_score_adj to %lld (from %s)", v->number, from);
 }

@@ -1,15 +1,75 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 #include "outcome.h"
 
+#include <signal.h>
 #include <stdlib.h>
 
+#include "oomadj.h"
+#include "plan.h"
+#include "rlimit.h"
 #include "util.h"
 
-/* Contract section 5: the first rule that matches wins. */
-enum outcome_kind outcome_classify(const struct outcome *o)
+void outcome_record_limits(struct outcome *o, const struct plan *plan)
+{
+	const struct setting_value *adj = &plan->values[SETTING_OOM_SCORE_ADJ];
+
+	o->rlimit_as_bytes = rlimit_in_force(plan, SETTING_AS);
+	o->rlimit_data_bytes = rlimit_in_force(plan, SETTING_DATA);
+	if (adj->set) {
+		o->oom_score_adj = (int)adj->number;
+		o->oom_score_adj_known = true;
+	} else {
+		o->oom_score_adj_known = oomadj_read_self(&o->oom_score_adj) == 0;
+	}
+}
+
+/* Who killed what, from the counters and, where readable, the kernel log. */
+static void decide_oom(struct outcome *o)
+{
+	bool any_kill = o->oom_kills.known ? o->oom_kills.value > 0 : o->oom_kills_at_least > 0;
+
+	o->oom_killer = OOM_KILLER_UNKNOWN;
+	o->main_oom_killed = false;
+	o->main_oom_killed_known = false;
+	if (!o->oom_kills.known && !o->oom_kills_unknown)
+		return;	/* no count of the job's OOM kills at all */
+
+	o->main_oom_killed_known = true;
+	if (o->victims_known && o->victims.total > 0) {
+		bool by_job = false;
+
+		for (unsigned i = 0; i < o->victims.count; i++) {
+			/* A limit the job set below its own is the job's doing too. */
+			by_job |= o->victims.list[i].by_job_limit || o->victims.list[i].by_inner_limit;
+			o->main_oom_killed |= o->victims.list[i].pid == o->main_pid;
+		}
+		o->oom_killer = by_job ? OOM_KILLER_CGROUP : OOM_KILLER_OTHER;
+		if (o->oom_kills.value < o->victims.total)
+			o->oom_kills.value = o->victims.total;
+		/* memrun's oom_group kill (v1) took the main process with it. */
+		o->main_oom_killed |= o->oom_group_killed && o->signal == SIGKILL;
+		return;
+	}
+	/* Kills may have gone uncounted, and the main process died of
+	 * SIGKILL: whose it was cannot be told. */
+	if (!o->oom_kills.known && !any_kill && o->signal == SIGKILL) {
+		o->main_oom_killed_known = false;
+		return;
+	}
+	/* No log: the main process died of SIGKILL while the kernel counted
+	 * a kill of the job's: that was the OOM killer.  A kill -9 is not. */
+	o->main_oom_killed = any_kill && o->signal == SIGKILL;
+	if (any_kill)
+		o->oom_killer = o->cgroup_oom_events > 0 || o->inner_limit_hit ? OOM_KILLER_CGROUP :
+										   OOM_KILLER_OTHER;
+}
+
+/* The first rule that matches wins. */
+static enum outcome_kind classify(const struct outcome *o)
 {
 	if (!o->started)
 		return OUTCOME_FAILED_TO_START;
+	/* Any OOM kill in the job, the main process's or not. */
 	if ((o->oom_kills.known && o->oom_kills.value > 0) || o->oom_kills_at_least > 0 ||
 	    (o->main_oom_killed_known && o->main_oom_killed))
 		return OUTCOME_OOM_KILLED;
@@ -18,9 +78,47 @@ enum outcome_kind outcome_classify(const struct outcome *o)
 	if ((o->alloc_failures.known && o->alloc_failures.value > 0) ||
 	    o->alloc_failures_at_least > 0)
 		return OUTCOME_OUT_OF_MEMORY;
+	/* Never an OOM kill from SIGKILL alone: a kill -9 is signaled. */
 	if (o->signal > 0)
 		return OUTCOME_SIGNALED;
 	return OUTCOME_EXITED;
+}
+
+/* Only limits the job set itself on cgroups it made (memrun in memrun)
+ * killed, not the job's own. */
+static bool killed_by_inner_limit_only(const struct outcome *o)
+{
+	bool inner = false, own = false;
+
+	for (unsigned i = 0; o->victims_known && i < o->victims.count; i++) {
+		inner |= o->victims.list[i].by_inner_limit;
+		own |= o->victims.list[i].by_job_limit;
+	}
+	return inner && !own;
+}
+
+static enum oom_cause decide_cause(const struct outcome *o)
+{
+	bool global = false;
+
+	if (o->kind != OUTCOME_OOM_KILLED)
+		return OOM_CAUSE_NONE;
+	for (unsigned i = 0; o->victims_known && i < o->victims.count; i++)
+		global |= o->victims.list[i].global;
+	if (o->oom_killer == OOM_KILLER_CGROUP)
+		return killed_by_inner_limit_only(o) ? OOM_CAUSE_INNER_LIMIT : OOM_CAUSE_JOB_LIMIT;
+	if (global)
+		return OOM_CAUSE_SYSTEM;
+	if (o->enclosing_attributed)
+		return OOM_CAUSE_ENCLOSING;
+	return OOM_CAUSE_AROUND;
+}
+
+void outcome_decide(struct outcome *o)
+{
+	decide_oom(o);
+	o->kind = classify(o);
+	o->oom_cause = decide_cause(o);
 }
 
 int outcome_exit_status(const struct outcome *o)

@@ -1,8 +1,10 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
- * How the job ended: the evidence gathered by the supervisor (and, as they
- * come, the cgroup watcher and the allocation probe), and the one function
- * that turns evidence into an outcome (contract section 5).
+ * How the job ended.  The supervisor, the cgroup code and the allocation
+ * probe only record evidence here (statuses, counters, kernel-log records,
+ * the limits in force); outcome_decide() alone turns it into the verdict:
+ * the kind of ending, whether the main process was OOM-killed, and by
+ * whom.  The report writers print what they are given.
  */
 #pragma once
 
@@ -12,6 +14,8 @@
 
 #include "kmsg.h"
 #include "probe/probe-abi.h"
+
+struct plan;
 
 enum outcome_kind {
 	OUTCOME_EXITED,
@@ -25,6 +29,16 @@ enum oom_killer {
 	OOM_KILLER_UNKNOWN,	/* null: no kill, or no evidence */
 	OOM_KILLER_CGROUP,	/* the job's own limit */
 	OOM_KILLER_OTHER,	/* an enclosing cgroup or the whole system */
+};
+
+/* Which limit the OOM kills are put down to, for people. */
+enum oom_cause {
+	OOM_CAUSE_NONE,		/* no kill attributed */
+	OOM_CAUSE_JOB_LIMIT,	/* the job's cgroup limit */
+	OOM_CAUSE_INNER_LIMIT,	/* only limits the job set on cgroups below its own */
+	OOM_CAUSE_SYSTEM,	/* the kernel's global OOM killer */
+	OOM_CAUSE_ENCLOSING,	/* memrun's own cgroup, which held only the job */
+	OOM_CAUSE_AROUND,	/* some limit around the job's cgroup */
 };
 
 /* A count that may be unknown: the report prints null for it. */
@@ -42,6 +56,12 @@ struct outcome {
 	 * evidence points past the outcome (the JSON's "hint"), or NULL. */
 	char *hint;
 
+	/* The limits the job was started under, recorded before exec
+	 * (outcome_record_limits): LIMIT_UNLIMITED for none. */
+	uint64_t rlimit_as_bytes, rlimit_data_bytes;
+	bool oom_score_adj_known;
+	int oom_score_adj;
+
 	/* The main process. */
 	pid_t main_pid;
 	bool main_exited;		/* exit_code valid */
@@ -52,15 +72,18 @@ struct outcome {
 	double duration_s;
 	uint64_t largest_rss_bytes;	/* largest RSS of any reaped process, 0: unknown */
 
-	/* OOM-killer evidence (cgroup counters, kernel log). */
+	/* OOM-killer evidence (cgroup counters, kernel log).  Neither known
+	 * nor kills_unknown: memrun had no count of the job's OOM kills. */
 	struct maybe_count oom_kills;
 	/* Why oom_kills is not known though the job had a cgroup (a static
 	 * string, NULL: known), and the kills counted all the same. */
 	const char *oom_kills_unknown;
 	uint64_t oom_kills_at_least;
-	enum oom_killer oom_killer;
-	bool main_oom_killed_known;
-	bool main_oom_killed;
+	/* memrun's own oom_group kill (cgroup v1 has no memory.oom.group)
+	 * ended the job's processes after an OOM kill. */
+	bool oom_group_killed;
+	/* The limit of a cgroup the job made below its own was reached. */
+	bool inner_limit_hit;
 
 	/* Allocation-failure evidence (the probe). */
 	bool alloc_observed;		/* the main program was probed */
@@ -95,17 +118,40 @@ struct outcome {
 	bool peak_sampled;
 
 	/* Without a cgroup of its own: OOM kills memrun's cgroup counted
-	 * while the job ran, and whether they are known to be the job's. */
+	 * while the job ran, and whether they are known to be the job's (then
+	 * they are oom_kills too). */
 	uint64_t enclosing_oom_kills;
 	char *enclosing_dir;	/* the events file that counted them */
 	bool enclosing_attributed;
+
+	/* The verdict: set by outcome_decide() alone. */
+	enum outcome_kind kind;
+	enum oom_killer oom_killer;
+	enum oom_cause oom_cause;
+	bool main_oom_killed_known;
+	bool main_oom_killed;
 };
 
-enum outcome_kind outcome_classify(const struct outcome *o);
-/* memrun's exit status for the outcome (contract section 3). */
+/* Before exec: the rlimits and oom_score_adj the job starts under, the
+ * plan's, else those memrun has and the job inherits. */
+void outcome_record_limits(struct outcome *o, const struct plan *plan);
+
+/* Once, when all evidence is in and before anything is reported: decide
+ * the verdict fields from the evidence (an OOM kill is never guessed from
+ * SIGKILL alone).  oom_kills may rise to the victims the kernel log named. */
+void outcome_decide(struct outcome *o);
+
+/* memrun's exit status for the outcome: the job's status, 128+N for a
+ * signal, or 125/126/127 when it did not start. */
 int outcome_exit_status(const struct outcome *o);
 /* "exited", "oom-killed", ... */
 const char *outcome_kind_name(enum outcome_kind kind);
 const char *oom_killer_name(enum oom_killer killer);	/* NULL for unknown */
+
+/* Whether the job ran in a cgroup of its own (a manager other than none). */
+static inline bool outcome_had_cgroup(const struct outcome *o)
+{
+	return o->cgroup_version > 0;
+}
 
 void outcome_free(struct outcome *o);

@@ -112,7 +112,7 @@ int plan_resolve(struct plan *plan, char **caller_environ, uint64_t enclosing_li
 		goto budget_done;
 	r = meminfo_read("MemTotal", &plan->memory_budget);
 	if (r < 0) {
-		log_error("cannot read MemTotal from /proc/meminfo: %s", strerror(-r));
+		log_error_errno(r, "cannot read MemTotal from /proc/meminfo");
 		log_hint("memrun needs /proc mounted to resolve percentages");
 		return r;
 	}

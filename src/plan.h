@@ -2,7 +2,11 @@
 /*
  * The plan: everything memrun will do for one job, resolved once from
  * built-in defaults, profiles and flags (in that order, later wins), then
- * applied and reported.  No module changes it after plan_resolve().
+ * applied and reported.  No module changes it after plan_resolve(), with
+ * one exception: plan_build_environ() may build `environ` again, once,
+ * before the job is spawned, to add the allocation probe's variables
+ * (which exist only once the probe is set up).  Nothing else changes, and
+ * nothing changes once the job is spawned.
  */
 #pragma once
 
@@ -53,7 +57,9 @@ int plan_resolve(struct plan *plan, char **caller_environ, uint64_t enclosing_li
 		 const char *limit_dir, const char *limit_file);
 
 /* The job's environment: the caller's with GLIBC_TUNABLES and each
- * "NAME=value" of extra (NULL-terminated) replacing or added. */
+ * "NAME=value" of extra (NULL-terminated) replacing or added.  Called by
+ * plan_resolve() without extra, and at most once more before the job is
+ * spawned; only `environ` changes. */
 void plan_build_environ(struct plan *plan, char *const extra[]);
 
 /* "flag --as", "profile db at /etc/memrun/profiles/db.conf:7", "default". */

@@ -7,7 +7,6 @@
 #include <sys/mman.h>
 #include <sys/stat.h>
 
-#include "dryrun.h"
 #include "elf.h"
 #include "rlimit.h"
 #include "size.h"
@@ -140,7 +139,7 @@ int probe_proc_self_pid(const char *proc, pid_t *ret_pid)
 	return 0;
 }
 
-int probe_env_value(const char *proc, int fd, char **ret_value, char **ret_reason)
+int probe_env_value(const char *proc, int fd, char **ret_value, char **ret_why)
 {
 	_cleanup_free_ char *value = NULL;
 	struct stat st;
@@ -156,21 +155,21 @@ int probe_env_value(const char *proc, int fd, char **ret_value, char **ret_reaso
 	 */
 	ret = probe_proc_self_pid(proc, &pid);
 	if (ret == -ENOENT) {
-		*ret_reason = xasprintf("memrun is not visible in %s (not mounted, or of a pid "
-					"namespace memrun is not in): the probe cannot reach its "
-					"shared memory region without a %s of memrun's pid "
-					"namespace (unshare --mount-proc)", proc, proc);
+		*ret_why = xasprintf("memrun is not visible in %s (not mounted, or of a pid "
+				     "namespace memrun is not in): the probe cannot reach its "
+				     "shared memory region without a %s of memrun's pid "
+				     "namespace (unshare --mount-proc)", proc, proc);
 		return ret;
 	}
 	if (ret < 0) {
-		*ret_reason = xasprintf("cannot tell memrun's pid from %s/self: %s", proc,
-					strerror(-ret));
+		*ret_why = xasprintf("cannot tell memrun's pid from %s/self: %s", proc,
+				     strerror(-ret));
 		return ret;
 	}
 	if (fstat(fd, &st) < 0) {
 		ret = -errno;
-		*ret_reason = xasprintf("cannot stat the probe's shared memory region: %s",
-					strerror(-ret));
+		*ret_why = xasprintf("cannot stat the probe's shared memory region: %s",
+				     strerror(-ret));
 		return ret;
 	}
 	value = xasprintf("%s/%d/fd/%d:%ju:%ju", proc, (int)pid, fd, (uintmax_t)st.st_dev,
@@ -179,9 +178,9 @@ int probe_env_value(const char *proc, int fd, char **ret_value, char **ret_reaso
 	 * does not reach the region is said now, not guessed from silence. */
 	ret = probe_region_open(value);
 	if (ret < 0) {
-		*ret_reason = xasprintf("the probe cannot reach its shared memory region through "
-					"%s/%d/fd/%d: %s", proc, (int)pid, fd,
-					ret == -ESTALE ? "it names another file" : strerror(-ret));
+		*ret_why = xasprintf("the probe cannot reach its shared memory region through "
+				     "%s/%d/fd/%d: %s", proc, (int)pid, fd,
+				     ret == -ESTALE ? "it names another file" : strerror(-ret));
 		return ret;
 	}
 	safe_close(ret);
@@ -358,11 +357,11 @@ static int read_region(int fd, struct probe_region *ret)
 	return n == (ssize_t)sizeof(*ret) ? 0 : -EBADMSG;
 }
 
-static void not_observed(struct outcome *o, char *reason)
+static void not_observed(struct outcome *o, char *why)
 {
 	o->alloc_observed = false;
 	free(o->alloc_not_observed);
-	o->alloc_not_observed = reason;
+	o->alloc_not_observed = why;
 }
 
 void probe_collect(const struct probe_host *ph, const struct plan *plan, struct outcome *o)

@@ -38,10 +38,10 @@ void probe_collect(const struct probe_host *ph, const struct plan *plan, struct 
 /*
  * MEMRUN_PROBE's value for the region at memrun's fd (probe-abi.h):
  * "PROC/PID/fd/FD:DEV:INO", PID memrun's pid as PROC (/proc) numbers it.
- * Checked as the probe will open it.  0, or -errno with *ret_reason
- * (malloc'ed) saying why the job's processes could not reach the region.
+ * Checked as the probe will open it.  0, or -errno with *ret_why saying
+ * why the job's processes could not reach the region.
  */
-int probe_env_value(const char *proc, int fd, char **ret_value, char **ret_reason);
+int probe_env_value(const char *proc, int fd, char **ret_value, char **ret_why);
 /* memrun's pid as PROC numbers it (readlink PROC/self); -ENOENT: PROC
  * does not show memrun (not mounted, or of another pid namespace). */
 int probe_proc_self_pid(const char *proc, pid_t *ret_pid);

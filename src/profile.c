@@ -22,20 +22,6 @@
 /* How much of a value or path from a file a message quotes. */
 #define QUOTED_TEXT_MAX 200
 
-void strv_free(char **strv)
-{
-	for (char **s = strv; s && *s; s++)
-		free(*s);
-	free(strv);
-}
-
-static void strv_push(char ***strv, size_t *n, char *s)
-{
-	*strv = xrealloc(*strv, (*n + 2) * sizeof(char *));
-	(*strv)[(*n)++] = s;
-	(*strv)[*n] = NULL;
-}
-
 /* The same file or directory, by device and inode. */
 static bool same_file(const char *a, const char *b)
 {
@@ -44,7 +30,7 @@ static bool same_file(const char *a, const char *b)
 	       sa.st_dev == sb.st_dev && sa.st_ino == sb.st_ino;
 }
 
-static bool strv_contains_dir(char **dirs, const char *dir)
+static bool dirs_contain(char **dirs, const char *dir)
 {
 	for (char **d = dirs; d && *d; d++)
 		if (streq(*d, dir) || same_file(*d, dir))
@@ -57,22 +43,21 @@ char **profile_search_dirs(void)
 	const char *env = getenv("MEMRUN_PROFILE_PATH");
 	const char *home = getenv("HOME");
 	char **dirs = NULL;
-	size_t n = 0;
 
 	for (const char *p = env ? env : ""; *p;) {
 		const char *end = strchrnul(p, ':');
 		if (end > p)
-			strv_push(&dirs, &n, strndup(p, (size_t)(end - p)));
+			strv_push(&dirs, xstrndup(p, (size_t)(end - p)));
 		p = *end ? end + 1 : end;
 	}
 	if (home && *home)
-		strv_push(&dirs, &n, xasprintf("%s/.config/memrun/profiles", home));
-	strv_push(&dirs, &n, xstrdup("/etc/memrun/profiles"));
-	strv_push(&dirs, &n, xstrdup(PROFILE_DIR));
+		strv_push(&dirs, xasprintf("%s/.config/memrun/profiles", home));
+	strv_push(&dirs, xstrdup("/etc/memrun/profiles"));
+	strv_push(&dirs, xstrdup(PROFILE_DIR));
 	/* Not installed yet: the profiles of the tree memrun was built from are
 	 * the ones it would be installed with (unless already on the path). */
-	if (self_in_build_tree() && !strv_contains_dir(dirs, SOURCE_TREE_PROFILE_DIR))
-		strv_push(&dirs, &n, xstrdup(SOURCE_TREE_PROFILE_DIR));
+	if (self_in_build_tree() && !dirs_contain(dirs, SOURCE_TREE_PROFILE_DIR))
+		strv_push(&dirs, xstrdup(SOURCE_TREE_PROFILE_DIR));
 	return dirs;
 }
 
@@ -94,7 +79,7 @@ static bool exists(const char *path)
 
 int profile_find(const char *name, const char *skip, char **ret_path)
 {
-	char **dirs = profile_search_dirs();
+	_cleanup_strv_free_ char **dirs = profile_search_dirs();
 	char **start = dirs;
 	int r = -ENOENT;
 
@@ -119,7 +104,6 @@ int profile_find(const char *name, const char *skip, char **ret_path)
 		}
 		free(path);
 	}
-	strv_free(dirs);
 	return r;
 }
 
@@ -334,7 +318,8 @@ static int bad_key(const struct parsed_file *pf, const char *path, unsigned line
 static int parse_line(struct parsed_file *pf, const char *path, const char *name,
 		      unsigned lineno, char *line)
 {
-	char *eq, *key, *value, *reason = NULL;
+	_cleanup_free_ char *why = NULL;
+	char *eq, *key, *value;
 	char buf[QUOTED_BUF_SIZE];
 	const struct setting_desc *desc;
 	enum setting_id id;
@@ -403,11 +388,10 @@ static int parse_line(struct parsed_file *pf, const char *path, const char *name
 	pf->values[id].origin = (struct origin){
 		.kind = ORIGIN_PROFILE, .file = path, .profile = name, .line = lineno,
 	};
-	r = setting_parse(id, value, &pf->values[id], &reason);
+	r = setting_parse(id, value, &pf->values[id], &why);
 	if (r < 0) {
 		parse_error(path, lineno, "bad value for key '%s': '%s': %s", desc->key,
-			    quoted(value, buf, sizeof(buf)), reason);
-		free(reason);
+			    quoted(value, buf, sizeof(buf)), why);
 		return r;
 	}
 	pf->had_good_line = true;
@@ -638,12 +622,11 @@ int profile_parse_text(struct profile_set *set, const char *path, const char *te
 
 static void print_search_dirs(void)
 {
-	char **dirs = profile_search_dirs();
+	_cleanup_strv_free_ char **dirs = profile_search_dirs();
 
 	log_hint("searched (MEMRUN_PROFILE_PATH, then):");
 	for (char **d = dirs; *d; d++)
 		log_hint("  %s", *d);
-	strv_free(dirs);
 }
 
 int profile_load(struct profile_set *set, const char *name_or_path,
@@ -735,7 +718,7 @@ static int compare_entries(const void *a, const void *b)
 
 size_t profile_list_all(struct profile_entry **ret)
 {
-	char **dirs = profile_search_dirs();
+	_cleanup_strv_free_ char **dirs = profile_search_dirs();
 	struct profile_entry *entries = NULL;
 	size_t n = 0, slen = strlen(PROFILE_SUFFIX);
 
@@ -767,7 +750,6 @@ size_t profile_list_all(struct profile_entry **ret)
 		}
 		closedir(dir);
 	}
-	strv_free(dirs);
 	if (n)
 		qsort(entries, n, sizeof(*entries), compare_entries);
 	*ret = entries;

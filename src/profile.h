@@ -28,10 +28,9 @@ struct profile_set {
 
 void profile_set_free(struct profile_set *set);
 
-/* The directories searched for NAME.conf, in order; a NULL-terminated,
- * malloc'ed array of malloc'ed strings. */
+/* The directories searched for NAME.conf, in order: a string vector
+ * (strv_free). */
 char **profile_search_dirs(void);
-void strv_free(char **strv);
 
 /* A profile name (no '/'): letters, digits, '.', '_', '-', '+'. */
 bool profile_name_is_valid(const char *name);

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
-/* The --report FILE: what may be written, and how (contract section 5). */
-#include "report.h"
+/* The --report FILE: what may be written, and how. */
+#include "report-file.h"
 
 #include <fcntl.h>
 #include <limits.h>
@@ -12,6 +12,7 @@
 #include <sys/statfs.h>
 #include <time.h>
 
+#include "report.h"
 #include "util.h"
 
 /*
@@ -25,7 +26,8 @@
 #define SYMLINK_HOPS_MAX 40	/* the kernel's MAXSYMLINKS */
 #define TEMP_NAME_TRIES 100
 
-/* Why a target is refused (NULL: strerror says it) and what to do. */
+/* Why a target is refused (NULL: strerror says it), as a ret_why would
+ * carry it, and the remedy for the hint line. */
 struct refusal {
 	char *why;
 	const char *hint;
@@ -598,7 +600,7 @@ static int write_in_place(int fd, const char *buf, size_t len)
  * The path is resolved afresh, under the same rules, and must lead to the
  * directory the report was prepared in.
  */
-static int check_still_in_place(struct report_file *rf)
+static int check_still_in_place(struct report_file *rf, char **ret_why)
 {
 	_cleanup_(walk_done) struct walk w = WALK_INIT;
 	_cleanup_(refusal_done) struct refusal ref = { 0 };
@@ -618,23 +620,23 @@ static int check_still_in_place(struct report_file *rf)
 	    streq(name, rf->name))
 		return 0;
 	if (ref.why) {
-		rf->error = TAKE_PTR(ref.why);
+		*ret_why = TAKE_PTR(ref.why);
 		return r;
 	}
 	if (prepared.st_nlink == 0) {
-		rf->error = xstrdup("its directory was removed while the job ran");
+		*ret_why = xstrdup("its directory was removed while the job ran");
 		return -ENOENT;
 	}
 	snprintf(link, sizeof(link), "/proc/self/fd/%d", rf->dir_fd);
 	n = readlink(link, where, sizeof(where) - 1);
 	if (n > 0) {
 		where[n] = '\0';
-		rf->error = xasprintf("its directory was moved or replaced while the job ran "
-				      "(that directory is now '%s'); nothing is written there",
-				      where);
+		*ret_why = xasprintf("its directory was moved or replaced while the job ran "
+				     "(that directory is now '%s'); nothing is written there",
+				     where);
 	} else {
-		rf->error = xstrdup("its directory was moved or replaced while the job ran; "
-				    "nothing is written there");
+		*ret_why = xstrdup("its directory was moved or replaced while the job ran; "
+				   "nothing is written there");
 	}
 	return -ENOENT;
 }
@@ -668,7 +670,8 @@ static int name_replacement(struct report_file *rf)
 	return 0;
 }
 
-int report_file_commit(struct report_file *rf, const struct plan *plan, const struct outcome *o)
+int report_file_write(struct report_file *rf, const struct plan *plan, const struct outcome *o,
+		      char **ret_why)
 {
 	_cleanup_free_ char *json = NULL;
 	size_t len = 0;
@@ -694,7 +697,7 @@ int report_file_commit(struct report_file *rf, const struct plan *plan, const st
 		return -errno;
 	if (fsync(rf->fd) < 0)
 		return -errno;
-	r = check_still_in_place(rf);
+	r = check_still_in_place(rf, ret_why);
 	if (r < 0)
 		return r;	/* discard removes a temp name */
 	if (rf->temp_name) {
@@ -707,11 +710,6 @@ int report_file_commit(struct report_file *rf, const struct plan *plan, const st
 	return name_replacement(rf);
 }
 
-const char *report_file_strerror(const struct report_file *rf, int r)
-{
-	return rf->error ? rf->error : strerror(-r);
-}
-
 void report_file_discard(struct report_file *rf)
 {
 	if (rf->temp_name && rf->dir_fd >= 0)
@@ -719,7 +717,6 @@ void report_file_discard(struct report_file *rf)
 	free(rf->temp_name);
 	free(rf->name);
 	free(rf->path);
-	free(rf->error);
 	safe_close(rf->fd);
 	safe_close(rf->dir_fd);
 	*rf = (struct report_file)REPORT_FILE_INIT;

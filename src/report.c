@@ -4,7 +4,6 @@
 #include <signal.h>
 
 #include "json.h"
-#include "oomadj.h"
 #include "probe.h"
 #include "rlimit.h"
 #include "util.h"
@@ -56,9 +55,10 @@ static void print_limits(FILE *out, const struct plan *plan)
 		fprintf(out, "%soom_score_adj %lld", sep, plan->values[SETTING_OOM_SCORE_ADJ].number);
 }
 
+/* The limit file as the cgroup manager names it. */
 static const char *limit_file(const struct outcome *o)
 {
-	return o->cgroup_version == 1 ? "memory.limit_in_bytes" : "memory.max";
+	return o->memory_max_file ? o->memory_max_file : "memory.max";
 }
 
 /* "(cc1plus, pid 4242; sh, pid 4243)" from the kernel log, when read. */
@@ -78,40 +78,35 @@ static void print_victims(FILE *out, const struct outcome *o, bool skip_main)
 		fputc(')', out);
 }
 
-/* Only limits the job set itself on cgroups it made (memrun in memrun)
- * killed, not the job's own. */
-static bool killed_by_inner_limit(const struct outcome *o)
-{
-	bool inner = false, own = false;
-
-	for (unsigned i = 0; o->victims_known && i < o->victims.count; i++) {
-		inner |= o->victims.list[i].by_inner_limit;
-		own |= o->victims.list[i].by_job_limit;
-	}
-	return inner && !own;
-}
-
 /* Who did it: "cgroup memory.max 64 MiB reached". */
 static void print_oom_cause(FILE *out, const struct outcome *o)
 {
 	char buf[32];
-	bool global = false;
 
-	for (unsigned i = 0; o->victims_known && i < o->victims.count; i++)
-		global |= o->victims.list[i].global;
-	if (o->oom_killer == OOM_KILLER_CGROUP && killed_by_inner_limit(o))
+	switch (o->oom_cause) {
+	case OOM_CAUSE_INNER_LIMIT:
 		fputs("the limit of a cgroup the job made below its own was reached", out);
-	else if (o->oom_killer == OOM_KILLER_CGROUP && o->memory_max != LIMIT_UNLIMITED)
-		fprintf(out, "cgroup %s %s reached", limit_file(o), size_format(o->memory_max, buf));
-	else if (o->oom_killer == OOM_KILLER_CGROUP)
-		fputs("the job's cgroup limit was reached", out);
-	else if (global)
+		break;
+	case OOM_CAUSE_JOB_LIMIT:
+		if (o->memory_max != LIMIT_UNLIMITED)
+			fprintf(out, "cgroup %s %s reached", limit_file(o),
+				size_format(o->memory_max, buf));
+		else
+			fputs("the job's cgroup limit was reached", out);
+		break;
+	case OOM_CAUSE_SYSTEM:
 		fputs("the whole system ran out of memory (the kernel's global OOM killer)", out);
-	else if (o->enclosing_attributed)
+		break;
+	case OOM_CAUSE_ENCLOSING:
 		fprintf(out, "the limit of memrun's own cgroup was reached (%s counted it)",
 			o->enclosing_dir);
-	else
+		break;
+	case OOM_CAUSE_AROUND:
+	case OOM_CAUSE_NONE:
+	default:
 		fputs("a limit around the job's cgroup was reached, not the job's own", out);
+		break;
+	}
 }
 
 static void print_peak(FILE *out, const struct outcome *o, const char *lead, bool with_limit)
@@ -197,7 +192,7 @@ static void print_refusal_hint(FILE *out, const struct outcome *o)
 
 void report_print_summary(FILE *out, const struct plan *plan, const struct outcome *o)
 {
-	enum outcome_kind kind = outcome_classify(o);
+	enum outcome_kind kind = o->kind;
 	const char *name = plan->command && plan->command[0] ? plan->command[0] : "the job";
 	/* Unknown in all (kills below the job's cgroup unread): what was seen. */
 	unsigned long long kills = o->oom_kills.known ? o->oom_kills.value : o->oom_kills_at_least;
@@ -239,8 +234,7 @@ void report_print_summary(FILE *out, const struct plan *plan, const struct outco
 			fprintf(out, "; %s%llu job process%s OOM-killed", at_least, kills,
 				kills == 1 ? " was" : "es were");
 			print_victims(out, o, false);
-			if (o->oom_killer == OOM_KILLER_CGROUP && o->memory_max != LIMIT_UNLIMITED &&
-			    !killed_by_inner_limit(o))
+			if (o->oom_cause == OOM_CAUSE_JOB_LIMIT && o->memory_max != LIMIT_UNLIMITED)
 				fprintf(out, " under %s %s", limit_file(o), size_format(o->memory_max, dur));
 			else
 				fputs(": ", out), print_oom_cause(out, o);
@@ -286,19 +280,14 @@ static void json_maybe_count(struct json_writer *w, const char *key, struct mayb
 
 static void write_limits(struct json_writer *w, const struct plan *plan, const struct outcome *o)
 {
-	const struct setting_value *adj = &plan->values[SETTING_OOM_SCORE_ADJ];
-	int inherited_adj;
-
 	json_begin_object(w, "limits");
-	json_limit(w, "as_bytes", rlimit_in_force(plan, SETTING_AS), true);
-	json_limit(w, "data_bytes", rlimit_in_force(plan, SETTING_DATA), true);
-	json_limit(w, "memory_max_bytes", o->memory_max, o->cgroup_version > 0);
-	json_limit(w, "memory_high_bytes", o->memory_high, o->cgroup_version > 0);
-	json_limit(w, "swap_max_bytes", o->swap_max, o->cgroup_version > 0);
-	if (adj->set)
-		json_int(w, "oom_score_adj", adj->number);
-	else if (oomadj_read_self(&inherited_adj) == 0)
-		json_int(w, "oom_score_adj", inherited_adj);
+	json_limit(w, "as_bytes", o->rlimit_as_bytes, true);
+	json_limit(w, "data_bytes", o->rlimit_data_bytes, true);
+	json_limit(w, "memory_max_bytes", o->memory_max, outcome_had_cgroup(o));
+	json_limit(w, "memory_high_bytes", o->memory_high, outcome_had_cgroup(o));
+	json_limit(w, "swap_max_bytes", o->swap_max, outcome_had_cgroup(o));
+	if (o->oom_score_adj_known)
+		json_int(w, "oom_score_adj", o->oom_score_adj);
 	else
 		json_null(w, "oom_score_adj");
 	json_begin_object(w, "malloc");
@@ -380,14 +369,13 @@ static void write_alloc_failures(struct json_writer *w, const struct outcome *o)
 
 void report_write_json(FILE *out, const struct plan *plan, const struct outcome *o)
 {
-	enum outcome_kind kind = outcome_classify(o);
 	struct json_writer w;
 	char sig[16];
 
 	json_init(&w, out, true);
 	json_begin_object(&w, NULL);
 	json_string(&w, "memrun_version", MEMRUN_VERSION);
-	json_string(&w, "outcome", outcome_kind_name(kind));
+	json_string(&w, "outcome", outcome_kind_name(o->kind));
 	if (o->started && o->main_exited)
 		json_int(&w, "exit_code", o->exit_code);
 	else
@@ -423,11 +411,11 @@ void report_write_json(FILE *out, const struct plan *plan, const struct outcome 
 	else
 		json_null(&w, "enclosing_kills");
 	json_string(&w, "enclosing_source", o->enclosing_dir);
-	if (o->cgroup_version) {
+	if (outcome_had_cgroup(o)) {
 		json_uint(&w, "limit_events", o->cgroup_oom_events);
 		json_uint(&w, "memory_max_events", o->memory_max_events);
-		/* v1 counts no memory.high events. */
-		if (o->cgroup_version == 2)
+		/* Not every manager counts memory.high events (v1 does not). */
+		if (o->high_events_counted)
 			json_uint(&w, "memory_high_events", o->memory_high_events);
 		else
 			json_null(&w, "memory_high_events");
@@ -467,7 +455,7 @@ void report_write_json(FILE *out, const struct plan *plan, const struct outcome 
 	write_limits(&w, plan, o);
 
 	json_begin_object(&w, "cgroup");
-	if (o->cgroup_version)
+	if (outcome_had_cgroup(o))
 		json_int(&w, "version", o->cgroup_version);
 	else
 		json_null(&w, "version");

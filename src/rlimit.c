@@ -62,7 +62,7 @@ void rlimit_explain_failure(const struct plan *plan, enum setting_id id, int err
 	for (i = 0; i < ELEMENTSOF(rlimit_table) && rlimit_table[i].setting != id; i++)
 		;
 	if (i == ELEMENTSOF(rlimit_table) || getrlimit(rlimit_table[i].resource, &current) < 0) {
-		log_error("cannot set %s: %s", setting_table[id].key, strerror(-err));
+		log_error_errno(err, "cannot set %s", setting_table[id].key);
 		return;
 	}
 	rlim_format(to_rlim(plan->limit_bytes[id]), want);
@@ -71,16 +71,15 @@ void rlimit_explain_failure(const struct plan *plan, enum setting_id id, int err
 
 	if (err == -EPERM && !caps_have_sys_resource()) {
 		log_error("cannot set %s to %s (from %s): the hard limit memrun inherited is %s, "
-			  "and raising a hard limit needs CAP_SYS_RESOURCE, which memrun does not have",
-			  rlimit_table[i].name, want, from, hard);
+			  "and raising a hard limit %s",
+			  rlimit_table[i].name, want, from, hard, caps_sys_resource_lacking());
 		log_hint("use a value of at most %s, or raise the hard limit where memrun is "
 			 "started (ulimit -H %s, limits.conf, systemd LimitAS=/LimitDATA=), or %s",
 			 hard, rlimit_table[i].ulimit_flag,
 			 caps_sys_resource_remedy(caps_standing()));
 		return;
 	}
-	log_error("cannot set %s to %s (from %s): %s", rlimit_table[i].name, want, from,
-		  strerror(-err));
+	log_error_errno(err, "cannot set %s to %s (from %s)", rlimit_table[i].name, want, from);
 }
 
 uint64_t rlimit_in_force(const struct plan *plan, enum setting_id id)

@@ -61,22 +61,20 @@ const struct setting_desc setting_table[SETTING_COUNT] = {
 			    "load the allocation probe into the job's processes" },
 };
 
-static char **string_pool;
-static size_t string_pool_count;
+static char **string_pool;	/* a string vector */
 
 static const char *pool_strdup(const char *s)
 {
-	string_pool = xrealloc(string_pool, (string_pool_count + 1) * sizeof(char *));
-	return string_pool[string_pool_count++] = xstrdup(s);
+	char *copy = xstrdup(s);
+
+	strv_push(&string_pool, copy);
+	return copy;
 }
 
 void settings_free_strings(void)
 {
-	for (size_t i = 0; i < string_pool_count; i++)
-		free(string_pool[i]);
-	free(string_pool);
+	strv_free(string_pool);
 	string_pool = NULL;
-	string_pool_count = 0;
 }
 
 const struct setting_desc *setting_by_key(const char *key, enum setting_id *ret_id)
@@ -115,44 +113,38 @@ const char *setting_malloc_names(void)
 	return names;
 }
 
-static int parse_limit(const char *text, struct setting_value *ret, char **ret_reason)
+static int parse_limit(const char *text, struct setting_value *ret, char **ret_why)
 {
-	const char *why;
 	int r;
 
-	r = size_parse(text, &ret->size, &why);
-	if (r < 0) {
-		*ret_reason = xstrdup(why);
+	r = size_parse(text, &ret->size, ret_why);
+	if (r < 0)
 		return r;
-	}
 	if (ret->size.kind == SIZE_BYTES && ret->size.bytes == 0) {
-		*ret_reason = xstrdup("a limit of 0 bytes leaves no room for any program; "
-				      "give a positive size, a percentage or 'max'");
+		*ret_why = xstrdup("a limit of 0 bytes leaves no room for any program; "
+				   "give a positive size, a percentage or 'max'");
 		return -ERANGE;
 	}
 	return 0;
 }
 
 static int parse_bytes(const struct setting_desc *d, const char *text,
-		       long long *ret, char **ret_reason)
+		       long long *ret, char **ret_why)
 {
 	struct size_spec spec;
-	const char *why;
 	char buf[32];
 	int r;
 
-	r = size_parse(text, &spec, &why);
-	if (r < 0) {
-		*ret_reason = xstrdup(why);
+	r = size_parse(text, &spec, ret_why);
+	if (r < 0)
 		return r;
-	}
 	if (spec.kind != SIZE_BYTES) {
-		*ret_reason = xstrdup("expected a byte count such as 131072 or 128K");
+		*ret_why = xstrdup("expected a byte count such as 131072 or 128K");
 		return -EINVAL;
 	}
 	if ((long long)spec.bytes < d->min || (long long)spec.bytes > d->max) {
-		*ret_reason = xasprintf("must be at most %s (glibc ignores larger values)",
-					size_format((uint64_t)d->max, buf));
+		*ret_why = xasprintf("must be at most %s (glibc ignores larger values)",
+				     size_format((uint64_t)d->max, buf));
 		return -ERANGE;
 	}
 	*ret = (long long)spec.bytes;
@@ -160,35 +152,34 @@ static int parse_bytes(const struct setting_desc *d, const char *text,
 }
 
 static int parse_integer(const struct setting_desc *d, const char *text,
-			 long long *ret, char **ret_reason)
+			 long long *ret, char **ret_why)
 {
 	int r = parse_int64(text, d->min, d->max, ret);
 
 	if (r == -EINVAL)
-		*ret_reason = xstrdup("expected a whole number");
+		*ret_why = xstrdup("expected a whole number");
 	else if (r < 0)
-		*ret_reason = xasprintf("must be between %lld and %lld", d->min, d->max);
+		*ret_why = xasprintf("must be between %lld and %lld", d->min, d->max);
 	return r;
 }
 
-static int parse_hugetlb(const char *text, long long *ret, char **ret_reason)
+static int parse_hugetlb(const char *text, long long *ret, char **ret_why)
 {
 	struct size_spec spec;
-	const char *why;
 
 	/* glibc: 0 off, 1 THP via madvise, 2 default hugetlb size, else a page size. */
-	if (size_parse(text, &spec, &why) < 0 || spec.kind != SIZE_BYTES ||
+	if (size_parse(text, &spec, NULL) < 0 || spec.kind != SIZE_BYTES ||
 	    (spec.bytes > 2 && (spec.bytes & (spec.bytes - 1)) != 0) ||
 	    (spec.bytes > 2 && spec.bytes < 4096)) {
-		*ret_reason = xstrdup("expected 0 (off), 1 (transparent huge pages), "
-				      "2 (hugetlbfs, default page size) or a huge page size such as 2M");
+		*ret_why = xstrdup("expected 0 (off), 1 (transparent huge pages), "
+				   "2 (hugetlbfs, default page size) or a huge page size such as 2M");
 		return -EINVAL;
 	}
 	*ret = (long long)spec.bytes;
 	return 0;
 }
 
-static int parse_bool(const char *text, long long *ret, char **ret_reason)
+static int parse_bool(const char *text, long long *ret, char **ret_why)
 {
 	static const char *const yes[] = { "yes", "true", "on", "1" };
 	static const char *const no[] = { "no", "false", "off", "0" };
@@ -203,14 +194,14 @@ static int parse_bool(const char *text, long long *ret, char **ret_reason)
 			return 0;
 		}
 	}
-	*ret_reason = xstrdup("expected yes or no");
+	*ret_why = xstrdup("expected yes or no");
 	return -EINVAL;
 }
 
-static int parse_path(const char *text, const char **ret, char **ret_reason)
+static int parse_path(const char *text, const char **ret, char **ret_why)
 {
 	if (!*text) {
-		*ret_reason = xstrdup("the path is empty");
+		*ret_why = xstrdup("the path is empty");
 		return -EINVAL;
 	}
 	*ret = pool_strdup(text);
@@ -218,32 +209,32 @@ static int parse_path(const char *text, const char **ret, char **ret_reason)
 }
 
 int setting_parse(enum setting_id id, const char *text,
-		  struct setting_value *ret, char **ret_reason)
+		  struct setting_value *ret, char **ret_why)
 {
 	const struct setting_desc *d = &setting_table[id];
 	struct setting_value v = { .set = true };
 	int r;
 
-	*ret_reason = NULL;
+	*ret_why = NULL;
 	switch (d->kind) {
 	case VALUE_LIMIT:
-		r = parse_limit(text, &v, ret_reason);
+		r = parse_limit(text, &v, ret_why);
 		break;
 	case VALUE_BYTES:
-		r = parse_bytes(d, text, &v.number, ret_reason);
+		r = parse_bytes(d, text, &v.number, ret_why);
 		break;
 	case VALUE_HUGETLB:
-		r = parse_hugetlb(text, &v.number, ret_reason);
+		r = parse_hugetlb(text, &v.number, ret_why);
 		break;
 	case VALUE_BOOL:
-		r = parse_bool(text, &v.number, ret_reason);
+		r = parse_bool(text, &v.number, ret_why);
 		break;
 	case VALUE_PATH:
-		r = parse_path(text, &v.text, ret_reason);
+		r = parse_path(text, &v.text, ret_why);
 		break;
 	case VALUE_INTEGER:
 	default:
-		r = parse_integer(d, text, &v.number, ret_reason);
+		r = parse_integer(d, text, &v.number, ret_why);
 		break;
 	}
 	if (r < 0)

@@ -89,11 +89,12 @@ const struct setting_desc *setting_by_key(const char *key, enum setting_id *ret_
 const struct setting_desc *setting_by_malloc_name(const char *name, enum setting_id *ret_id);
 
 /*
- * Parse text for a setting.  On failure returns a negative errno and a
- * malloc'ed reason in *ret_reason (for the caller to place in context).
+ * Parse text for a setting into *ret, keeping ret->origin.  On failure
+ * returns a negative errno and a malloc'ed reason in *ret_why, for the
+ * caller to print with the flag or file and line it came from.
  */
 int setting_parse(enum setting_id id, const char *text,
-		  struct setting_value *ret, char **ret_reason);
+		  struct setting_value *ret, char **ret_why);
 
 /* Value as people read it ("4 GiB", "50%", "-500", "2", a whole path). */
 #define SETTING_FORMAT_MAX 4096

@@ -7,6 +7,8 @@
 #include <string.h>
 #include <strings.h>
 
+#include "util.h"
+
 #define MAX_FRACTION_DIGITS 6
 
 static const struct {
@@ -16,10 +18,10 @@ static const struct {
 	{ 'k', 10 }, { 'm', 20 }, { 'g', 30 }, { 't', 40 },
 };
 
-static int fail(const char **ret_reason, const char *reason, int err)
+static int fail(char **ret_why, const char *why, int err)
 {
-	if (ret_reason)
-		*ret_reason = reason;
+	if (ret_why)
+		*ret_why = xstrdup(why);
 	return err;
 }
 
@@ -67,26 +69,26 @@ static uint64_t pow10u(unsigned n)
 
 static int parse_percent(unsigned __int128 whole, uint64_t frac,
 			 unsigned frac_digits, struct size_spec *ret,
-			 const char **ret_reason)
+			 char **ret_why)
 {
 	/* Thousandths of a percent; finer digits are dropped. */
 	uint64_t milli;
 
 	if (whole > 100)
-		return fail(ret_reason, "a percentage cannot exceed 100%", -ERANGE);
+		return fail(ret_why, "a percentage cannot exceed 100%", -ERANGE);
 	milli = (uint64_t)whole * 1000;
 	if (frac_digits > 3)
 		frac /= pow10u(frac_digits - 3), frac_digits = 3;
 	milli += frac * pow10u(3 - frac_digits);
 	if (milli > 100000)
-		return fail(ret_reason, "a percentage cannot exceed 100%", -ERANGE);
+		return fail(ret_why, "a percentage cannot exceed 100%", -ERANGE);
 	if (milli == 0)
-		return fail(ret_reason, "a percentage must be more than 0%", -ERANGE);
+		return fail(ret_why, "a percentage must be more than 0%", -ERANGE);
 	*ret = (struct size_spec){ .kind = SIZE_PERCENT, .percent_milli = (uint32_t)milli };
 	return 0;
 }
 
-int size_parse(const char *text, struct size_spec *ret, const char **ret_reason)
+int size_parse(const char *text, struct size_spec *ret, char **ret_why)
 {
 	unsigned __int128 whole, bytes;
 	uint64_t frac;
@@ -95,27 +97,27 @@ int size_parse(const char *text, struct size_spec *ret, const char **ret_reason)
 	const char *p;
 
 	if (!text || !*text)
-		return fail(ret_reason, "the size is empty", -EINVAL);
+		return fail(ret_why, "the size is empty", -EINVAL);
 	if (strcasecmp(text, "max") == 0 || strcasecmp(text, "unlimited") == 0 ||
 	    strcasecmp(text, "infinity") == 0) {
 		*ret = (struct size_spec){ .kind = SIZE_UNLIMITED };
 		return 0;
 	}
 	if (text[0] == '-')
-		return fail(ret_reason, "negative sizes are not allowed", -ERANGE);
+		return fail(ret_why, "negative sizes are not allowed", -ERANGE);
 	if (!isdigit((unsigned char)text[0]))
-		return fail(ret_reason,
+		return fail(ret_why,
 			    "expected a number with an optional K, M, G or T suffix, a percentage, or 'max'",
 			    -EINVAL);
 
 	p = scan_number(text, &whole, &frac, &frac_digits, &overflow);
 	if (!p)
-		return fail(ret_reason, "a decimal point must be followed by digits", -EINVAL);
+		return fail(ret_why, "a decimal point must be followed by digits", -EINVAL);
 
 	if (*p == '%') {
 		if (p[1] != '\0')
-			return fail(ret_reason, "nothing may follow '%'", -EINVAL);
-		return parse_percent(whole, frac, frac_digits, ret, ret_reason);
+			return fail(ret_why, "nothing may follow '%'", -EINVAL);
+		return parse_percent(whole, frac, frac_digits, ret, ret_why);
 	}
 
 	if (*p != '\0') {
@@ -131,21 +133,21 @@ int size_parse(const char *text, struct size_spec *ret, const char **ret_reason)
 		else if (*p == 'b' || *p == 'B')
 			p++;
 		if (*p != '\0')
-			return fail(ret_reason,
+			return fail(ret_why,
 				    "unknown unit: use K, M, G or T (powers of 1024), optionally followed by iB or B",
 				    -EINVAL);
 	}
 
 	if (frac_digits > 0 && shift == 0)
-		return fail(ret_reason, "a byte count must be a whole number", -EINVAL);
+		return fail(ret_why, "a byte count must be a whole number", -EINVAL);
 	if (overflow)
-		return fail(ret_reason, "the size is too large", -ERANGE);
+		return fail(ret_why, "the size is too large", -ERANGE);
 
 	bytes = whole << shift;
 	if (frac_digits > 0)
 		bytes += ((unsigned __int128)frac << shift) / pow10u(frac_digits);
 	if (bytes > SIZE_MAX_BYTES)
-		return fail(ret_reason, "the size is too large", -ERANGE);
+		return fail(ret_why, "the size is too large", -ERANGE);
 
 	*ret = (struct size_spec){ .kind = SIZE_BYTES, .bytes = (uint64_t)bytes };
 	return 0;

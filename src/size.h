@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
-/* SIZE values: "64M", "1.5GiB", "50%", "max" (contract section 2). */
+/* SIZE values: "64M", "1.5GiB", "50%", "max", as flags and profiles take them. */
 #pragma once
 
 #include <stdint.h>
@@ -20,10 +20,11 @@ struct size_spec {
 #define SIZE_MAX_BYTES ((uint64_t)INT64_MAX)
 
 /*
- * Parse a SIZE.  On failure returns -EINVAL or -ERANGE and points
- * *ret_reason at a short English reason ("negative sizes are not allowed").
+ * Parse a SIZE into *ret, written only on success.  On failure returns
+ * -EINVAL or -ERANGE and, unless ret_why is NULL, a malloc'ed reason in
+ * *ret_why ("negative sizes are not allowed").
  */
-int size_parse(const char *text, struct size_spec *ret, const char **ret_reason);
+int size_parse(const char *text, struct size_spec *ret, char **ret_why);
 
 /* Bytes a percentage stands for, given the memory the job could use. */
 uint64_t size_percent_of(uint32_t percent_milli, uint64_t budget_bytes);

@@ -138,7 +138,7 @@ int spawn_job(const struct plan *plan, const struct spawn_options *opts, pid_t *
 		.cgroup_join_fd = opts->cgroup_join_fd, .announce_pid = opts->announce_pid,
 		.parent = getpid(),
 	};
-	int cgroup_v2_fd = opts->cgroup_v2_fd;
+	int clone_into_cgroup_fd = opts->clone_into_cgroup_fd;
 	pid_t pid = -ENOSYS;
 	int status = 0;
 
@@ -148,8 +148,8 @@ int spawn_job(const struct plan *plan, const struct spawn_options *opts, pid_t *
 		return -errno;
 	*ctx.failure = (struct spawn_failure){ .stage = SPAWN_STAGE_NONE };
 
-	if (cgroup_v2_fd >= 0)
-		pid = clone_into_cgroup(&ctx, cgroup_v2_fd);
+	if (clone_into_cgroup_fd >= 0)
+		pid = clone_into_cgroup(&ctx, clone_into_cgroup_fd);
 	if (pid == -ENOSYS || pid == -E2BIG || pid == -EINVAL)
 		pid = clone_vfork(&ctx);	/* a kernel before 5.7: join by cgroup.procs */
 	if (pid < 0) {
@@ -211,6 +211,31 @@ static bool exec_memory_limits(const struct plan *plan, const struct outcome *o,
 	return len > 0 && len < limits_size && options_len < options_size;
 }
 
+/* Bytes execve copies for argv and envp, pointers included. */
+static size_t exec_args_size(const struct plan *plan)
+{
+	char **env = plan->environ ? plan->environ : environ;
+	size_t size = 0;
+
+	for (char **a = plan->command; *a; a++)
+		size += strlen(*a) + 1 + sizeof(char *);
+	for (char **e = env; *e; e++)
+		size += strlen(*e) + 1 + sizeof(char *);
+	return size;
+}
+
+/*
+ * E2BIG with arguments far below the kernel's limit: the kernel found no
+ * page to copy them into, because the cgroup refused to charge it (exec
+ * says "Argument list too long" for any failure to get an argument page).
+ */
+static bool args_refused_for_memory(const struct plan *plan)
+{
+	long arg_max = sysconf(_SC_ARG_MAX);
+
+	return arg_max > 0 && exec_args_size(plan) < (size_t)arg_max / 2;
+}
+
 static void explain_exec_failure(const struct plan *plan, int err, struct outcome *o)
 {
 	const char *cmd = plan->command[0];
@@ -233,6 +258,21 @@ static void explain_exec_failure(const struct plan *plan, int err, struct outcom
 		break;
 	case -ENOEXEC:
 		o->start_error = xasprintf("cannot run '%s': not an executable format", cmd);
+		break;
+	case -E2BIG:
+		if (args_refused_for_memory(plan) &&
+		    exec_memory_limits(plan, o, limits, sizeof(limits), options, sizeof(options))) {
+			o->start_error = xasprintf("cannot run '%s': the kernel could not copy its "
+						   "%zu bytes of arguments and environment (%s): "
+						   "the program does not fit under %s", cmd,
+						   exec_args_size(plan), strerror(-err), limits);
+			o->hint = xasprintf("raise %s: loading a program takes memory for its "
+					    "image, its stack and its page tables", options);
+			break;
+		}
+		o->start_error = xasprintf("cannot run '%s': %s (the arguments and environment "
+					   "take %zu bytes, the kernel allows %ld)", cmd,
+					   strerror(-err), exec_args_size(plan), sysconf(_SC_ARG_MAX));
 		break;
 	case -ENOMEM:
 		if (exec_memory_limits(plan, o, limits, sizeof(limits), options, sizeof(options))) {

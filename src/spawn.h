@@ -1,8 +1,11 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
- * Starting the job: fork, apply the plan in the child, exec.  A failure in
- * the child before or at exec comes back through a close-on-exec pipe, so
- * the parent knows for certain whether the command started.
+ * Starting the job: a vfork-style clone (on cgroup v2, clone3 straight
+ * into the job's cgroup), apply the plan in the child, exec.  memrun waits
+ * until the child has exec'd or exited; a failure in the child before or at
+ * exec is written to a shared page (MAP_SHARED, which a copied child writes
+ * too), so the parent knows for certain whether the command started, and a
+ * child that neither exec'd nor failed was killed on the way.
  */
 #pragma once
 
@@ -40,8 +43,9 @@ struct spawn_failure {
  * Start the job with child_mask as its signal mask and the signals of
  * child_ignored ignored (the caller's dispositions), in its cgroup so that
  * not one allocation of the job escapes its limit: created straight into
- * the cgroup v2 directory cgroup_v2_fd, or else joined by writing to
- * cgroup.procs, open as cgroup_join_fd (-1 both: no cgroup).  Returns 0 when the
+ * the cgroup directory clone_into_cgroup_fd (clone3 CLONE_INTO_CGROUP), or
+ * else joined by writing "0" to the manager's join file, open as
+ * cgroup_join_fd (-1 both: no cgroup).  Returns 0 when the
  * command was exec'd (pid in *ret_pid), 1 when the child failed before
  * exec (reaped; *ret_failure says why), -errno when fork itself failed.
  */
@@ -49,7 +53,7 @@ struct spawn_options {
 	const sigset_t *child_mask;
 	const sigset_t *child_ignored;	/* ignored in the child before exec, or NULL */
 	int cgroup_join_fd;
-	int cgroup_v2_fd;
+	int clone_into_cgroup_fd;
 	int32_t *announce_pid;	/* the child writes its pid here before exec, or NULL */
 };
 

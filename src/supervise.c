@@ -14,17 +14,65 @@
 
 #define CHILDREN_ROUNDS_MAX 10000
 
-/* Passed on to the job: what a shell, a service manager or a terminal
- * sends to the process it started. */
-static const int forwarded_signals[] = {
-	SIGHUP, SIGINT, SIGQUIT, SIGTERM, SIGUSR1, SIGUSR2, SIGWINCH, SIGALRM, SIGCONT,
+/*
+ * As tini does, memrun blocks every signal and reads it from its signalfd,
+ * to pass it on to the job, but for these, which stay memrun's own: the
+ * synchronous ones, raised by a fault of memrun's (blocked, they would
+ * kill it all the same), and SIGTTIN and SIGTTOU, which stop memrun when
+ * it reads or writes its terminal from the background.  SIGKILL and
+ * SIGSTOP can be neither blocked nor caught: they act on memrun alone
+ * (the job dies with memrun, PR_SET_PDEATHSIG; it runs on while memrun
+ * is stopped).
+ */
+static const int memrun_own_signals[] = {
+	SIGFPE, SIGILL, SIGSEGV, SIGBUS, SIGABRT, SIGTRAP, SIGSYS, SIGTTIN, SIGTTOU,
+	SIGKILL, SIGSTOP,
 };
 
 /* The signals a terminal sends to its whole foreground process group. */
 static bool sent_by_terminal_to_group(int sig)
 {
 	return sig == SIGINT || sig == SIGQUIT || sig == SIGWINCH || sig == SIGHUP ||
-	       sig == SIGCONT;
+	       sig == SIGCONT || sig == SIGTSTP;
+}
+
+/* The job-control stops: what Ctrl-Z and a background read or write of
+ * the terminal send.  The kernel discards them, where their action is the
+ * default, in a process group no shell can continue (an orphaned one). */
+static bool is_job_control_stop(int sig)
+{
+	return sig == SIGTSTP || sig == SIGTTIN || sig == SIGTTOU;
+}
+
+/* What a process does with sig by default: anything but end. */
+static bool ends_by_default(int sig)
+{
+	return sig != SIGCHLD && sig != SIGCONT && sig != SIGURG && sig != SIGWINCH &&
+	       !is_job_control_stop(sig);
+}
+
+/* memrun's own write to a closed pipe (SIGPIPE), past RLIMIT_FSIZE
+ * (SIGXFSZ), or its own raise(): not the job's business. */
+static bool sent_by_memrun(const struct signalfd_siginfo *si)
+{
+	return (si->ssi_code == SI_USER || si->ssi_code == SI_TKILL) &&
+	       si->ssi_pid == (uint32_t)getpid();
+}
+
+/* Sent by the job's main process, or by a process of the job's own group
+ * or of memrun's when memrun leads it (then all its members are memrun's
+ * descendants): a curses program that restores the terminal on Ctrl-Z
+ * and stops its process group (kill(0, SIGTSTP)), as sudo sees it. */
+static bool sent_by_the_job(const struct signalfd_siginfo *si, pid_t main_pid)
+{
+	pid_t sender = (pid_t)si->ssi_pid, group;
+
+	if (si->ssi_code != SI_USER || sender <= 0)
+		return false;
+	if (sender == main_pid)
+		return true;
+	group = getpgid(sender);
+	return group > 0 && (group == main_pid || (group == getpid() && getpgrp() == getpid()));
 }
 
 /*
@@ -60,16 +108,16 @@ int supervisor_init(struct supervisor *s)
 	if (r < 0)
 		return r;
 
-	sigemptyset(&mask);
-	for (size_t i = 0; i < ELEMENTSOF(forwarded_signals); i++)
-		sigaddset(&mask, forwarded_signals[i]);
-	sigaddset(&mask, SIGCHLD);
+	/* glibc's full set leaves out the two real-time signals it keeps for
+	 * its threads.  Blocked with the rest: SIGPIPE, so that a closed
+	 * stderr does not kill memrun before it reports (the job gets the
+	 * caller's mask back, so SIGPIPE still works there). */
+	sigfillset(&mask);
+	for (size_t i = 0; i < ELEMENTSOF(memrun_own_signals); i++)
+		sigdelset(&mask, memrun_own_signals[i]);
 	s->signal_fd = signalfd(-1, &mask, SFD_CLOEXEC | SFD_NONBLOCK);
 	if (s->signal_fd < 0)
 		return -errno;
-	/* A closed stderr must not kill memrun before it reports; the job
-	 * gets the caller's mask back, so SIGPIPE still works there. */
-	sigaddset(&mask, SIGPIPE);
 	if (sigprocmask(SIG_BLOCK, &mask, &s->caller_mask) < 0)
 		return -errno;
 
@@ -84,6 +132,10 @@ int supervisor_init(struct supervisor *s)
 
 int supervisor_watch_cgroup(struct supervisor *s, struct job_cgroup *cg)
 {
+	/* A manager without memory events to watch (none): s->cgroup stays
+	 * NULL, and the job is waited for by its processes alone. */
+	if (cg->watch_fd < 0)
+		return 0;
 	if (epoll_ctl(s->epoll_fd, EPOLL_CTL_ADD, cg->watch_fd,
 		      &(struct epoll_event){ .events = EPOLLIN, .data.fd = cg->watch_fd }) < 0)
 		return -errno;
@@ -107,10 +159,14 @@ static bool forward_signal(const struct signalfd_siginfo *si, pid_t main_pid)
 {
 	int sig = (int)si->ssi_signo;
 
-	/* Ctrl-C and friends reach the whole foreground group, the job too:
-	 * forwarding would deliver them twice. */
+	if (sent_by_memrun(si))
+		return true;
+	/* Ctrl-C, Ctrl-Z and friends reach the whole foreground group, the
+	 * job too: forwarding would deliver them twice. */
 	if (si->ssi_code == SI_KERNEL && sent_by_terminal_to_group(sig) &&
 	    getpgid(main_pid) == getpgrp())
+		return true;
+	if (sig == SIGTSTP && sent_by_the_job(si, main_pid))
 		return true;
 	if (kill(main_pid, sig) == 0)
 		return true;
@@ -119,6 +175,48 @@ static bool forward_signal(const struct signalfd_siginfo *si, pid_t main_pid)
 	log_warning("cannot forward signal %d to pid %d: %s", sig, (int)main_pid,
 		    strerror(errno));
 	return true;
+}
+
+/*
+ * Job control, as sudo does it: memrun is stopped when its job's main
+ * process is, by the same signal, so that the shell that started memrun
+ * sees the stop it expects of a pipeline.  Ctrl-Z stops the job (memrun
+ * does not pass it on: the job has it from the terminal); a SIGTSTP sent
+ * to memrun alone is passed on; either way memrun stops once the main
+ * process has stopped, never before (a curses program first restores the
+ * terminal), and not at all when the job does not stop.  fg or bg
+ * continues memrun's process group: the job with it, and memrun passes
+ * SIGCONT on for a job in a group of its own.  A stop by SIGSTOP (a
+ * debugger, kill -STOP) is not followed: nothing but an explicit SIGCONT
+ * to memrun would continue it, and meanwhile the job would go unreaped.
+ */
+static void stop_like_the_job(int sig)
+{
+	struct sigaction dfl = { .sa_handler = SIG_DFL }, old;
+	sigset_t set, mask;
+
+	/* Stopped by sig's default action, whatever the caller left (a
+	 * blocked signal is queued even when ignored); returns when continued. */
+	sigemptyset(&set);
+	sigaddset(&set, sig);
+	if (sigaction(sig, &dfl, &old) < 0)
+		return;
+	raise(sig);
+	sigprocmask(SIG_UNBLOCK, &set, &mask);
+	sigprocmask(SIG_SETMASK, &mask, NULL);
+	sigaction(sig, &old, NULL);
+}
+
+/* The main process stopped: memrun stops too (see above).  Consumes the
+ * stop report (no WNOWAIT) and reaps nothing (no WEXITED). */
+static void follow_main_stop(pid_t main_pid)
+{
+	siginfo_t si = { 0 };
+
+	if (waitid(P_PID, (id_t)main_pid, &si, WSTOPPED | WNOHANG) < 0 || si.si_pid != main_pid ||
+	    si.si_code != CLD_STOPPED || !is_job_control_stop(si.si_status))
+		return;
+	stop_like_the_job(si.si_status);
 }
 
 static double seconds_since(const struct timespec *start)
@@ -201,17 +299,8 @@ static bool reap_all_ended(void)
 /* A memory event of the job's cgroup. */
 static void on_cgroup_event(struct supervisor *s)
 {
-	struct job_cgroup *cg = s->cgroup;
-	struct cgroup_counters seen;
-
-	cg->backend->ack_watch(cg);
-	if (cgroup_read_evidence(cg, &seen) < 0)
-		return;
-	/* v1 has no memory.oom.group: the first OOM ends the whole job here,
-	 * as the kernel's group kill would (its victims count as OOM kills). */
-	if (cg->oom_group_emulated && cg->group_killed < 0 &&
-	    (seen.oom_kill > 0 || cg->oom_notifications > 0))
-		cg->group_killed = cgroup_kill_now(cg);
+	/* The manager's to handle: evidence, and its own oom_group kill. */
+	cgroup_on_event(s->cgroup);
 }
 
 enum wait_until { UNTIL_MAIN_ENDS, UNTIL_ALL_END };
@@ -237,19 +326,29 @@ static int run_loop(struct supervisor *s, enum wait_until until, pid_t main_pid,
 			}
 			/* Once done, what is left stays queued for the next phase. */
 			while (!done && read(s->signal_fd, &si, sizeof(si)) == (ssize_t)sizeof(si)) {
-				if (si.ssi_signo == SIGCHLD && until == UNTIL_MAIN_ENDS) {
+				int sig = (int)si.ssi_signo;
+
+				if (sig == SIGCHLD && until == UNTIL_MAIN_ENDS) {
+					follow_main_stop(main_pid);
 					done |= reap_children(s, main_pid, o);
-				} else if (si.ssi_signo == SIGCHLD) {
+				} else if (sig == SIGCHLD) {
 					done |= reap_all_ended();
 				} else if (until == UNTIL_MAIN_ENDS) {
 					/* A zombie still takes signals: ESRCH is a
 					 * main process reaped, maybe unseen. */
 					if (!forward_signal(&si, main_pid))
 						done |= reap_children(s, main_pid, o);
-				} else if (s->cgroup) {
-					cgroup_signal_all(s->cgroup, (int)si.ssi_signo);
-				} else if (si.ssi_signo != SIGWINCH && si.ssi_signo != SIGCONT) {
-					done = true;	/* asked to stop: the rest is killed */
+				} else if (sent_by_memrun(&si)) {
+					continue;
+				} else {
+					/* No main process to follow: a stop is
+					 * passed on and memrun stops at once. */
+					if (s->cgroup)
+						cgroup_signal_all(s->cgroup, sig);
+					if (sig == SIGTSTP)
+						stop_like_the_job(sig);
+					else if (!s->cgroup && ends_by_default(sig))
+						done = true;	/* asked to end: the rest is killed */
 				}
 			}
 		}

@@ -26,24 +26,26 @@ struct supervisor {
 
 /* Before fork: become a child subreaper, take SIGCHLD back to its default
  * (a caller's SIG_IGN survives exec and would have the kernel reap the job
- * unseen), block the forwarded signals and SIGCHLD, and open the signalfd
- * they arrive on. */
+ * unseen), block every signal but the synchronous ones, SIGTTIN and
+ * SIGTTOU, and open the signalfd they arrive on. */
 int supervisor_init(struct supervisor *s);
 void supervisor_done(struct supervisor *s);
 
-/* Wake up on the memory events of the job's cgroup too. */
+/* Wake up on the memory events of the job's cgroup too (none for a job
+ * without a cgroup of its own). */
 int supervisor_watch_cgroup(struct supervisor *s, struct job_cgroup *cg);
 
 /* The job starts now: its run time counts from here. */
 void supervisor_mark_start(struct supervisor *s, struct outcome *o);
 
-/* Forward signals to main_pid and reap children until main_pid ends; its
- * status and run time go into o. */
+/* Forward signals to main_pid, stop when it stops by a job-control signal,
+ * and reap children until main_pid ends; its status and run time go into o. */
 int supervisor_wait(struct supervisor *s, pid_t main_pid, struct outcome *o);
 
 /* After the main process: wait until every process of the job has ended
  * (--wait-all).  Signals go to every process of the job's cgroup; without
- * a cgroup, a terminating signal ends the wait. */
+ * a cgroup, a signal whose default action ends a process ends the wait.
+ * SIGTSTP stops memrun too. */
 int supervisor_wait_all(struct supervisor *s, struct outcome *o);
 
 /* Kill what is left of the job among memrun's children (grandchildren

@@ -9,6 +9,7 @@
 #include <stdarg.h>
 #include <stdio_ext.h>
 #include <sys/random.h>
+#include <sys/stat.h>
 #include <time.h>
 
 __attribute__((format(printf, 2, 0)))
@@ -123,6 +124,12 @@ char *xstrdup(const char *s)
 	return p ? p : oom_abort();
 }
 
+char *xstrndup(const char *s, size_t n)
+{
+	char *p = strndup(s, n);
+	return p ? p : oom_abort();
+}
+
 char *xasprintf(const char *fmt, ...)
 {
 	va_list ap;
@@ -133,6 +140,66 @@ char *xasprintf(const char *fmt, ...)
 	r = vasprintf(&s, fmt, ap);
 	va_end(ap);
 	return r < 0 ? oom_abort() : s;
+}
+
+void strv_free(char **strv)
+{
+	int saved = errno;
+
+	for (char **s = strv; s && *s; s++)
+		free(*s);
+	free(strv);
+	errno = saved;
+}
+
+size_t strv_length(char *const *strv)
+{
+	size_t n = 0;
+
+	while (strv && strv[n])
+		n++;
+	return n;
+}
+
+void strv_push(char ***strv, char *s)
+{
+	size_t n = strv_length(*strv);
+
+	*strv = xrealloc(*strv, (n + 2) * sizeof(char *));
+	(*strv)[n] = s;
+	(*strv)[n + 1] = NULL;
+}
+
+int find_executable(const char *cmd, char **ret_path)
+{
+	const char *path = getenv("PATH");
+	bool denied = false;
+	struct stat st;
+
+	if (strchr(cmd, '/')) {
+		if (stat(cmd, &st) < 0)
+			return -ENOENT;
+		if (S_ISDIR(st.st_mode) || access(cmd, X_OK) < 0)
+			return -EACCES;
+		*ret_path = xstrdup(cmd);
+		return 0;
+	}
+	for (const char *p = path ? path : "/usr/local/bin:/bin:/usr/bin"; *p;) {
+		const char *end = strchrnul(p, ':');
+		/* An empty entry is the current directory. */
+		_cleanup_free_ char *candidate = end == p ? xasprintf("./%s", cmd) :
+					    xasprintf("%.*s/%s", (int)(end - p), p, cmd);
+
+		if (stat(candidate, &st) == 0 && !S_ISDIR(st.st_mode)) {
+			if (access(candidate, X_OK) == 0) {
+				*ret_path = TAKE_PTR(candidate);
+				return 0;
+			}
+			denied = true;
+		}
+		p = *end ? end + 1 : end;
+	}
+	return denied ? -EACCES : -ENOENT;
 }
 
 /* Read fd until EOF or until buf holds size - 1 bytes, NUL-terminated;
@@ -263,11 +330,11 @@ int std_fds_ensure_open(void)
 		if (null_fd < 0)
 			return -errno;
 		if (null_fd != fd) {
-			int r = dup3(null_fd, fd, O_CLOEXEC);
+			int r = dup3(null_fd, fd, O_CLOEXEC) < 0 ? -errno : 0;
 
 			safe_close(null_fd);
 			if (r < 0)
-				return -errno;
+				return r;
 		}
 	}
 	return 0;
@@ -288,7 +355,7 @@ int stdout_finish(int status)
 	if (!failed || err == EPIPE || status == MEMRUN_EXIT_FAILURE)
 		return status;
 	if (err)
-		log_error("cannot write to standard output: %s", strerror(err));
+		log_error_errno(err, "cannot write to standard output");
 	else
 		log_error("cannot write to standard output");
 	return MEMRUN_EXIT_FAILURE;

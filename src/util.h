@@ -2,10 +2,24 @@
 /*
  * Small helpers shared by every module.
  *
- * Error convention (see src/README.md): functions return 0 (or a
- * non-negative count) on success and a negative errno on failure.  The
- * function that knows the context prints the message, once; memrun's own
- * failures end in exit status 125.
+ * The error convention, for every module:
+ * - A function returns 0 (or a non-negative count) on success and a
+ *   negative errno on failure.
+ * - errno is taken right after the call that failed, before any other
+ *   call: `int err = errno;`, or that call's negative return.  xasprintf,
+ *   free, close, stdio or a directory removal may each change errno on
+ *   the way (the cleanups and log_* functions here keep it, but a saved
+ *   err does not depend on that).
+ * - A reason a person must read, that strerror cannot give, travels up as
+ *   a malloc'ed string through a `char **ret_why` out-parameter: no
+ *   "memrun:" prefix, no trailing period.  The caller frees it
+ *   (_cleanup_free_).
+ * - The one function that has the context prints the message, once, as
+ *   `return log_error_errno(r, "cannot do what for whom")`, with a
+ *   log_hint() line saying what to do; a function that passes a failure
+ *   up does not print it too.
+ * - memrun's own failures end in exit status 125; a usage error ends in
+ *   bad_usage().
  */
 #pragma once
 
@@ -60,9 +74,18 @@ static inline void fclosep(FILE **f)
 	}
 }
 
+/* String vectors: NULL-terminated, malloc'ed arrays of malloc'ed strings. */
+void strv_free(char **strv);
+
+static inline void strv_freep(char ***strv)
+{
+	strv_free(*strv);
+}
+
 #define _cleanup_free_ _cleanup_(freep)
 #define _cleanup_close_ _cleanup_(closep)
 #define _cleanup_fclose_ _cleanup_(fclosep)
+#define _cleanup_strv_free_ _cleanup_(strv_freep)
 
 /* Hand ownership out of a cleanup-managed variable. */
 #define TAKE_PTR(p)                                                       \
@@ -111,7 +134,16 @@ void *xmalloc(size_t size);
 void *xcalloc(size_t n, size_t size);
 void *xrealloc(void *p, size_t size);
 char *xstrdup(const char *s);
+char *xstrndup(const char *s, size_t n);
 char *xasprintf(const char *fmt, ...) _printf_(1, 2);
+
+size_t strv_length(char *const *strv);
+/* Append s, which the vector takes, keeping it NULL-terminated. */
+void strv_push(char ***strv, char *s);
+
+/* Look cmd up as execvp would (PATH, else its default; a name with a '/'
+ * as it is): 0 and the malloc'ed path, -ENOENT or -EACCES. */
+int find_executable(const char *cmd, char **ret_path);
 
 /* Read a whole small file (procfs, sysfs) into buf; returns length or -errno. */
 ssize_t read_small_file(const char *path, char *buf, size_t size);

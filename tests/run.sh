@@ -5,7 +5,8 @@
 # build/; build/sanitize/ for 'make check SANITIZE=1'); integration tests
 # are tests/integration/test_*.sh, which print "ok", "not ok" or "skip" lines.
 # A test file still running after MEMRUN_TEST_TIMEOUT seconds (default
-# 1200) is killed and counted as a failure: a hang must not stall CI.
+# 1200) is killed and counted as a failure: a hang must not stall CI.  So is
+# one that exits non-zero, or prints none of those lines (asserts nothing).
 set -u
 top=$(cd "$(dirname "$0")/.." && pwd)
 cd "$top" || exit 1
@@ -33,24 +34,51 @@ run_unit() {
 	done
 }
 
+# How a test file ended, after its lines: killed by the timeout, exited
+# non-zero (it died before finishing its tests), or printed no "ok",
+# "not ok" or "skip" line at all, so that it asserted nothing: each a failure.
+integration_file_end() {
+	local name=$1 rc=$2 results=$3 limit=$4 why=
+	if [ "$rc" = 124 ]; then
+		echo "not ok - $name still running after ${limit} s: killed"
+		failed=$((failed + 1)); failures+=("$name: timed out"); return
+	fi
+	if [ "$rc" != 0 ]; then
+		why="exited with status $rc"
+		[ "$rc" -gt 128 ] 2>/dev/null && why="was killed by signal $((rc - 128))"
+		[ "$results" -eq 0 ] && why="$why before printing any ok, not ok or skip line"
+	elif [ "$results" -eq 0 ]; then
+		why="printed no ok, not ok or skip line: it tests nothing"
+	else
+		return
+	fi
+	echo "not ok - $name $why"
+	failed=$((failed + 1)); failures+=("$name: $why")
+}
+
 run_integration() {
-	local t line limit=${MEMRUN_TEST_TIMEOUT:-1200}
+	local t line rc results limit=${MEMRUN_TEST_TIMEOUT:-1200}
+	local marker='run.sh: test file exit status '
 	for t in tests/integration/test_*.sh; do
 		echo "== integration: ${t##*/}"
+		rc='?' results=0
 		while IFS= read -r line; do
+			# The marker may follow a last line that had no newline.
 			case "$line" in
-			"run.sh: exit 124")
-				echo "not ok - ${t##*/} still running after ${limit} s: killed"
-				failed=$((failed + 1)); failures+=("${t##*/}: timed out"); continue ;;
-			"run.sh: exit "*) continue ;;
+			*"$marker"*)
+				rc=${line##*"$marker"}
+				line=${line%"$marker"*}
+				[ -n "$line" ] || continue ;;
 			esac
 			printf '%s\n' "$line"
 			case "$line" in
-			"ok "*) passed=$((passed + 1)) ;;
-			"not ok "*) failed=$((failed + 1)); failures+=("${t##*/}: ${line#not ok }") ;;
-			"skip "*) skipped=$((skipped + 1)) ;;
+			"ok "*) passed=$((passed + 1)); results=$((results + 1)) ;;
+			"not ok "*) failed=$((failed + 1)); results=$((results + 1))
+				failures+=("${t##*/}: ${line#not ok }") ;;
+			"skip "*) skipped=$((skipped + 1)); results=$((results + 1)) ;;
 			esac
-		done < <(timeout -k 10 "$limit" bash "$t" 2>&1; echo "run.sh: exit $?")
+		done < <(timeout -k 10 "$limit" bash "$t" 2>&1; echo "$marker$?")
+		integration_file_end "${t##*/}" "$rc" "$results" "$limit"
 	done
 }
 

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Where the job's cgroup goes (contract section 7): always inside memrun's
+# Where the job's cgroup goes: always inside memrun's
 # own cgroup, never beside or above it, so the limits memrun runs under
 # bind the job; v2's no-internal-processes rule met by memrun moving
 # itself into a leaf; containers (a cgroup namespace, a read-only cgroup

@@ -200,7 +200,7 @@ test_oom_score_adj_cannot_be_lowered_without_cap_sys_resource() {
 	without_sys_resource "$MEMRUN" doctor >"$out" 2>"$err" </dev/null
 	status=$?
 	expect_status 0
-	expect_finding "warn  oom_score_adj cannot be lowered below $(cat /proc/self/oom_score_adj): memrun lacks CAP_SYS_RESOURCE, so profile db (-500) would stop with exit 125" \
+	expect_finding "warn  lowering oom_score_adj below $(cat /proc/self/oom_score_adj) needs CAP_SYS_RESOURCE, which memrun does not have: profile db (-500) would stop with exit 125" \
 		"/proc/self/status CapEff"
 	without_sys_resource "$MEMRUN" doctor --json >"$out" 2>"$err" </dev/null
 	expect_json "[(f['level'], f['source']) for f in r['findings'] if f['key'] == 'oom_score_adj_lower'] == [('warn', '/proc/self/status CapEff')]" "$out"

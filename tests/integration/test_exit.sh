@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# How memrun ends (contract section 3): by the job's signal, as sudo and
+# How memrun ends: the job's exit status, or by its signal, as sudo and
 # timeout do, or 128+N as PID 1; 125 when the report is lost at the end or
 # stdout cannot be written; and with fds 0-2 closed by the caller, nothing
 # of memrun's takes their place.

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Where --report writes (contract section 5): a regular or new file is
+# Where --report writes: a regular or new file is
 # replaced atomically and keeps its mode and owner; a FIFO, device or one
 # of memrun's own fds is written in place and never replaced; a symlink is
 # followed only where the kernel's protected_symlinks rule would follow it;

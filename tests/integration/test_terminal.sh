@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# memrun at a terminal: Ctrl-C reaches the job once, interactive programs work.
+# memrun at a terminal: Ctrl-C reaches the job once, every other signal is
+# passed on, Ctrl-Z and fg work as for any pipeline, interactive programs work.
 source "$(dirname "$0")/lib.sh"
 
 in_pty() {
@@ -36,6 +37,96 @@ test_python_repl_works_under_memrun() {
 	expect_out "42"
 	expect_out "status 0"
 	expect_out "python3 exited 0"
+}
+
+# A job that records, in $1, the name of each signal it handles, and its
+# own pid and memrun's in $1.pids; SIGTERM ends it (exit 0).
+write_recording_job() {
+	cat >"$WORK/record.py" <<'PY'
+import os, signal, sys
+rec = sys.argv[1]
+def on(sig, frame):
+    with open(rec, "a") as f:
+        f.write(signal.Signals(sig).name[3:] + "\n")
+    if sig == signal.SIGTERM:
+        sys.exit(0)
+for sig in (signal.SIGTSTP, signal.SIGURG, signal.SIGPWR, signal.SIGTERM):
+    signal.signal(sig, on)
+with open(rec + ".tmp", "w") as f:
+    f.write(f"{os.getppid()} {os.getpid()}\n")
+os.rename(rec + ".tmp", rec + ".pids")
+while True:
+    signal.pause()
+PY
+}
+
+# Until $1 has $2 lines (5 s at most).
+wait_for_lines() {
+	for _ in $(seq 100); do
+		[ "$(wc -l 2>/dev/null <"$1" || echo 0)" -ge "$2" ] && return
+		sleep 0.05
+	done
+}
+
+test_directed_tstp_urg_pwr_reach_the_job_and_ctrl_z_once() {
+	local rec=$WORK/directed pid runner n=0 sig
+	write_recording_job
+	# memrun leads the terminal's foreground group, the job in it.
+	in_pty "file:$rec.ctrl-z;;send:\x1a" -- "$MEMRUN" -q -- "$PYTHON" "$WORK/record.py" "$rec" &
+	runner=$!
+	for _ in $(seq 200); do [ -e "$rec.pids" ] && break; sleep 0.05; done
+	read -r pid _ <"$rec.pids" || { fail "the job did not start: $(cat "$err")"; wait "$runner"; return; }
+	# Sent to memrun alone: each is the job's to handle (it does not stop).
+	for sig in URG PWR TSTP; do
+		kill -s "$sig" "$pid"
+		wait_for_lines "$rec" $((n += 1))
+	done
+	# Ctrl-Z: the job has it from the terminal, once.
+	touch "$rec.ctrl-z"
+	wait_for_lines "$rec" $((n += 1))
+	sleep 0.3
+	kill -TERM "$pid"
+	wait "$runner"
+	expect_out "status 0"
+	[ "$(tr '\n' ' ' 2>/dev/null <"$rec")" = "URG PWR TSTP TSTP TERM " ] ||
+		fail "job received: $(tr '\n' ' ' 2>/dev/null <"$rec"), terminal: $(cat "$out" "$err")"
+}
+
+test_ctrl_z_and_kill_tstp_stop_memrun_and_the_job_fg_resumes_both() {
+	local prompt='P$((6 * 7))> ' states
+	cat >"$WORK/job.py" <<'PY'
+import os, sys, time
+with open(sys.argv[1] + ".tmp", "w") as f:
+    f.write(f"{os.getppid()} {os.getpid()}\n")
+os.rename(sys.argv[1] + ".tmp", sys.argv[1] + ".pids")
+print("job ready", flush=True)
+while not os.path.exists(sys.argv[1] + ".go"):
+    time.sleep(0.05)
+print("job resumed ok", flush=True)
+PY
+	# Typed at the shell: the state of memrun and of its job.
+	states="for p in \$(cat '$WORK/job.pids'); do echo \"state-\$p-\$(ps -o stat= -p \$p)\"; done"
+	# Ctrl-Z at the foreground job; bg; kill -TSTP to memrun alone; fg.
+	in_pty "wait:P42> ;;send:'$MEMRUN' -- '$PYTHON' '$WORK/job.py' '$WORK/job'\r;;wait:job ready;;\
+send:\x1a;;wait:P42> ;;send:jobs -l; $states\r;;wait:P42> ;;\
+send:bg\r;;wait:P42> ;;send:kill -TSTP \$(cut -d' ' -f1 '$WORK/job.pids'); sleep 0.5; jobs -l; $states\r;;\
+wait:P42> ;;send:fg\r;;sleep:0.3;;touch:$WORK/job.go;;wait:exited 0 after;;wait:P42> ;;send:exit\r" -- \
+		env PS1="$prompt" bash --norc --noprofile -i
+	expect_out "status 0"
+	"$PYTHON" - "$out" "$WORK/job.pids" <<'PY' || fail "terminal: $(cat "$out" "$err")"
+import re, sys
+out, pids = open(sys.argv[1]).read(), open(sys.argv[2]).read().split()
+# Two rounds: after Ctrl-Z, after kill -TSTP; in each, memrun and the job stopped.
+for p in pids:
+    states = re.findall(rf"state-{p}-(\S*)", out)
+    if len(states) != 2 or not all(s.startswith("T") for s in states):
+        print(f"#   pid {p}: states {states}, expected stopped (T) twice")
+        sys.exit(1)
+if len(re.findall(r"Stopped", out)) < 2 or "job resumed ok" not in out:
+    print("#   the shell did not see two stops, or the job did not finish")
+    sys.exit(1)
+PY
+	expect_out "python3 exited 0 after"
 }
 
 run_tests

@@ -1,7 +1,9 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
-/* Unit tests for src/cgroup.c's parsers: /proc/self/cgroup, mountinfo,
- * directories within a mount, job cgroup names; and the sweep of stale
- * cgroups, which runs while the job does and must allocate nothing. */
+/* Unit tests for the cgroup module: the parsers of src/cgroup-place.c
+ * (/proc/self/cgroup, mountinfo, directories within a mount), job cgroup
+ * names (src/cgroup.c), the managers' tables, and the sweep of stale
+ * cgroups (src/cgroup-tree.c), which runs while the job does and must
+ * allocate nothing. */
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
@@ -408,6 +410,63 @@ static void count_allocations(void)
 }
 #endif
 
+/* What the life cycle calls on any manager is there in each, so that no
+ * caller asks which manager it has. */
+static void test_manager_tables(void **state)
+{
+	static const struct cgroup_manager *const managers[] = {
+		&cgroup_v1_manager, &cgroup_v2_manager, &cgroup_none_manager,
+	};
+	struct job_cgroup cg;
+
+	(void)state;
+	for (size_t i = 0; i < ELEMENTSOF(managers); i++) {
+		const struct cgroup_manager *m = managers[i];
+		bool cgroupfs = m != &cgroup_none_manager;
+
+		assert_non_null(m->self_leaf);
+		assert_non_null(m->restore_parent);
+		assert_non_null(m->on_event);
+		assert_non_null(m->made_cgroups);
+		assert_non_null(m->read_counters);
+		assert_non_null(m->kill_all);
+		assert_non_null(m->read_local_oom_kills);
+		assert_non_null(m->counters_cover_subtree);
+		assert_non_null(m->free_state);
+		/* cgroup_finish ends the cgroupfs managers' cgroups itself. */
+		assert_true(cgroupfs == (m->finish == NULL));
+		assert_true(cgroupfs == (m->version > 0));
+		if (!cgroupfs)
+			continue;
+		assert_non_null(m->memory_max_file);
+		assert_non_null(m->memory_high_file);
+		assert_non_null(m->swap_max_file);
+		assert_non_null(m->usage_file);
+		assert_non_null(m->events_file);
+		assert_non_null(m->no_limit_token);
+		assert_non_null(m->limit_file_missing);
+		assert_non_null(m->join_file);
+		assert_non_null(m->usual_mount);
+		assert_non_null(m->in_memory_hierarchy);
+		assert_non_null(m->memory_enabled);
+		assert_non_null(m->why_no_memory);
+		assert_non_null(m->check_parent);
+		assert_non_null(m->new_state);
+		assert_non_null(m->prepare_parent);
+		assert_non_null(m->apply_limits);
+		assert_non_null(m->open_watch);
+		/* Made and freed before the job starts, whatever it holds. */
+		m->free_state(m->new_state());
+	}
+	/* No cgroup yet: the none manager, nothing open, nothing to watch. */
+	job_cgroup_init(&cg);
+	assert_ptr_equal(cg.manager, &cgroup_none_manager);
+	assert_int_equal(cg.watch_fd, -1);
+	assert_int_equal(cg.join_fd, -1);
+	assert_int_equal(cgroup_clone_fd(&cg), -1);
+	job_cgroup_free(&cg);
+}
+
 #define STALE "memrun-1-a000000000000001"
 #define LIVE "memrun-2-b000000000000002"
 #define OWN "memrun-3-c000000000000003"
@@ -473,7 +532,7 @@ static void test_sweep_allocates_nothing(void **state)
 	d->live_fd = openat(d->top_fd, LIVE, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	assert_int_equal(flock(d->live_fd, LOCK_EX | LOCK_NB), 0);
 
-	cg->backend = &cgroup_v1_backend;
+	cg->manager = &cgroup_v1_manager;
 	cg->dir = xasprintf("%s/" OWN, d->top);
 	cg->dir_fd = openat(d->top_fd, OWN, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	assert_int_equal(flock(cg->dir_fd, LOCK_EX | LOCK_NB), 0);
@@ -508,6 +567,7 @@ int main(void)
 		cmocka_unit_test(test_path_to_dir),
 		cmocka_unit_test(test_job_name_round_trip),
 		cmocka_unit_test(test_job_name_rejects),
+		cmocka_unit_test(test_manager_tables),
 		cmocka_unit_test_setup_teardown(test_sweep_allocates_nothing, sweep_dirs_setup,
 						sweep_dirs_teardown),
 	};

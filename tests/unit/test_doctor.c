@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
-/* Unit tests for src/doctor.c: its parsers, and its checks over literal hosts. */
+/* Unit tests for memrun doctor (src/doctor*.c): its parsers, its checks over literal hosts. */
 #include <errno.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -319,7 +319,8 @@ static const char limits_as_limited[] =
 static const struct doctor_cgroup_probe probe_created = {
 	.parent = (char *)"/sys/fs/cgroup/memory/jobs",
 	.name = (char *)"memrun-doctor-7",
-	.version = 1,
+	.no_limit_token = "-1",
+	.swap_accounting_remedy = "boot with swapaccount=1 to turn it on",
 	.limit_file = "memory.limit_in_bytes",
 	.swap_file = "memory.memsw.limit_in_bytes",
 	.created = true,
@@ -330,7 +331,8 @@ static const struct doctor_cgroup_probe probe_created = {
 static const struct doctor_cgroup_probe probe_denied = {
 	.parent = (char *)"/sys/fs/cgroup/memory/jobs",
 	.name = (char *)"memrun-doctor-7",
-	.version = 1,
+	.no_limit_token = "-1",
+	.swap_accounting_remedy = "boot with swapaccount=1 to turn it on",
 	.limit_file = "memory.limit_in_bytes",
 	.swap_file = "memory.memsw.limit_in_bytes",
 	.err = -EACCES,
@@ -340,7 +342,8 @@ static const struct doctor_cgroup_probe probe_denied = {
 static const struct doctor_cgroup_probe probe_v2_no_memory = {
 	.parent = (char *)"/sys/fs/cgroup/user.slice",
 	.name = (char *)"memrun-doctor-7",
-	.version = 2,
+	.no_limit_token = "max",
+	.swap_accounting_remedy = "the kernel was built or booted without it",
 	.limit_file = "memory.max",
 	.swap_file = "memory.swap.max",
 	.created = true,
@@ -367,7 +370,7 @@ static void base_host(struct doctor_host *h)
 	h->files[DOCTOR_FILE_OOM_SCORE_ADJ].text = (char *)"0\n";
 	h->files[DOCTOR_FILE_OSRELEASE].text = (char *)"6.1.0-13-amd64\n";
 	h->place = (struct cgroup_place){
-		.backend = &cgroup_v1_backend,
+		.manager = &cgroup_v1_manager,
 		.mountpoint = (char *)"/sys/fs/cgroup/memory",
 		.mount_root = (char *)"/",
 		.own_path = (char *)"/jobs",
@@ -378,12 +381,15 @@ static void base_host(struct doctor_host *h)
 	h->cgroup_usage = 3 << 20;
 	h->cgroup_usage_file = (char *)"/sys/fs/cgroup/memory/jobs/memory.usage_in_bytes";
 	h->sys_resource = true;
+	h->standing = CAPS_STANDING_ROOT;
 	h->root = true;
 	h->glibc_version = "2.36";
 }
 
 /* A file that cannot be read (0: none). */
 #define UNREADABLE(file) ((file) + 1)
+/* Who memrun is (0: the base host's, root). */
+#define STANDING(standing) ((standing) + 1)
 
 static const struct {
 	const char *what;
@@ -392,6 +398,7 @@ static const struct {
 	const struct doctor_cgroup_probe *probe;
 	uint64_t enclosing_limit; /* 0: none */
 	bool no_sys_resource;
+	int standing; /* STANDING(standing), or 0 */
 	const char *profiles_lowering;
 	const char *glibc_version;
 	const char *glibc_tunables;
@@ -436,7 +443,8 @@ static const struct {
 	{ "rlimit as limited, hard limit cannot be raised",
 	  .files[DOCTOR_FILE_LIMITS] = limits_as_limited, .no_sys_resource = true,
 	  .key = "rlimit_as", .level = DOCTOR_NOTE,
-	  .says = "above the hard limit stops memrun with exit 125" },
+	  .says = "above the hard limit stops memrun with exit 125 (raising a hard limit needs "
+		  "CAP_SYS_RESOURCE, which memrun does not have)" },
 	{ "rlimit data unlimited", .key = "rlimit_data", .level = DOCTOR_OK,
 	  .says = "RLIMIT_DATA (private writable memory) is unlimited, soft and hard" },
 	{ "rlimit row missing", .files[DOCTOR_FILE_LIMITS] = limits_as_limited,
@@ -482,15 +490,25 @@ static const struct {
 	  .level = DOCTOR_OK, .says = "below 0 (for profile db (-500)) and raise hard rlimits" },
 	{ "oom_score_adj not lowerable, db asks for it", .no_sys_resource = true,
 	  .profiles_lowering = "db (-500)", .key = "oom_score_adj_lower", .level = DOCTOR_WARN,
-	  .says = "oom_score_adj cannot be lowered below 0: memrun lacks CAP_SYS_RESOURCE, so profile "
-		  "db (-500) would stop with exit 125" },
+	  .says = "lowering oom_score_adj below 0 needs CAP_SYS_RESOURCE, which memrun does not "
+		  "have: profile db (-500) would stop with exit 125; grant memrun "
+		  "CAP_SYS_RESOURCE, which it lacks although it runs as root" },
 	{ "oom_score_adj not lowerable, two profiles ask for it", .no_sys_resource = true,
 	  .profiles_lowering = "db (-500), mydb (-900)", .key = "oom_score_adj_lower",
 	  .level = DOCTOR_WARN,
-	  .says = "so profiles db (-500), mydb (-900) would stop with exit 125" },
+	  .says = ": profiles db (-500), mydb (-900) would stop with exit 125" },
+	{ "oom_score_adj not lowerable, not root", .no_sys_resource = true,
+	  .standing = STANDING(CAPS_STANDING_USER), .profiles_lowering = "db (-500)",
+	  .key = "oom_score_adj_lower", .level = DOCTOR_WARN,
+	  .says = "; run memrun as root (sudo memrun ...), or pass --oom-score-adj 0 or more" },
+	{ "oom_score_adj not lowerable, root of a user namespace", .no_sys_resource = true,
+	  .standing = STANDING(CAPS_STANDING_USER_NAMESPACE), .key = "oom_score_adj_lower",
+	  .level = DOCTOR_NOTE,
+	  .says = "to allow it, run memrun as root outside the user namespace it runs in" },
 	{ "oom_score_adj not lowerable, nothing asks", .no_sys_resource = true,
 	  .key = "oom_score_adj_lower", .level = DOCTOR_NOTE,
-	  .says = "oom_score_adj cannot be lowered below 0" },
+	  .says = "lowering oom_score_adj below 0 needs CAP_SYS_RESOURCE, which memrun does not "
+		  "have: --oom-score-adj (or a profile) below 0 would stop with exit 125" },
 	{ "oom_score_adj inherited", .files[DOCTOR_FILE_OOM_SCORE_ADJ] = "300\n",
 	  .key = "oom_score_adj", .level = DOCTOR_OK,
 	  .says = "memrun runs with oom_score_adj 300" },
@@ -544,6 +562,8 @@ static void test_checks(void **state)
 		}
 		if (host_cases[i].no_sys_resource)
 			h.sys_resource = false;
+		if (host_cases[i].standing)
+			h.standing = (enum caps_standing)(host_cases[i].standing - 1);
 		h.profiles_lowering = (char *)host_cases[i].profiles_lowering;
 		if (host_cases[i].glibc_version)
 			h.glibc_version = host_cases[i].glibc_version;

@@ -88,11 +88,11 @@ static void test_merge(void **state)
 		_cleanup_free_ char *merged = NULL;
 
 		for (size_t j = 0; j < MAX_SETTINGS && cases[i].settings[j].text; j++) {
-			char *reason = NULL;
+			char *why = NULL;
 
 			if (setting_parse(cases[i].settings[j].id, cases[i].settings[j].text,
-					  &values[cases[i].settings[j].id], &reason) != 0)
-				fail_msg("%s: %s", cases[i].what, reason);
+					  &values[cases[i].settings[j].id], &why) != 0)
+				fail_msg("%s: %s", cases[i].what, why);
 		}
 		merged = mallocenv_merge(cases[i].existing, values);
 		if (!cases[i].merged && merged)
@@ -110,7 +110,7 @@ static void test_merge_long(void **state)
 	_cleanup_free_ char *existing = xstrdup("");
 	_cleanup_free_ char *expected = NULL;
 	_cleanup_free_ char *merged = NULL;
-	char *reason = NULL;
+	char *why = NULL;
 
 	(void)state;
 	for (int i = 0; i < 200; i++) {
@@ -120,7 +120,7 @@ static void test_merge_long(void **state)
 	}
 	expected = xasprintf("%s:glibc.malloc.perturb=255", existing);
 	assert_int_equal(setting_parse(SETTING_MALLOC_PERTURB, "255",
-				       &values[SETTING_MALLOC_PERTURB], &reason), 0);
+				       &values[SETTING_MALLOC_PERTURB], &why), 0);
 	merged = mallocenv_merge(existing, values);
 	assert_non_null(merged);
 	assert_string_equal(merged, expected);

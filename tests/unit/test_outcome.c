@@ -1,25 +1,45 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
-/* Unit tests for src/outcome.c: contract section 5's rules, in order. */
+/*
+ * Unit tests for src/outcome.c: from evidence to verdict.  The kind of
+ * ending, first rule that matches: failed-to-start, oom-killed (any OOM
+ * kill in the job), out-of-memory (allocations refused), signaled, exited.
+ * And who killed what: the job's own limit, a limit around it, or unknown.
+ */
 #include <setjmp.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/resource.h>
 
 #include <cmocka.h>
 
+#include "oomadj.h"
 #include "outcome.h"
+#include "plan.h"
 #include "util.h"
 
 #define KNOWN(n) { .known = true, .value = (n) }
 #define UNKNOWN(n) { .known = false, .value = (n) }
 
+#define MAIN 100	/* the main process's pid in the cases */
+#define CHILD 101
+
+/* The kernel log's records, as kmsg_collect_oom() leaves them. */
+#define VICTIM(p, name, ...) { .pid = (p), .comm = name, __VA_ARGS__ }
+#define LOG(n, ...)                                                            \
+	.victims_known = true,                                                 \
+	.victims = { .list = { __VA_ARGS__ }, .count = (n), .total = (n) }
+
+static const char uncounted[] = "the job made cgroups below its own, uncounted";
+
+/* The kind of ending and memrun's exit status. */
 static const struct {
 	const char *what;
 	struct outcome evidence;
 	enum outcome_kind kind;
 	int exit_status;
-} cases[] = {
+} kinds[] = {
 	/* 1. failed-to-start beats everything. */
 	{ "setup failed", { .started = false, .start_exit_status = 125 },
 	  OUTCOME_FAILED_TO_START, 125 },
@@ -31,17 +51,14 @@ static const struct {
 	  OUTCOME_FAILED_TO_START, 125 },
 	{ "failed to start, with OOM and alloc evidence",
 	  { .started = false, .start_exit_status = 126, .oom_kills = KNOWN(3),
-	    .main_oom_killed_known = true, .main_oom_killed = true,
-	    .alloc_failures = KNOWN(5), .signal = SIGKILL },
+	    .alloc_failures = KNOWN(5), .signal = SIGKILL, .main_pid = MAIN },
 	  OUTCOME_FAILED_TO_START, 126 },
 
 	/* 2. oom-killed: any OOM kill in the job, main or not. */
-	{ "main OOM-killed", { .started = true, .signal = SIGKILL, .oom_kills = KNOWN(1),
-			       .main_oom_killed_known = true, .main_oom_killed = true },
+	{ "main OOM-killed", { .started = true, .signal = SIGKILL, .oom_kills = KNOWN(1) },
 	  OUTCOME_OOM_KILLED, 137 },
 	{ "a child OOM-killed, main exited 0",
-	  { .started = true, .main_exited = true, .exit_code = 0, .oom_kills = KNOWN(2),
-	    .main_oom_killed_known = true, .main_oom_killed = false },
+	  { .started = true, .main_exited = true, .exit_code = 0, .oom_kills = KNOWN(2) },
 	  OUTCOME_OOM_KILLED, 0 },
 	{ "a child OOM-killed, main exited 1",
 	  { .started = true, .main_exited = true, .exit_code = 1, .oom_kills = KNOWN(1) },
@@ -50,9 +67,9 @@ static const struct {
 	  { .started = true, .signal = SIGKILL, .oom_kills = KNOWN(1),
 	    .alloc_failures = KNOWN(7) },
 	  OUTCOME_OOM_KILLED, 137 },
-	{ "main OOM-killed by the kernel log, no counter",
-	  { .started = true, .signal = SIGKILL, .oom_kills = UNKNOWN(0),
-	    .main_oom_killed_known = true, .main_oom_killed = true },
+	{ "count unknown, the kernel log names the main process",
+	  { .started = true, .signal = SIGKILL, .main_pid = MAIN, .oom_kills = UNKNOWN(0),
+	    .oom_kills_unknown = uncounted, LOG(1, VICTIM(MAIN, "hog", .by_job_limit = true)) },
 	  OUTCOME_OOM_KILLED, 137 },
 
 	/* 3. out-of-memory: no OOM kill, allocations refused. */
@@ -66,9 +83,8 @@ static const struct {
 	{ "allocations refused beats signaled (abort after a failed new)",
 	  { .started = true, .signal = SIGABRT, .core_dumped = true, .alloc_failures = KNOWN(1) },
 	  OUTCOME_OUT_OF_MEMORY, 128 + SIGABRT },
-	{ "main known not OOM-killed, allocations refused",
-	  { .started = true, .main_exited = true, .exit_code = 3,
-	    .main_oom_killed_known = true, .main_oom_killed = false,
+	{ "no OOM kill counted, allocations refused",
+	  { .started = true, .main_exited = true, .exit_code = 3, .oom_kills = KNOWN(0),
 	    .alloc_failures = KNOWN(1) },
 	  OUTCOME_OUT_OF_MEMORY, 3 },
 
@@ -102,9 +118,10 @@ static const struct {
 	  { .started = true, .main_exited = true, .exit_code = 2,
 	    .alloc_failures = UNKNOWN(5) },
 	  OUTCOME_EXITED, 2 },
-	{ "main_oom_killed without being known",
-	  { .started = true, .signal = SIGKILL, .main_oom_killed_known = false,
-	    .main_oom_killed = true },
+	{ "a verdict left in the evidence is decided again",
+	  { .started = true, .signal = SIGKILL, .main_oom_killed_known = true,
+	    .main_oom_killed = true, .oom_killer = OOM_KILLER_CGROUP,
+	    .kind = OUTCOME_OOM_KILLED },
 	  OUTCOME_SIGNALED, 137 },
 	{ "every count unknown, signaled",
 	  { .started = true, .signal = SIGKILL, .oom_kills = UNKNOWN(1),
@@ -123,6 +140,10 @@ static const struct {
 	  { .started = true, .signal = SIGKILL, .oom_kills = KNOWN(1),
 	    .alloc_failures_at_least = 2 },
 	  OUTCOME_OOM_KILLED, 137 },
+	{ "kills unknown, but some counted",
+	  { .started = true, .main_exited = true, .exit_code = 0, .oom_kills = UNKNOWN(0),
+	    .oom_kills_unknown = uncounted, .oom_kills_at_least = 1 },
+	  OUTCOME_OOM_KILLED, 0 },
 
 	/* Started, but the main process's end was never seen (its status
 	 * lost): memrun's own failure, never a made-up 0. */
@@ -130,20 +151,267 @@ static const struct {
 	  OUTCOME_EXITED, 125 },
 };
 
-static void test_classify(void **state)
+static void test_kind_and_exit_status(void **state)
 {
 	(void)state;
-	for (size_t i = 0; i < ELEMENTSOF(cases); i++) {
-		enum outcome_kind kind = outcome_classify(&cases[i].evidence);
-		int status = outcome_exit_status(&cases[i].evidence);
+	for (size_t i = 0; i < ELEMENTSOF(kinds); i++) {
+		struct outcome o = kinds[i].evidence;
+		int status;
 
-		if (kind != cases[i].kind)
-			fail_msg("%s: classified %s, expected %s", cases[i].what,
-				 outcome_kind_name(kind), outcome_kind_name(cases[i].kind));
-		if (status != cases[i].exit_status)
-			fail_msg("%s: exit status %d, expected %d", cases[i].what, status,
-				 cases[i].exit_status);
+		outcome_decide(&o);
+		status = outcome_exit_status(&o);
+		if (o.kind != kinds[i].kind)
+			fail_msg("%s: decided %s, expected %s", kinds[i].what,
+				 outcome_kind_name(o.kind), outcome_kind_name(kinds[i].kind));
+		if (status != kinds[i].exit_status)
+			fail_msg("%s: exit status %d, expected %d", kinds[i].what, status,
+				 kinds[i].exit_status);
 	}
+}
+
+/* Who killed what.  main: 1 killed, 0 not, -1 unknown (null). */
+struct attribution {
+	const char *what;
+	struct outcome evidence;
+	int main;
+	enum oom_killer killer;
+	enum oom_cause cause;
+	enum outcome_kind kind;
+	uint64_t kills;		/* oom_kills.value after (where known) */
+};
+
+static const struct attribution attributions[] = {
+	/* No count of the job's OOM kills at all: nothing is claimed. */
+	{ "no cgroup, no evidence, exited 0",
+	  { .started = true, .main_exited = true, .main_pid = MAIN },
+	  -1, OOM_KILLER_UNKNOWN, OOM_CAUSE_NONE, OUTCOME_EXITED, 0 },
+	{ "no cgroup, no evidence, SIGKILL",
+	  { .started = true, .signal = SIGKILL, .main_pid = MAIN },
+	  -1, OOM_KILLER_UNKNOWN, OOM_CAUSE_NONE, OUTCOME_SIGNALED, 0 },
+	{ "memrun's cgroup counted kills it cannot put down to the job",
+	  { .started = true, .signal = SIGKILL, .main_pid = MAIN, .enclosing_oom_kills = 3,
+	    .enclosing_dir = (char *)"/sys/fs/cgroup/x/memory.events" },
+	  -1, OOM_KILLER_UNKNOWN, OOM_CAUSE_NONE, OUTCOME_SIGNALED, 0 },
+
+	/* The job's cgroup counted, the kernel log read or not. */
+	{ "counted none, exited 0",
+	  { .started = true, .main_exited = true, .main_pid = MAIN, .oom_kills = KNOWN(0),
+	    .victims_known = true },
+	  0, OOM_KILLER_UNKNOWN, OOM_CAUSE_NONE, OUTCOME_EXITED, 0 },
+	{ "kill -9 without an OOM kill is signaled",
+	  { .started = true, .signal = SIGKILL, .main_pid = MAIN, .oom_kills = KNOWN(0),
+	    .victims_known = true },
+	  0, OOM_KILLER_UNKNOWN, OOM_CAUSE_NONE, OUTCOME_SIGNALED, 0 },
+	{ "counted, no log, SIGKILL, the job's limit invoked the killer",
+	  { .started = true, .signal = SIGKILL, .main_pid = MAIN, .oom_kills = KNOWN(1),
+	    .cgroup_oom_events = 1 },
+	  1, OOM_KILLER_CGROUP, OOM_CAUSE_JOB_LIMIT, OUTCOME_OOM_KILLED, 1 },
+	{ "counted, no log, SIGKILL, no event of the job's limit",
+	  { .started = true, .signal = SIGKILL, .main_pid = MAIN, .oom_kills = KNOWN(1) },
+	  1, OOM_KILLER_OTHER, OOM_CAUSE_AROUND, OUTCOME_OOM_KILLED, 1 },
+	{ "counted, no log, main exited 1: a child was killed",
+	  { .started = true, .main_exited = true, .exit_code = 1, .main_pid = MAIN,
+	    .oom_kills = KNOWN(2), .cgroup_oom_events = 1 },
+	  0, OOM_KILLER_CGROUP, OOM_CAUSE_JOB_LIMIT, OUTCOME_OOM_KILLED, 2 },
+	{ "counted, no log, main ended by SIGTERM",
+	  { .started = true, .signal = SIGTERM, .main_pid = MAIN, .oom_kills = KNOWN(1),
+	    .cgroup_oom_events = 1 },
+	  0, OOM_KILLER_CGROUP, OOM_CAUSE_JOB_LIMIT, OUTCOME_OOM_KILLED, 1 },
+	{ "counted, no log, an inner limit was hit",
+	  { .started = true, .signal = SIGKILL, .main_pid = MAIN, .oom_kills = KNOWN(1),
+	    .inner_limit_hit = true },
+	  1, OOM_KILLER_CGROUP, OOM_CAUSE_JOB_LIMIT, OUTCOME_OOM_KILLED, 1 },
+
+	/* The kernel log names the victims and the limit that killed them. */
+	{ "log: the main process, by the job's limit",
+	  { .started = true, .signal = SIGKILL, .main_pid = MAIN, .oom_kills = KNOWN(1),
+	    .cgroup_oom_events = 1, LOG(1, VICTIM(MAIN, "hog", .by_job_limit = true)) },
+	  1, OOM_KILLER_CGROUP, OOM_CAUSE_JOB_LIMIT, OUTCOME_OOM_KILLED, 1 },
+	{ "log: a child by the job's limit, main exited 0",
+	  { .started = true, .main_exited = true, .main_pid = MAIN, .oom_kills = KNOWN(1),
+	    LOG(1, VICTIM(CHILD, "cc1plus", .by_job_limit = true)) },
+	  0, OOM_KILLER_CGROUP, OOM_CAUSE_JOB_LIMIT, OUTCOME_OOM_KILLED, 1 },
+	{ "log: a child, then main killed -9 by someone",
+	  { .started = true, .signal = SIGKILL, .main_pid = MAIN, .oom_kills = KNOWN(1),
+	    LOG(1, VICTIM(CHILD, "cc1plus", .by_job_limit = true)) },
+	  0, OOM_KILLER_CGROUP, OOM_CAUSE_JOB_LIMIT, OUTCOME_OOM_KILLED, 1 },
+	{ "log: only an inner limit killed",
+	  { .started = true, .main_exited = true, .exit_code = 1, .main_pid = MAIN,
+	    .oom_kills = KNOWN(1), .inner_limit_hit = true,
+	    LOG(1, VICTIM(CHILD, "inner", .by_inner_limit = true)) },
+	  0, OOM_KILLER_CGROUP, OOM_CAUSE_INNER_LIMIT, OUTCOME_OOM_KILLED, 1 },
+	{ "log: an inner limit and the job's own",
+	  { .started = true, .signal = SIGKILL, .main_pid = MAIN, .oom_kills = KNOWN(2),
+	    LOG(2, VICTIM(CHILD, "inner", .by_inner_limit = true),
+		VICTIM(MAIN, "hog", .by_job_limit = true)) },
+	  1, OOM_KILLER_CGROUP, OOM_CAUSE_JOB_LIMIT, OUTCOME_OOM_KILLED, 2 },
+	{ "log: another cgroup's limit killed the main process",
+	  { .started = true, .signal = SIGKILL, .main_pid = MAIN, .oom_kills = KNOWN(1),
+	    LOG(1, VICTIM(MAIN, "hog")) },
+	  1, OOM_KILLER_OTHER, OOM_CAUSE_AROUND, OUTCOME_OOM_KILLED, 1 },
+	{ "log: another cgroup's limit killed a child",
+	  { .started = true, .main_exited = true, .main_pid = MAIN, .oom_kills = KNOWN(1),
+	    LOG(1, VICTIM(CHILD, "sh")) },
+	  0, OOM_KILLER_OTHER, OOM_CAUSE_AROUND, OUTCOME_OOM_KILLED, 1 },
+	{ "log: the whole system ran out",
+	  { .started = true, .signal = SIGKILL, .main_pid = MAIN, .oom_kills = KNOWN(1),
+	    LOG(1, VICTIM(MAIN, "hog", .global = true)) },
+	  1, OOM_KILLER_OTHER, OOM_CAUSE_SYSTEM, OUTCOME_OOM_KILLED, 1 },
+	{ "log names more than the counters saw",
+	  { .started = true, .signal = SIGKILL, .main_pid = MAIN, .oom_kills = KNOWN(1),
+	    LOG(2, VICTIM(CHILD, "sh", .by_job_limit = true),
+		VICTIM(MAIN, "hog", .by_job_limit = true)) },
+	  1, OOM_KILLER_CGROUP, OOM_CAUSE_JOB_LIMIT, OUTCOME_OOM_KILLED, 2 },
+	{ "log: more victims than recorded",
+	  { .started = true, .main_exited = true, .main_pid = MAIN, .oom_kills = KNOWN(3),
+	    .victims_known = true,
+	    .victims = { .list = { VICTIM(CHILD, "w", .by_job_limit = true) }, .count = 1,
+			 .total = 12 } },
+	  0, OOM_KILLER_CGROUP, OOM_CAUSE_JOB_LIMIT, OUTCOME_OOM_KILLED, 12 },
+
+	/* memrun's own oom_group kill (cgroup v1). */
+	{ "v1 group kill took the main process with a child's OOM kill",
+	  { .started = true, .signal = SIGKILL, .main_pid = MAIN, .oom_kills = KNOWN(2),
+	    .oom_group_killed = true, LOG(1, VICTIM(CHILD, "w", .by_job_limit = true)) },
+	  1, OOM_KILLER_CGROUP, OOM_CAUSE_JOB_LIMIT, OUTCOME_OOM_KILLED, 2 },
+	{ "v1 group kill, but the main process had exited",
+	  { .started = true, .main_exited = true, .exit_code = 3, .main_pid = MAIN,
+	    .oom_kills = KNOWN(2), .oom_group_killed = true,
+	    LOG(1, VICTIM(CHILD, "w", .by_job_limit = true)) },
+	  0, OOM_KILLER_CGROUP, OOM_CAUSE_JOB_LIMIT, OUTCOME_OOM_KILLED, 2 },
+	{ "v1 group kill counted, no log",
+	  { .started = true, .signal = SIGKILL, .main_pid = MAIN, .oom_kills = KNOWN(2),
+	    .oom_group_killed = true, .cgroup_oom_events = 1 },
+	  1, OOM_KILLER_CGROUP, OOM_CAUSE_JOB_LIMIT, OUTCOME_OOM_KILLED, 2 },
+
+	/* Kills below the job's cgroup uncounted and the log not readable. */
+	{ "uncounted, no log, SIGKILL: cannot be told",
+	  { .started = true, .signal = SIGKILL, .main_pid = MAIN, .oom_kills = UNKNOWN(0),
+	    .oom_kills_unknown = uncounted },
+	  -1, OOM_KILLER_UNKNOWN, OOM_CAUSE_NONE, OUTCOME_SIGNALED, 0 },
+	{ "uncounted, no log, exited 0",
+	  { .started = true, .main_exited = true, .main_pid = MAIN, .oom_kills = UNKNOWN(0),
+	    .oom_kills_unknown = uncounted },
+	  0, OOM_KILLER_UNKNOWN, OOM_CAUSE_NONE, OUTCOME_EXITED, 0 },
+	{ "uncounted, but at least 2 counted, SIGKILL, the job's limit",
+	  { .started = true, .signal = SIGKILL, .main_pid = MAIN, .oom_kills = UNKNOWN(0),
+	    .oom_kills_unknown = uncounted, .oom_kills_at_least = 2, .cgroup_oom_events = 1 },
+	  1, OOM_KILLER_CGROUP, OOM_CAUSE_JOB_LIMIT, OUTCOME_OOM_KILLED, 0 },
+	{ "uncounted, but at least 1 counted below, an inner limit",
+	  { .started = true, .main_exited = true, .exit_code = 1, .main_pid = MAIN,
+	    .oom_kills = UNKNOWN(0), .oom_kills_unknown = uncounted, .oom_kills_at_least = 1,
+	    .inner_limit_hit = true },
+	  0, OOM_KILLER_CGROUP, OOM_CAUSE_JOB_LIMIT, OUTCOME_OOM_KILLED, 0 },
+
+	/* Without a cgroup of its own: memrun's cgroup held only the job. */
+	{ "memrun's cgroup counted a kill of the job's, SIGKILL",
+	  { .started = true, .signal = SIGKILL, .main_pid = MAIN, .oom_kills = KNOWN(1),
+	    .enclosing_oom_kills = 1, .enclosing_attributed = true,
+	    .enclosing_dir = (char *)"/sys/fs/cgroup/x/memory.events" },
+	  1, OOM_KILLER_OTHER, OOM_CAUSE_ENCLOSING, OUTCOME_OOM_KILLED, 1 },
+	{ "memrun's cgroup counted a kill of the job's, main exited 0",
+	  { .started = true, .main_exited = true, .main_pid = MAIN, .oom_kills = KNOWN(1),
+	    .enclosing_oom_kills = 1, .enclosing_attributed = true },
+	  0, OOM_KILLER_OTHER, OOM_CAUSE_ENCLOSING, OUTCOME_OOM_KILLED, 1 },
+	{ "memrun's cgroup counted none, kill -9",
+	  { .started = true, .signal = SIGKILL, .main_pid = MAIN, .oom_kills = KNOWN(0),
+	    .enclosing_attributed = true },
+	  0, OOM_KILLER_UNKNOWN, OOM_CAUSE_NONE, OUTCOME_SIGNALED, 0 },
+
+	/* Did not start: the attribution stands, the kind does not. */
+	{ "killed inside exec by the job's limit",
+	  { .started = false, .start_exit_status = 126, .signal = SIGKILL, .main_pid = MAIN,
+	    .oom_kills = KNOWN(1), .cgroup_oom_events = 1 },
+	  1, OOM_KILLER_CGROUP, OOM_CAUSE_NONE, OUTCOME_FAILED_TO_START, 1 },
+	{ "not found, cgroup counted nothing",
+	  { .started = false, .start_exit_status = 127, .oom_kills = KNOWN(0) },
+	  0, OOM_KILLER_UNKNOWN, OOM_CAUSE_NONE, OUTCOME_FAILED_TO_START, 0 },
+};
+
+static void check_attribution(const struct attribution *a, const struct outcome *o)
+{
+	int main_killed = o->main_oom_killed_known ? o->main_oom_killed : -1;
+
+	if (main_killed != a->main)
+		fail_msg("%s: main_oom_killed %d, expected %d", a->what, main_killed, a->main);
+	if (o->oom_killer != a->killer)
+		fail_msg("%s: killer %s, expected %s", a->what, oom_killer_name(o->oom_killer),
+			 oom_killer_name(a->killer));
+	if (o->oom_cause != a->cause)
+		fail_msg("%s: cause %d, expected %d", a->what, o->oom_cause, a->cause);
+	if (o->kind != a->kind)
+		fail_msg("%s: decided %s, expected %s", a->what, outcome_kind_name(o->kind),
+			 outcome_kind_name(a->kind));
+	if (o->oom_kills.value != a->kills)
+		fail_msg("%s: %llu kills, expected %llu", a->what,
+			 (unsigned long long)o->oom_kills.value, (unsigned long long)a->kills);
+	/* A verdict, never a guess: unknown when there is nothing to go on. */
+	if (!o->oom_kills.known && !o->oom_kills_unknown && o->main_oom_killed_known)
+		fail_msg("%s: main_oom_killed known without a count", a->what);
+}
+
+static void test_oom_attribution(void **state)
+{
+	(void)state;
+	for (size_t i = 0; i < ELEMENTSOF(attributions); i++) {
+		struct outcome o = attributions[i].evidence;
+
+		outcome_decide(&o);
+		check_attribution(&attributions[i], &o);
+		/* Deciding again changes nothing. */
+		outcome_decide(&o);
+		check_attribution(&attributions[i], &o);
+	}
+}
+
+static void test_record_limits_from_the_plan(void **state)
+{
+	struct outcome o = { 0 };
+	struct plan plan;
+
+	(void)state;
+	plan_init(&plan);
+	plan.values[SETTING_AS].set = true;
+	plan.limit_bytes[SETTING_AS] = 256 << 20;
+	plan.values[SETTING_DATA].set = true;
+	plan.limit_bytes[SETTING_DATA] = LIMIT_UNLIMITED;
+	plan.values[SETTING_OOM_SCORE_ADJ].set = true;
+	plan.values[SETTING_OOM_SCORE_ADJ].number = 500;
+	outcome_record_limits(&o, &plan);
+	assert_int_equal(o.rlimit_as_bytes, 256 << 20);
+	assert_true(o.rlimit_data_bytes == LIMIT_UNLIMITED);
+	assert_true(o.oom_score_adj_known);
+	assert_int_equal(o.oom_score_adj, 500);
+	plan_free(&plan);
+}
+
+/* Nothing set: what memrun has, which the job inherits. */
+static void test_record_limits_inherited(void **state)
+{
+	struct rlimit saved, data;
+	struct outcome o = { 0 };
+	struct plan plan;
+	int adj;
+
+	(void)state;
+	assert_int_equal(getrlimit(RLIMIT_DATA, &saved), 0);
+	data = saved;
+	if (saved.rlim_max == RLIM_INFINITY || saved.rlim_max >= (rlim_t)64 << 30)
+		data.rlim_cur = (rlim_t)64 << 30;
+	assert_int_equal(setrlimit(RLIMIT_DATA, &data), 0);
+
+	plan_init(&plan);
+	outcome_record_limits(&o, &plan);
+	assert_int_equal(setrlimit(RLIMIT_DATA, &saved), 0);
+
+	if (data.rlim_cur == RLIM_INFINITY)
+		assert_true(o.rlimit_data_bytes == LIMIT_UNLIMITED);
+	else
+		assert_int_equal(o.rlimit_data_bytes, data.rlim_cur);
+	assert_int_equal(oomadj_read_self(&adj), 0);
+	assert_true(o.oom_score_adj_known);
+	assert_int_equal(o.oom_score_adj, adj);
+	plan_free(&plan);
 }
 
 static void test_names(void **state)
@@ -175,7 +443,10 @@ static void test_outcome_free(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_classify),
+		cmocka_unit_test(test_kind_and_exit_status),
+		cmocka_unit_test(test_oom_attribution),
+		cmocka_unit_test(test_record_limits_from_the_plan),
+		cmocka_unit_test(test_record_limits_inherited),
 		cmocka_unit_test(test_names),
 		cmocka_unit_test(test_outcome_free),
 	};

@@ -497,13 +497,12 @@ static void test_collect_damaged_regions(void **state)
 		if (o.alloc_first_known && strlen(o.alloc_first.comm) >= sizeof(o.alloc_first.comm))
 			fail_msg("%s: comm not terminated", regions[i].what);
 		/* Unknown never classifies as "no failures" nor as failures. */
-		if (!regions[i].observed && !regions[i].at_least &&
-		    outcome_classify(&o) != OUTCOME_EXITED)
-			fail_msg("%s: classified %s", regions[i].what,
-				 outcome_kind_name(outcome_classify(&o)));
-		if (regions[i].at_least && outcome_classify(&o) != OUTCOME_OUT_OF_MEMORY)
+		outcome_decide(&o);
+		if (!regions[i].observed && !regions[i].at_least && o.kind != OUTCOME_EXITED)
+			fail_msg("%s: classified %s", regions[i].what, outcome_kind_name(o.kind));
+		if (regions[i].at_least && o.kind != OUTCOME_OUT_OF_MEMORY)
 			fail_msg("%s: refusals seen but classified %s", regions[i].what,
-				 outcome_kind_name(outcome_classify(&o)));
+				 outcome_kind_name(o.kind));
 		munmap(r, sizeof(*r));
 		close(ph.fd);
 		outcome_free(&o);
@@ -776,7 +775,7 @@ static void test_env_value_follows_proc(void **state)
 	struct probe_region *r = NULL;
 	struct scratch s;
 	struct stat st;
-	char own[64], *value = NULL, *reason = NULL, *expected;
+	char own[64], *value = NULL, *why = NULL, *expected;
 	int fd = -1;
 	pid_t pid;
 
@@ -789,11 +788,11 @@ static void test_env_value_follows_proc(void **state)
 	/* Here /proc is this process's own pid namespace's. */
 	assert_int_equal(probe_proc_self_pid("/proc", &pid), 0);
 	assert_int_equal(pid, getpid());
-	assert_int_equal(probe_env_value("/proc", fd, &value, &reason), 0);
+	assert_int_equal(probe_env_value("/proc", fd, &value, &why), 0);
 	expected = xasprintf("/proc/%d/fd/%d:%ju:%ju", (int)getpid(), fd, (uintmax_t)st.st_dev,
 			     (uintmax_t)st.st_ino);
 	assert_string_equal(value, expected);
-	assert_null(reason);
+	assert_null(why);
 	free(expected);
 	free(value);
 	value = NULL;
@@ -803,7 +802,7 @@ static void test_env_value_follows_proc(void **state)
 	fake_proc(&s, "4242", fd, own);
 	assert_int_equal(probe_proc_self_pid(s.dir, &pid), 0);
 	assert_int_equal(pid, 4242);
-	assert_int_equal(probe_env_value(s.dir, fd, &value, &reason), 0);
+	assert_int_equal(probe_env_value(s.dir, fd, &value, &why), 0);
 	expected = xasprintf("%s/4242/fd/%d:%ju:%ju", s.dir, fd, (uintmax_t)st.st_dev,
 			     (uintmax_t)st.st_ino);
 	assert_string_equal(value, expected);
@@ -813,31 +812,31 @@ static void test_env_value_follows_proc(void **state)
 
 	/* Where that path names another file (a FIFO): said, and not opened. */
 	fake_proc(&s, "4242", fd, s.fifo);
-	assert_int_equal(probe_env_value(s.dir, fd, &value, &reason), -ESTALE);
+	assert_int_equal(probe_env_value(s.dir, fd, &value, &why), -ESTALE);
 	assert_null(value);
-	assert_non_null(strstr(reason, "cannot reach its shared memory region"));
-	assert_non_null(strstr(reason, "it names another file"));
-	free(reason);
-	reason = NULL;
+	assert_non_null(strstr(why, "cannot reach its shared memory region"));
+	assert_non_null(strstr(why, "it names another file"));
+	free(why);
+	why = NULL;
 	assert_false(scratch_fifo_opened(&s));
 
 	/* A /proc that does not show memrun at all. */
 	fake_proc(&s, NULL, fd, NULL);
 	assert_int_equal(probe_proc_self_pid(s.dir, &pid), -ENOENT);
-	assert_int_equal(probe_env_value(s.dir, fd, &value, &reason), -ENOENT);
+	assert_int_equal(probe_env_value(s.dir, fd, &value, &why), -ENOENT);
 	assert_null(value);
-	assert_non_null(strstr(reason, "memrun is not visible in"));
-	free(reason);
-	reason = NULL;
+	assert_non_null(strstr(why, "memrun is not visible in"));
+	free(why);
+	why = NULL;
 
 	/* A self link that is no pid. */
 	fake_proc(&s, "self", fd, NULL);
 	pid = 77;
 	assert_int_equal(probe_proc_self_pid(s.dir, &pid), -EBADMSG);
 	assert_int_equal(pid, 77);
-	assert_int_equal(probe_env_value(s.dir, fd, &value, &reason), -EBADMSG);
-	assert_non_null(strstr(reason, "cannot tell memrun's pid"));
-	free(reason);
+	assert_int_equal(probe_env_value(s.dir, fd, &value, &why), -EBADMSG);
+	assert_non_null(strstr(why, "cannot tell memrun's pid"));
+	free(why);
 
 	munmap(r, sizeof(*r));
 	close(fd);

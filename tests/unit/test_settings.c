@@ -129,15 +129,15 @@ static void test_parse_numbers(void **state)
 	for (size_t i = 0; i < ELEMENTSOF(number_cases); i++) {
 		const char *key = setting_table[number_cases[i].id].key;
 		struct setting_value v = { .number = 4242 };
-		char *reason = (char *)"untouched";
-		int r = setting_parse(number_cases[i].id, number_cases[i].text, &v, &reason);
+		char *why = (char *)"untouched";
+		int r = setting_parse(number_cases[i].id, number_cases[i].text, &v, &why);
 
 		if (r != number_cases[i].error)
 			fail_msg("%s \"%s\": setting_parse = %d (%s), expected %d", key,
-				 number_cases[i].text, r, reason ? reason : "no reason",
+				 number_cases[i].text, r, why ? why : "no reason",
 				 number_cases[i].error);
 		if (r == 0) {
-			if (reason != NULL)
+			if (why != NULL)
 				fail_msg("%s \"%s\": a reason on success", key,
 					 number_cases[i].text);
 			if (!v.set || v.number != number_cases[i].number)
@@ -145,14 +145,14 @@ static void test_parse_numbers(void **state)
 					 number_cases[i].text, v.set, v.number,
 					 number_cases[i].number);
 		} else {
-			if (!reason || !*reason)
+			if (!why || !*why)
 				fail_msg("%s \"%s\": failed without a reason", key,
 					 number_cases[i].text);
 			/* The result is written only on success. */
 			if (v.set || v.number != 4242)
 				fail_msg("%s \"%s\": result written on failure", key,
 					 number_cases[i].text);
-			free(reason);
+			free(why);
 		}
 	}
 }
@@ -194,18 +194,18 @@ static void test_parse_limits(void **state)
 		assert_int_equal(setting_table[limit_ids[k]].kind, VALUE_LIMIT);
 		for (size_t i = 0; i < ELEMENTSOF(limit_cases); i++) {
 			struct setting_value v = { 0 };
-			char *reason = NULL;
-			int r = setting_parse(limit_ids[k], limit_cases[i].text, &v, &reason);
+			char *why = NULL;
+			int r = setting_parse(limit_ids[k], limit_cases[i].text, &v, &why);
 
 			if (r != limit_cases[i].error)
 				fail_msg("%s \"%s\": setting_parse = %d (%s), expected %d", key,
-					 limit_cases[i].text, r, reason ? reason : "no reason",
+					 limit_cases[i].text, r, why ? why : "no reason",
 					 limit_cases[i].error);
 			if (r < 0) {
-				if (!reason || !*reason || v.set)
+				if (!why || !*why || v.set)
 					fail_msg("%s \"%s\": no reason, or result written",
 						 key, limit_cases[i].text);
-				free(reason);
+				free(why);
 				continue;
 			}
 			if (!v.set || v.size.kind != limit_cases[i].kind ||
@@ -222,16 +222,16 @@ static void test_parse_limits(void **state)
 static void test_parse_path(void **state)
 {
 	struct setting_value v = { 0 };
-	char *reason = NULL;
+	char *why = NULL;
 	char text[] = "/sys/fs/cgroup/jobs.slice";
 
 	(void)state;
 	assert_int_equal(setting_table[SETTING_CGROUP_PARENT].kind, VALUE_PATH);
-	assert_int_equal(setting_parse(SETTING_CGROUP_PARENT, "", &v, &reason), -EINVAL);
-	assert_non_null(reason);
-	free(reason);
+	assert_int_equal(setting_parse(SETTING_CGROUP_PARENT, "", &v, &why), -EINVAL);
+	assert_non_null(why);
+	free(why);
 	assert_false(v.set);
-	assert_int_equal(setting_parse(SETTING_CGROUP_PARENT, text, &v, &reason), 0);
+	assert_int_equal(setting_parse(SETTING_CGROUP_PARENT, text, &v, &why), 0);
 	assert_true(v.set);
 	/* A copy: the caller's buffer (a profile line) does not outlive the parse. */
 	text[1] = 'X';
@@ -242,25 +242,25 @@ static void test_parse_path(void **state)
 static void test_parse_reasons(void **state)
 {
 	struct setting_value v = { 0 };
-	char *reason = NULL;
+	char *why = NULL;
 
 	(void)state;
-	assert_int_equal(setting_parse(SETTING_AS, "0", &v, &reason), -ERANGE);
-	assert_non_null(strstr(reason, "0 bytes"));
-	free(reason);
-	assert_int_equal(setting_parse(SETTING_OOM_SCORE_ADJ, "2000", &v, &reason), -ERANGE);
-	assert_string_equal(reason, "must be between -1000 and 1000");
-	free(reason);
-	assert_int_equal(setting_parse(SETTING_OOM_SCORE_ADJ, "x", &v, &reason), -EINVAL);
-	assert_string_equal(reason, "expected a whole number");
-	free(reason);
-	assert_int_equal(setting_parse(SETTING_MALLOC_MMAP_THRESHOLD, "64M", &v, &reason),
+	assert_int_equal(setting_parse(SETTING_AS, "0", &v, &why), -ERANGE);
+	assert_non_null(strstr(why, "0 bytes"));
+	free(why);
+	assert_int_equal(setting_parse(SETTING_OOM_SCORE_ADJ, "2000", &v, &why), -ERANGE);
+	assert_string_equal(why, "must be between -1000 and 1000");
+	free(why);
+	assert_int_equal(setting_parse(SETTING_OOM_SCORE_ADJ, "x", &v, &why), -EINVAL);
+	assert_string_equal(why, "expected a whole number");
+	free(why);
+	assert_int_equal(setting_parse(SETTING_MALLOC_MMAP_THRESHOLD, "64M", &v, &why),
 			 -ERANGE);
-	assert_non_null(strstr(reason, "32 MiB"));
-	free(reason);
-	assert_int_equal(setting_parse(SETTING_MALLOC_HUGETLB, "3", &v, &reason), -EINVAL);
-	assert_non_null(strstr(reason, "huge page size"));
-	free(reason);
+	assert_non_null(strstr(why, "32 MiB"));
+	free(why);
+	assert_int_equal(setting_parse(SETTING_MALLOC_HUGETLB, "3", &v, &why), -EINVAL);
+	assert_non_null(strstr(why, "huge page size"));
+	free(why);
 }
 
 static void test_parse_keeps_origin(void **state)
@@ -268,10 +268,10 @@ static void test_parse_keeps_origin(void **state)
 	struct setting_value v = {
 		.origin = { .kind = ORIGIN_PROFILE, .file = "/x/db.conf", .line = 7 },
 	};
-	char *reason = NULL;
+	char *why = NULL;
 
 	(void)state;
-	assert_int_equal(setting_parse(SETTING_MALLOC_ARENA_MAX, "2", &v, &reason), 0);
+	assert_int_equal(setting_parse(SETTING_MALLOC_ARENA_MAX, "2", &v, &why), 0);
 	assert_true(v.set);
 	assert_int_equal(v.number, 2);
 	assert_int_equal(v.origin.kind, ORIGIN_PROFILE);
@@ -334,7 +334,7 @@ static void test_by_malloc_name(void **state)
 		    id != names[i].id)
 			fail_msg("setting_by_malloc_name(\"%s\") gave id %d", names[i].name, id);
 	}
-	/* The contract's list is complete: every malloc row is one of the above. */
+	/* The list is complete: every malloc row is one of the above. */
 	assert_int_equal(SETTING_MALLOC_LAST - SETTING_MALLOC_FIRST + 1, ELEMENTSOF(names));
 
 	id = SETTING_COUNT;
@@ -408,12 +408,12 @@ static void test_format(void **state)
 	(void)state;
 	for (size_t i = 0; i < ELEMENTSOF(cases); i++) {
 		struct setting_value v = { 0 };
-		char *reason = NULL;
+		char *why = NULL;
 		char buf[SETTING_FORMAT_MAX];
 
-		if (setting_parse(cases[i].id, cases[i].text, &v, &reason) != 0)
+		if (setting_parse(cases[i].id, cases[i].text, &v, &why) != 0)
 			fail_msg("%s \"%s\": %s", setting_table[cases[i].id].key, cases[i].text,
-				 reason);
+				 why);
 		if (!streq(setting_format(cases[i].id, &v, buf), cases[i].formatted))
 			fail_msg("%s \"%s\" formats as \"%s\", expected \"%s\"",
 				 setting_table[cases[i].id].key, cases[i].text, buf,

@@ -62,7 +62,7 @@ static void test_parse_bytes(void **state)
 	(void)state;
 	for (size_t i = 0; i < ELEMENTSOF(good_bytes); i++) {
 		struct size_spec spec = { .kind = SIZE_UNLIMITED, .bytes = 12345 };
-		const char *why = NULL;
+		_cleanup_free_ char *why = NULL;
 		int r = size_parse(good_bytes[i].text, &spec, &why);
 
 		if (r != 0)
@@ -96,7 +96,7 @@ static void test_parse_percent(void **state)
 	(void)state;
 	for (size_t i = 0; i < ELEMENTSOF(good_percent); i++) {
 		struct size_spec spec = { 0 };
-		const char *why = NULL;
+		_cleanup_free_ char *why = NULL;
 		int r = size_parse(good_percent[i].text, &spec, &why);
 
 		if (r != 0)
@@ -120,7 +120,7 @@ static void test_parse_unlimited(void **state)
 	(void)state;
 	for (size_t i = 0; i < ELEMENTSOF(good_unlimited); i++) {
 		struct size_spec spec = { .kind = SIZE_BYTES, .bytes = 1 };
-		const char *why = NULL;
+		_cleanup_free_ char *why = NULL;
 		int r = size_parse(good_unlimited[i], &spec, &why);
 
 		if (r != 0 || spec.kind != SIZE_UNLIMITED)
@@ -190,7 +190,7 @@ static void test_parse_bad(void **state)
 	for (size_t i = 0; i < ELEMENTSOF(bad); i++) {
 		const struct size_spec before = { .kind = SIZE_BYTES, .bytes = 4242 };
 		struct size_spec spec = before;
-		const char *why = NULL;
+		_cleanup_free_ char *why = NULL;
 		int r = size_parse(bad[i].text, &spec, &why);
 
 		if (r != bad[i].error)
@@ -210,7 +210,7 @@ static void test_parse_null_and_no_reason(void **state)
 
 	(void)state;
 	assert_int_equal(size_parse(NULL, &spec, NULL), -EINVAL);
-	/* ret_reason is optional. */
+	/* ret_why is optional. */
 	assert_int_equal(size_parse("junk", &spec, NULL), -EINVAL);
 	assert_int_equal(size_parse("64M", &spec, NULL), 0);
 	assert_int_equal(spec.bytes, 64 * MiB);
@@ -218,20 +218,28 @@ static void test_parse_null_and_no_reason(void **state)
 
 static void test_parse_reasons(void **state)
 {
+	static const struct {
+		const char *text;
+		int error;
+		const char *why_holds;
+	} cases[] = {
+		{ "-5M", -ERANGE, "negative" },
+		{ "101%", -ERANGE, "100%" },
+		{ "99999999999999999999999", -ERANGE, "too large" },
+		{ "5X", -EINVAL, "unit" },
+		{ "1.5", -EINVAL, "whole number" },
+	};
 	struct size_spec spec;
-	const char *why = NULL;
 
 	(void)state;
-	assert_int_equal(size_parse("-5M", &spec, &why), -ERANGE);
-	assert_non_null(strstr(why, "negative"));
-	assert_int_equal(size_parse("101%", &spec, &why), -ERANGE);
-	assert_non_null(strstr(why, "100%"));
-	assert_int_equal(size_parse("99999999999999999999999", &spec, &why), -ERANGE);
-	assert_non_null(strstr(why, "too large"));
-	assert_int_equal(size_parse("5X", &spec, &why), -EINVAL);
-	assert_non_null(strstr(why, "unit"));
-	assert_int_equal(size_parse("1.5", &spec, &why), -EINVAL);
-	assert_non_null(strstr(why, "whole number"));
+	for (size_t i = 0; i < ELEMENTSOF(cases); i++) {
+		_cleanup_free_ char *why = NULL;
+
+		assert_int_equal(size_parse(cases[i].text, &spec, &why), cases[i].error);
+		assert_non_null(strstr(why, cases[i].why_holds));
+		/* A reason is read in a sentence: no period of its own. */
+		assert_true(why[strlen(why) - 1] != '.');
+	}
 }
 
 static void test_largest_accepted(void **state)

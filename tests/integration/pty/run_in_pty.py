@@ -4,9 +4,10 @@
     run_in_pty.py SCRIPT -- COMMAND [ARG]...
 
 SCRIPT is a list of steps separated by ';;': 'wait:TEXT' reads until TEXT
-appears on the terminal, 'file:PATH' waits until PATH exists, 'send:TEXT'
-types TEXT (\\r, \\x03 escapes work), 'sleep:SECONDS'.  Prints the exit
-status of COMMAND on the last line as 'status N'.
+appears on the terminal after what the previous 'wait' matched, 'file:PATH'
+waits until PATH exists, 'touch:PATH' creates PATH, 'send:TEXT' types TEXT
+(\\r, \\x03 escapes work), 'sleep:SECONDS'.  Prints the exit status of
+COMMAND on the last line as 'status N'.
 """
 import os
 import pty
@@ -23,6 +24,7 @@ def main():
     if pid == 0:
         os.execvp(command[0], command)
     seen = b""
+    matched = 0  # where the next 'wait' starts looking
     deadline = time.monotonic() + TIMEOUT
 
     def pump(timeout):
@@ -40,14 +42,17 @@ def main():
     for step in script.split(";;"):
         kind, _, arg = step.partition(":")
         if kind == "wait":
-            while arg.encode() not in seen:
+            while seen.find(arg.encode(), matched) < 0:
                 if time.monotonic() > deadline or not pump(0.1):
                     sys.exit(f"timed out waiting for {arg!r}; terminal showed {seen!r}")
+            matched = seen.find(arg.encode(), matched) + len(arg.encode())
         elif kind == "file":
             while not os.path.exists(arg):
                 if time.monotonic() > deadline:
                     sys.exit(f"timed out waiting for {arg}")
                 pump(0.05)
+        elif kind == "touch":
+            open(arg, "a").close()
         elif kind == "send":
             os.write(master, arg.encode().decode("unicode_escape").encode())
         elif kind == "sleep":

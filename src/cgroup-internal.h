@@ -1,0 +1,57 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * What the cgroup module's files share among themselves and with the
+ * managers; the rest of memrun uses cgroup.h alone.
+ */
+#pragma once
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "cgroup.h"
+
+/* ---- cgroup-place.c ---- */
+
+/*
+ * The path of one hierarchy in /proc/self/cgroup text: the unified one's
+ * ("0::PATH") or the v1 one carrying memory, the first such line.  Points
+ * into text, *ret_len bytes long, and allocates nothing: the supervisor
+ * loop reads it too.
+ */
+const char *cgroup_proc_path(const char *text, bool unified, size_t *ret_len);
+
+/* ---- cgroup.c ---- */
+
+/* Write a limit to the job's cgroup (LIMIT_UNLIMITED: the manager's
+ * no_limit_token); on failure -errno and why in *ret_why. */
+int cgroup_write_limit(struct job_cgroup *cg, const char *file, uint64_t bytes, char **ret_why);
+
+/* ---- cgroup-tree.c: walking, signalling and removing (no allocation) ---- */
+
+/*
+ * Make sure memrun is in its home cgroup (where it was when the job
+ * started) before anything kills a cgroup whole.  0, or -errno when
+ * memrun may be elsewhere still.
+ */
+int cgroup_ensure_home(struct job_cgroup *cg);
+/* Kill what is in the job's cgroup and below, and wait, at most
+ * timeout_ms, until it is empty.  at_home: cgroup_ensure_home succeeded. */
+int cgroup_empty_job(struct job_cgroup *cg, bool at_home, long timeout_ms);
+/* The OOM kills counted in the cgroups below the job's, as they are now,
+ * and whether a limit there was reached. */
+uint64_t cgroup_oom_kills_below(struct job_cgroup *cg, bool *ret_limit_hit);
+/* rmdir, waiting a moment for a cgroup that is still busy; -ENOENT: not
+ * there by that name. */
+int cgroup_remove_dir(int parent_fd, const char *name);
+/* The job's cgroup and what the job made below it, deepest first, where
+ * it is now: *where (size bytes) names it, for a message. */
+int cgroup_remove_job_tree(struct job_cgroup *cg, char *where, size_t size);
+/* At the end: a moment more for what the sweep at the start killed. */
+void cgroup_remove_stale_pending(struct job_cgroup *cg);
+
+/* ---- cgroup-none.c ---- */
+
+/* The job runs without a cgroup of its own: the none manager, which
+ * watches memrun's own cgroup (place's) for OOM kills. */
+void cgroup_none_enter(struct job_cgroup *cg, const struct cgroup_place *place);
