@@ -41,9 +41,6 @@ int cgroup_empty_job(struct job_cgroup *cg, bool at_home, long timeout_ms);
 /* The OOM kills counted in the cgroups below the job's, as they are now,
  * and whether a limit there was reached. */
 uint64_t cgroup_oom_kills_below(struct job_cgroup *cg, bool *ret_limit_hit);
-/* rmdir, waiting a moment for a cgroup that is still busy; -ENOENT: not
- * there by that name. */
-int cgroup_remove_dir(int parent_fd, const char *name);
 /* The job's cgroup and what the job made below it, deepest first, where
  * it is now: *where (size bytes) names it, for a message. */
 int cgroup_remove_job_tree(struct job_cgroup *cg, char *where, size_t size);

@@ -28,12 +28,6 @@
 /* How deep memrun follows the cgroups a job makes below its own. */
 #define TREE_MAX_DEPTH 32
 
-static void sleep_ms(long ms)
-{
-	struct timespec ts = { .tv_sec = ms / 1000, .tv_nsec = (ms % 1000) * 1000000L };
-	nanosleep(&ts, NULL);
-}
-
 static void reap_zombies(void)
 {
 	while (waitpid(-1, NULL, WNOHANG) > 0)
@@ -265,18 +259,6 @@ int cgroup_empty_job(struct job_cgroup *cg, bool at_home, long timeout_ms)
 	return -EBUSY;
 }
 
-int cgroup_remove_dir(int parent_fd, const char *name)
-{
-	/* A cgroup whose last process has just exited may still be busy. */
-	for (long waited = 0;; waited++) {
-		if (unlinkat(parent_fd, name, AT_REMOVEDIR) == 0)
-			return 0;
-		if (errno != EBUSY || waited >= RMDIR_TIMEOUT_MS)
-			return -errno;
-		sleep_ms(1);
-	}
-}
-
 /* The job's cgroup and what the job made below it, deepest first. */
 static int remove_tree(int parent_fd, const char *name, int dir_fd)
 {
@@ -287,7 +269,7 @@ static int remove_tree(int parent_fd, const char *name, int dir_fd)
 		sleep_ms(1);
 	if (left != 0)
 		return left < 0 ? left : -EBUSY;
-	return cgroup_remove_dir(parent_fd, name);
+	return cg_rmdir(parent_fd, name);
 }
 
 /*
@@ -328,7 +310,7 @@ static int remove_renamed(struct job_cgroup *cg, char *where, size_t size)
 	}
 	if (there.st_dev != job.st_dev || there.st_ino != job.st_ino)
 		return -ENOENT;	/* renamed again meanwhile */
-	return cgroup_remove_dir(parent_fd, slash + 1);
+	return cg_rmdir(parent_fd, slash + 1);
 }
 
 int cgroup_remove_job_tree(struct job_cgroup *cg, char *where, size_t size)

@@ -253,7 +253,7 @@ static int cgroup_create(struct job_cgroup *cg, const struct cgroup_place *place
 	return 0;
 
 fail_created:
-	cgroup_remove_dir(parent_fd, name);	/* just made: not renamed */
+	cg_rmdir(parent_fd, name);	/* just made: not renamed */
 fail:
 	cg->manager->restore_parent(cg);
 	job_cgroup_free(cg);

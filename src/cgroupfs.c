@@ -7,6 +7,19 @@
 
 #include "util.h"
 
+#define RMDIR_TIMEOUT_MS 1000
+
+int cg_rmdir(int parent_fd, const char *name)
+{
+	for (long waited = 0;; waited++) {
+		if (unlinkat(parent_fd, name, AT_REMOVEDIR) == 0)
+			return 0;
+		if (errno != EBUSY || waited >= RMDIR_TIMEOUT_MS)
+			return -errno;
+		sleep_ms(1);
+	}
+}
+
 int cg_write(int dir_fd, const char *name, const char *value)
 {
 	_cleanup_close_ int fd = openat(dir_fd, name, O_WRONLY | O_CLOEXEC);

@@ -18,6 +18,9 @@ int cg_keyed_u64(const char *text, const char *key, uint64_t *ret);
 /* pread of an open fd from offset 0, no allocation: for the supervisor loop. */
 ssize_t cg_pread(int fd, char *buf, size_t size);
 bool cg_exists(int dir_fd, const char *name);
+/* rmdir of the cgroup name in parent_fd, waiting up to a second while the
+ * kernel still counts a process that has just exited (EBUSY). */
+int cg_rmdir(int parent_fd, const char *name);
 /* One number from an open file, by pread (no allocation). */
 int cg_pread_u64(int fd, uint64_t *ret);
 /* One number from text as the kernel writes it: "max", "123\n". */

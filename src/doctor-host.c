@@ -21,8 +21,6 @@
 #include "profile.h"
 #include "util.h"
 
-#define RMDIR_TIMEOUT_MS 1000
-
 const char *const doctor_file_path[DOCTOR_FILE_COUNT] = {
 	[DOCTOR_FILE_LIMITS] = "/proc/self/limits",
 	[DOCTOR_FILE_STATUS] = "/proc/self/status",
@@ -55,24 +53,6 @@ static void read_cgroup_usage(struct doctor_host *h)
 			 cg_read_u64(fd, place->manager->usage_file, &h->cgroup_usage);
 }
 
-static void sleep_ms(long ms)
-{
-	struct timespec ts = { .tv_sec = ms / 1000, .tv_nsec = (ms % 1000) * 1000000L };
-	nanosleep(&ts, NULL);
-}
-
-static int remove_test_cgroup(int parent_fd, const char *name)
-{
-	/* A cgroup that has just been emptied may still be busy. */
-	for (long waited = 0;; waited++) {
-		if (unlinkat(parent_fd, name, AT_REMOVEDIR) == 0)
-			return 0;
-		if (errno != EBUSY || waited >= RMDIR_TIMEOUT_MS)
-			return -errno;
-		sleep_ms(1);
-	}
-}
-
 static int create_test_cgroup(int parent_fd, const char *name)
 {
 	if (mkdirat(parent_fd, name, 0755) == 0)
@@ -80,7 +60,7 @@ static int create_test_cgroup(int parent_fd, const char *name)
 	if (errno != EEXIST)
 		return -errno;
 	/* Left by an earlier doctor with the same pid: empty, so it goes. */
-	if (remove_test_cgroup(parent_fd, name) < 0)
+	if (cg_rmdir(parent_fd, name) < 0)
 		return -EEXIST;
 	return mkdirat(parent_fd, name, 0755) == 0 ? 0 : -errno;
 }
@@ -151,7 +131,7 @@ static void probe_job_cgroup(struct doctor_host *h)
 		}
 	}
 	dir_fd = safe_close(dir_fd);
-	r = remove_test_cgroup(parent_fd, p->name);
+	r = cg_rmdir(parent_fd, p->name);
 	if (r < 0) {
 		p->left_behind = true;
 		p->err = r;

@@ -85,6 +85,13 @@ int log_warning_errno(int err, const char *fmt, ...)
 	return r;
 }
 
+void sleep_ms(long ms)
+{
+	struct timespec ts = { .tv_sec = ms / 1000, .tv_nsec = (ms % 1000) * 1000000L };
+
+	nanosleep(&ts, NULL);
+}
+
 int bad_usage(const char *subcommand)
 {
 	if (subcommand)

@@ -165,6 +165,9 @@ bool self_in_build_tree(void);
  * caller tries another). */
 uint64_t random_token(void);
 
+/* Sleep ms milliseconds (a signal may end it early). */
+void sleep_ms(long ms);
+
 /* Parse a decimal int64 with end, range and errno checks. */
 int parse_int64(const char *s, long long min, long long max, long long *ret);
 
