@@ -48,10 +48,9 @@ const char *caps_sys_resource_remedy(enum caps_standing standing)
 	case CAPS_STANDING_ROOT:
 		/* Root already: "sudo" would change nothing.  A container's
 		 * default set and a unit's CapabilityBoundingSet= drop it. */
-		return "grant memrun CAP_SYS_RESOURCE, which it lacks although it runs as "
-		       "root (a container or a restricted service drops it): docker run "
-		       "--cap-add=SYS_RESOURCE, or CAP_SYS_RESOURCE in the "
-		       "CapabilityBoundingSet= of its systemd unit";
+		return "memrun runs as root, but without it (a container or a restricted "
+		       "service drops it): grant it with docker run --cap-add=SYS_RESOURCE, "
+		       "or CAP_SYS_RESOURCE in the CapabilityBoundingSet= of its systemd unit";
 	case CAPS_STANDING_USER_NAMESPACE:
 		return "run memrun as root outside the user namespace it runs in (a "
 		       "rootless container, say): capabilities held in one do not count "

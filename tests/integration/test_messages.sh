@@ -43,7 +43,7 @@ test_doctor_help_is_printed_on_stdout() {
 
 # The remedy memrun gives as root without the capability, the one doctor
 # gives too.
-root_remedy="grant memrun CAP_SYS_RESOURCE, which it lacks although it runs as root (a container or a restricted service drops it): docker run --cap-add=SYS_RESOURCE, or CAP_SYS_RESOURCE in the CapabilityBoundingSet= of its systemd unit"
+root_remedy="memrun runs as root, but without it (a container or a restricted service drops it): grant it with docker run --cap-add=SYS_RESOURCE, or CAP_SYS_RESOURCE in the CapabilityBoundingSet= of its systemd unit"
 
 # Root without CAP_SYS_RESOURCE (a default container): "sudo" would change
 # nothing; say what is missing and how to grant it.

@@ -491,8 +491,8 @@ static const struct {
 	{ "oom_score_adj not lowerable, db asks for it", .no_sys_resource = true,
 	  .profiles_lowering = "db (-500)", .key = "oom_score_adj_lower", .level = DOCTOR_WARN,
 	  .says = "lowering oom_score_adj below 0 needs CAP_SYS_RESOURCE, which memrun does not "
-		  "have: profile db (-500) would stop with exit 125; grant memrun "
-		  "CAP_SYS_RESOURCE, which it lacks although it runs as root" },
+		  "have: profile db (-500) would stop with exit 125; memrun runs as root, "
+		  "but without it" },
 	{ "oom_score_adj not lowerable, two profiles ask for it", .no_sys_resource = true,
 	  .profiles_lowering = "db (-500), mydb (-900)", .key = "oom_score_adj_lower",
 	  .level = DOCTOR_WARN,
