@@ -231,8 +231,17 @@ static size_t exec_args_size(const struct plan *plan)
  */
 static bool args_refused_for_memory(const struct plan *plan)
 {
+	/* The kernel's MAX_ARG_STRLEN: a longer string alone gives E2BIG. */
+	size_t string_max = 32 * (size_t)sysconf(_SC_PAGESIZE);
+	char **env = plan->environ ? plan->environ : environ;
 	long arg_max = sysconf(_SC_ARG_MAX);
 
+	for (char **a = plan->command; *a; a++)
+		if (strlen(*a) + 1 >= string_max)
+			return false;
+	for (char **e = env; *e; e++)
+		if (strlen(*e) + 1 >= string_max)
+			return false;
 	return arg_max > 0 && exec_args_size(plan) < (size_t)arg_max / 2;
 }
 
@@ -270,9 +279,7 @@ static void explain_exec_failure(const struct plan *plan, int err, struct outcom
 					    "image, its stack and its page tables", options);
 			break;
 		}
-		o->start_error = xasprintf("cannot run '%s': %s (the arguments and environment "
-					   "take %zu bytes, the kernel allows %ld)", cmd,
-					   strerror(-err), exec_args_size(plan), sysconf(_SC_ARG_MAX));
+		o->start_error = xasprintf("cannot run '%s': %s", cmd, strerror(-err));
 		break;
 	case -ENOMEM:
 		if (exec_memory_limits(plan, o, limits, sizeof(limits), options, sizeof(options))) {

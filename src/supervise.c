@@ -184,7 +184,11 @@ static bool forward_signal(const struct signalfd_siginfo *si, pid_t main_pid)
  * does not pass it on: the job has it from the terminal); a SIGTSTP sent
  * to memrun alone is passed on; either way memrun stops once the main
  * process has stopped, never before (a curses program first restores the
- * terminal), and not at all when the job does not stop.  fg or bg
+ * terminal), and not at all when the job does not stop.  A stop of the
+ * job that nobody asked of memrun (kill -TSTP of the job's pid, a
+ * background read of the terminal by a job in a group of its own) is not
+ * followed: memrun waits on, as a job continued behind its back still
+ * needs it.  fg or bg
  * continues memrun's process group: the job with it, and memrun passes
  * SIGCONT on for a job in a group of its own.  A stop by SIGSTOP (a
  * debugger, kill -STOP) is not followed: nothing but an explicit SIGCONT
@@ -207,15 +211,21 @@ static void stop_like_the_job(int sig)
 	sigaction(sig, &old, NULL);
 }
 
-/* The main process stopped: memrun stops too (see above).  Consumes the
- * stop report (no WNOWAIT) and reaps nothing (no WEXITED). */
-static void follow_main_stop(pid_t main_pid)
+/* memrun was asked to stop and the main process has stopped: memrun
+ * stops too (see above).  Called on the request and on each SIGCHLD, as
+ * either may come first.  Consumes the stop report (no WNOWAIT) and reaps
+ * nothing (no WEXITED); a stop nobody asked of memrun (a kill -TSTP of
+ * the job's pid) is left alone, and memrun waits on. */
+static void follow_main_stop(struct supervisor *s, pid_t main_pid)
 {
 	siginfo_t si = { 0 };
 
+	if (!s->stop_requested)
+		return;
 	if (waitid(P_PID, (id_t)main_pid, &si, WSTOPPED | WNOHANG) < 0 || si.si_pid != main_pid ||
 	    si.si_code != CLD_STOPPED || !is_job_control_stop(si.si_status))
 		return;
+	s->stop_requested = false;
 	stop_like_the_job(si.si_status);
 }
 
@@ -329,15 +339,21 @@ static int run_loop(struct supervisor *s, enum wait_until until, pid_t main_pid,
 				int sig = (int)si.ssi_signo;
 
 				if (sig == SIGCHLD && until == UNTIL_MAIN_ENDS) {
-					follow_main_stop(main_pid);
+					follow_main_stop(s, main_pid);
 					done |= reap_children(s, main_pid, o);
 				} else if (sig == SIGCHLD) {
 					done |= reap_all_ended();
 				} else if (until == UNTIL_MAIN_ENDS) {
+					if (sig == SIGTSTP && !sent_by_memrun(&si))
+						s->stop_requested = true;
+					else if (sig == SIGCONT)
+						s->stop_requested = false;
 					/* A zombie still takes signals: ESRCH is a
 					 * main process reaped, maybe unseen. */
 					if (!forward_signal(&si, main_pid))
 						done |= reap_children(s, main_pid, o);
+					else
+						follow_main_stop(s, main_pid);
 				} else if (sent_by_memrun(&si)) {
 					continue;
 				} else {

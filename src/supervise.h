@@ -21,6 +21,10 @@ struct supervisor {
 	 * itself: ignored again in the job before exec. */
 	sigset_t caller_ignored;
 	struct job_cgroup *cgroup;	/* NULL: the job runs without one */
+	/* memrun was asked to stop (Ctrl-Z, or a SIGTSTP of its own) and
+	 * stops once the job's main process has: until then, and never for a
+	 * stop of the job that nobody asked of memrun. */
+	bool stop_requested;
 	struct timespec start;
 };
 

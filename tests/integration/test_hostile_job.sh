@@ -202,6 +202,20 @@ test_exec_refused_under_memory_max_names_the_limit() {
 	expect_json "(r['hint'] or '').startswith('raise --memory-max')"
 }
 
+test_an_argument_too_long_is_not_blamed_on_the_limits() {
+	# One string over the kernel's 128 KiB (MAX_ARG_STRLEN) is E2BIG
+	# whatever the limits: not a program that does not fit under them.
+	# GLIBC_TUNABLES just short of it reaches memrun, and memrun's merge
+	# of --malloc makes it too long for the job.
+	local long
+	long=$(head -c 131010 /dev/zero | tr '\0' 1)
+	GLIBC_TUNABLES="glibc.malloc.check=0:glibc.rtld.x=$long" \
+		run_memrun --no-probe --as 8G --memory-max 1G --malloc arena_max=1 -- true
+	expect_status 126
+	expect_err "cannot run 'true': Argument list too long"
+	expect_no_err "does not fit"
+}
+
 test_loader_that_cannot_map_libraries_under_rlimit_as() {
 	run_memrun --as 1M --report "$report" -- true
 	# The job's status, as the contract says, but not left unexplained.

@@ -92,6 +92,39 @@ test_directed_tstp_urg_pwr_reach_the_job_and_ctrl_z_once() {
 		fail "job received: $(tr '\n' ' ' 2>/dev/null <"$rec"), terminal: $(cat "$out" "$err")"
 }
 
+test_a_stop_nobody_asked_of_memrun_leaves_it_waiting() {
+	# The job paused and continued by its own pid, from a parent whose
+	# process group is not orphaned (a CI script, a build tool): memrun
+	# must neither stop with it nor stay stopped after it, and must report.
+	"$PYTHON" - "$MEMRUN" "$WORK/job.pid" >"$out" 2>"$err" <<'PY'
+import os, signal, subprocess, sys, time
+memrun, pidfile = sys.argv[1], sys.argv[2]
+p = subprocess.Popen([memrun, "--", "sh", "-c", "echo $$ > %s; exec sleep 2" % pidfile],
+                     process_group=0)
+for _ in range(200):
+    if os.path.exists(pidfile) and open(pidfile).read().strip():
+        break
+    time.sleep(0.05)
+job = int(open(pidfile).read())
+os.kill(job, signal.SIGTSTP)
+time.sleep(0.5)
+with open("/proc/%d/stat" % p.pid) as f:
+    state = f.read().rsplit(")", 1)[1].split()[0]
+print("memrun state while the job was stopped:", state)
+os.kill(job, signal.SIGCONT)
+try:
+    print("status", p.wait(timeout=15))
+except subprocess.TimeoutExpired:
+    print("memrun still running 15 s later")
+    os.kill(p.pid, signal.SIGCONT)
+    p.kill()
+    p.wait()
+PY
+	expect_out "memrun state while the job was stopped: S"
+	expect_out "status 0"
+	expect_err "sh exited 0"
+}
+
 test_ctrl_z_and_kill_tstp_stop_memrun_and_the_job_fg_resumes_both() {
 	local prompt='P$((6 * 7))> ' states
 	cat >"$WORK/job.py" <<'PY'
