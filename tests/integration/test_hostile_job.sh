@@ -210,7 +210,7 @@ test_an_argument_too_long_is_not_blamed_on_the_limits() {
 	local long
 	long=$(head -c 131010 /dev/zero | tr '\0' 1)
 	GLIBC_TUNABLES="glibc.malloc.check=0:glibc.rtld.x=$long" \
-		run_memrun --no-probe --as 8G --memory-max 1G --malloc arena_max=1 -- true
+		run_memrun --no-probe --memory-max 1G --malloc arena_max=1 -- true
 	expect_status 126
 	expect_err "cannot run 'true': Argument list too long"
 	expect_no_err "does not fit"
