@@ -100,7 +100,7 @@ int profiles_command(int argc, char **argv)
 		}
 		if (argc > 2) {
 			log_error("'profiles list' takes no arguments");
-			return MEMRUN_EXIT_FAILURE;
+			return bad_usage("profiles");
 		}
 		return profiles_list();
 	}
@@ -111,12 +111,10 @@ int profiles_command(int argc, char **argv)
 		}
 		if (argc != 3) {
 			log_error("'profiles show' takes one profile name or path");
-			log_hint("usage: memrun profiles show NAME");
-			return MEMRUN_EXIT_FAILURE;
+			return bad_usage("profiles");
 		}
 		return profiles_show(argv[2]);
 	}
 	log_error("unknown 'profiles' command '%s'", argv[1]);
-	log_hint("usage: memrun profiles [list | show NAME]; memrun profiles --help says more");
-	return MEMRUN_EXIT_FAILURE;
+	return bad_usage("profiles");
 }
