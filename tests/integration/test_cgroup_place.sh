@@ -74,11 +74,13 @@ test_cgroup_parent_above_memruns_cgroup_is_refused() {
 		>"$out" 2>"$err" </dev/null
 	status=$?
 	expect_status 125
+	expect_err "is not inside memrun's own cgroup"
 	ln -s "$own" "$WORK/link"
 	in_cgroup "$inner" "$MEMRUN" --memory-max 64M --cgroup-parent "$WORK/link/" -- \
 		touch "$WORK/ran" >"$out" 2>"$err" </dev/null
 	status=$?
 	expect_status 125
+	expect_err "is not inside memrun's own cgroup"
 	[ -e "$WORK/ran" ] && fail "the job ran outside memrun's cgroup"
 	remove_test_cgroups
 }

@@ -30,7 +30,10 @@ expect_cgroup_removed() {
 	local dir
 	dir=$(report_value "r['cgroup']['path']")
 	[ -n "$dir" ] && [ "$dir" != None ] || { fail "no cgroup path in the report"; return; }
-	[ -d "$dir" ] && fail "cgroup $dir (or what the job made below it) left behind"
+	if [ -d "$dir" ]; then
+		fail "cgroup $dir (or what the job made below it) left behind"
+		remove_left_cgroup "$dir"
+	fi
 }
 
 # A job script's preamble: $cg is the job's cgroup directory.
@@ -69,6 +72,7 @@ make_leftover() {
 	leftover_pid=$!
 	disown "$leftover_pid"	# killed on purpose: no word from bash
 	for _ in $(seq 500); do grep -q . "$dir/sub/subsub/cgroup.procs" && return; sleep 0.01; done
+	return 1
 }
 
 # The leftover's process is gone (not even a zombie of ours) and its cgroups too.
@@ -94,7 +98,7 @@ test_cgroups_the_job_made_are_removed_with_their_processes() {
 		echo $! >"$0/deep.pid"
 		sh -c '"'"'echo $$ >"$1/cgroup.procs" && exec sleep 300'"'"' sh "$cg/sub" &
 		echo $! >"$0/sub.pid"
-		wait_for() { for _ in $(seq 500); do grep -q "^$1\$" "$2/cgroup.procs" && return; sleep 0.01; done; }
+		wait_for() { for _ in $(seq 500); do grep -q "^$1\$" "$2/cgroup.procs" && return; sleep 0.01; done; exit 4; }
 		wait_for "$(cat "$0/deep.pid")" "$cg/sub/subsub"
 		wait_for "$(cat "$0/sub.pid")" "$cg/sub"' "$WORK"
 	expect_status 0
@@ -219,7 +223,12 @@ open(sys.argv[2], "w").close()
 time.sleep(120)' "$live" "$WORK/locked" &
 	holder=$!
 	for _ in $(seq 500); do [ -e "$WORK/locked" ] && break; sleep 0.01; done
-	make_leftover "$stale" || { fail "cannot make $stale"; kill "$holder"; return; }
+	if ! make_leftover "$stale"; then
+		fail "cannot make $stale"
+		remove_leftover "$stale" "${leftover_pid:-}"
+		kill "$holder"; wait "$holder" 2>/dev/null; rmdir "$live" 2>/dev/null
+		return
+	fi
 	stale_pid=$leftover_pid
 
 	run_memrun -q -- true
@@ -284,9 +293,13 @@ test_leftovers_do_not_make_the_job_wait() {
 	fi
 	local new=$parent/memrun-999999-c$(printf '%015x' $$) old=$parent/memrun-999999-$$
 	local new_pid old_pid sleeps
-	make_leftover "$new" || { fail "cannot make $new"; return; }
+	make_leftover "$new" || { fail "cannot make $new"; remove_leftover "$new" "${leftover_pid:-}"; return; }
 	new_pid=$leftover_pid
-	make_leftover "$old" || { fail "cannot make $old"; remove_leftover "$new" "$new_pid"; return; }
+	if ! make_leftover "$old"; then
+		fail "cannot make $old"
+		remove_leftover "$old" "${leftover_pid:-}"; remove_leftover "$new" "$new_pid"
+		return
+	fi
 	old_pid=$leftover_pid
 
 	# LeakSanitizer cannot stop a traced process's threads.
@@ -321,12 +334,28 @@ remove_left_cgroup() {
 	done
 }
 
+# Nothing of the job outlived what $1 says ended it: not the process it
+# left (its pid in $WORK/left.pid), not its cgroup.
+expect_job_gone() {
+	local pid dir
+	pid=$(cat "$WORK/left.pid" 2>/dev/null)
+	if [ -n "$pid" ] && alive "$pid"; then
+		fail "the job's process $pid outlived $1"
+		kill -KILL "$pid"
+	fi
+	dir=$(report_value "r['cgroup']['path']" 2>/dev/null)
+	if [ -n "$dir" ] && [ "$dir" != None ] && [ -d "$dir" ]; then
+		fail "cgroup $dir left behind after $1"
+		remove_left_cgroup "$dir"
+	fi
+}
+
 # Root in the job can write memrun's pid into the job's cgroup, or one
 # below it: the kill at the end must not end memrun, which goes back to
 # its own cgroup first, reports, and removes everything.
 test_job_that_moves_memrun_into_its_cgroup_does_not_end_memrun() {
 	needs_cgroup || return
-	local where dir pid
+	local where
 	for where in . sub; do
 		rm -f "$WORK/left.pid" "$report"
 		run_memrun --report "$report" -- sh -c "$job_cgroup_sh"'
@@ -339,16 +368,7 @@ test_job_that_moves_memrun_into_its_cgroup_does_not_end_memrun() {
 		expect_err "sh exited 0 after"
 		expect_no_err "cannot"
 		expect_json "r['outcome'] == 'exited' and r['exit_code'] == 0"
-		pid=$(cat "$WORK/left.pid" 2>/dev/null)
-		if [ -n "$pid" ] && alive "$pid"; then
-			fail "the job's process $pid outlived the job (memrun moved into '$where')"
-			kill -KILL "$pid"
-		fi
-		dir=$(report_value "r['cgroup']['path']" 2>/dev/null)
-		if [ -n "$dir" ] && [ "$dir" != None ] && [ -d "$dir" ]; then
-			fail "cgroup $dir left behind (memrun moved into '$where')"
-			remove_left_cgroup "$dir"
-		fi
+		expect_job_gone "the job (memrun moved into '$where')"
 	done
 }
 
@@ -360,7 +380,6 @@ test_oom_group_kill_spares_memrun_moved_into_the_job() {
 		skip "on cgroup v2 the kernel itself kills every process of the cgroup for memory.oom.group, memrun among them if the job moved it there; memrun's own group kill is v1's"
 		return
 	fi
-	local pid dir
 	run_memrun --oom-group --memory-max 64M --report "$report" -- sh -c "$job_cgroup_sh"'
 		echo $PPID >"$cg/cgroup.procs" || exit 3
 		sleep 60 &
@@ -368,16 +387,7 @@ test_oom_group_kill_spares_memrun_moved_into_the_job() {
 		"$1" 512
 		wait' "$WORK" "$HELPERS/hog"
 	expect_json "r['outcome'] == 'oom-killed' and r['limits']['oom_group'] is True"
-	pid=$(cat "$WORK/left.pid" 2>/dev/null)
-	if [ -n "$pid" ] && alive "$pid"; then
-		fail "the job's process $pid outlived its OOM group kill"
-		kill -KILL "$pid"
-	fi
-	dir=$(report_value "r['cgroup']['path']" 2>/dev/null)
-	if [ -n "$dir" ] && [ "$dir" != None ] && [ -d "$dir" ]; then
-		fail "cgroup $dir left behind"
-		remove_left_cgroup "$dir"
-	fi
+	expect_job_gone "its OOM group kill"
 }
 
 # A job that renames its cgroup (v1 allows it within the parent) must not

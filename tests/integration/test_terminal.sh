@@ -106,7 +106,16 @@ for _ in range(200):
         break
     time.sleep(0.05)
 job = int(open(pidfile).read())
+def state(pid):
+    with open("/proc/%d/stat" % pid) as f:
+        return f.read().rsplit(")", 1)[1].split()[0]
 os.kill(job, signal.SIGTSTP)
+for _ in range(100):
+    if state(job) == "T":
+        break
+    time.sleep(0.05)
+print("job state:", state(job))
+# Time for a memrun that follows the stop to do so.
 time.sleep(0.5)
 with open("/proc/%d/stat" % p.pid) as f:
     state = f.read().rsplit(")", 1)[1].split()[0]
@@ -120,6 +129,7 @@ except subprocess.TimeoutExpired:
     p.kill()
     p.wait()
 PY
+	expect_out "job state: T"
 	expect_out "memrun state while the job was stopped: S"
 	expect_out "status 0"
 	expect_err "sh exited 0"
@@ -137,12 +147,19 @@ while not os.path.exists(sys.argv[1] + ".go"):
     time.sleep(0.05)
 print("job resumed ok", flush=True)
 PY
-	# Typed at the shell: the state of memrun and of its job.
-	states="for p in \$(cat '$WORK/job.pids'); do echo \"state-\$p-\$(ps -o stat= -p \$p)\"; done"
+	# Typed at the shell: wait (up to 5 s) until memrun and its job have
+	# stopped, then their states.
+	cat >"$WORK/wait-stopped.sh" <<'SH'
+for _ in $(seq 50); do
+	ps -o stat= -p "$(tr ' ' , <"$1")" | grep -qv '^T' || exit 0
+	sleep 0.1
+done
+SH
+	states="sh '$WORK/wait-stopped.sh' '$WORK/job.pids'; for p in \$(cat '$WORK/job.pids'); do echo \"state-\$p-\$(ps -o stat= -p \$p)\"; done"
 	# Ctrl-Z at the foreground job; bg; kill -TSTP to memrun alone; fg.
 	in_pty "wait:P42> ;;send:'$MEMRUN' -- '$PYTHON' '$WORK/job.py' '$WORK/job'\r;;wait:job ready;;\
 send:\x1a;;wait:P42> ;;send:jobs -l; $states\r;;wait:P42> ;;\
-send:bg\r;;wait:P42> ;;send:kill -TSTP \$(cut -d' ' -f1 '$WORK/job.pids'); sleep 0.5; jobs -l; $states\r;;\
+send:bg\r;;wait:P42> ;;send:kill -TSTP \$(cut -d' ' -f1 '$WORK/job.pids'); $states; jobs -l\r;;\
 wait:P42> ;;send:fg\r;;sleep:0.3;;touch:$WORK/job.go;;wait:exited 0 after;;wait:P42> ;;send:exit\r" -- \
 		env PS1="$prompt" bash --norc --noprofile -i
 	expect_out "status 0"
