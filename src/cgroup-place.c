@@ -262,11 +262,11 @@ static bool locate_mounted(struct cgroup_place *place, const char *mountinfo,
 
 void cgroup_locate(struct cgroup_place *place)
 {
-	char proc[4096];
-	_cleanup_free_ char *mountinfo = NULL, *v2_path = NULL, *v1_path = NULL;
+	_cleanup_free_ char *proc = NULL, *mountinfo = NULL, *v2_path = NULL, *v1_path = NULL;
 
 	*place = (struct cgroup_place){ .enclosing_limit = LIMIT_UNLIMITED };
-	if (read_small_file("/proc/self/cgroup", proc, sizeof(proc)) < 0 ||
+	/* Whole, however deep: a path cut short would name an ancestor. */
+	if (read_file_alloc("/proc/self/cgroup", &proc) < 0 ||
 	    cgroup_parse_proc_cgroup(proc, &v2_path, &v1_path) < 0) {
 		place->why_none = xstrdup("/proc/self/cgroup names no cgroup (is /proc mounted?)");
 		return;

@@ -104,6 +104,8 @@ int cgroup_ensure_home(struct job_cgroup *cg)
 	n = read_small_file("/proc/self/cgroup", proc, sizeof(proc));
 	if (n < 0)
 		return (int)n;
+	if ((size_t)n >= sizeof(proc) - 1)
+		return -E2BIG;	/* cut short: never act on part of a path */
 	path = cgroup_proc_path(proc, cg->manager->unified, &len);
 	if (path && len == strlen(cg->home_path) && memcmp(path, cg->home_path, len) == 0)
 		return 0;
@@ -153,8 +155,8 @@ static int walk_below(struct tree_walk *w, int dir_fd, int depth)
 				w->too_deep = true;
 				continue;
 			}
-			child_fd = openat(dir_fd, de->d_name,
-					  O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+			/* Never into a mount: a job may bind another cgroup here. */
+			child_fd = cg_open_subdir(dir_fd, de->d_name);
 			if (child_fd < 0 || fstat(child_fd, &st) < 0 || st.st_dev != w->dev)
 				continue;
 			/* A cgroup removed meanwhile has nothing below it. */
@@ -376,8 +378,7 @@ static int remove_stale(struct job_cgroup *cg, unsigned *ret_pending)
 			 * lock is held while it is killed and removed (closing fd
 			 * releases it).
 			 */
-			fd = openat(cg->parent_fd, de->d_name,
-				    O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+			fd = cg_open_subdir(cg->parent_fd, de->d_name);
 			if (fd < 0 || flock(fd, LOCK_EX | LOCK_NB) < 0)
 				continue;
 			/* Its cgroup.kill must not end memrun, if a job moved

@@ -3,11 +3,44 @@
 
 #include <ctype.h>
 #include <fcntl.h>
+#include <linux/openat2.h>
 #include <stdio.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
 
 #include "util.h"
 
 #define RMDIR_TIMEOUT_MS 1000
+
+int cg_open_subdir(int dir_fd, const char *name)
+{
+	struct open_how how = {
+		.flags = O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC,
+		.resolve = RESOLVE_NO_XDEV | RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS,
+	};
+	long fd = syscall(SYS_openat2, dir_fd, name, &how, sizeof(how));
+
+	if (fd >= 0)
+		return (int)fd;
+	/* Before Linux 5.6 there is no openat2: every mount of one cgroup
+	 * hierarchy has the same st_dev, so only the mount ids tell. */
+	if (errno != ENOSYS)
+		return -errno;
+	{
+		_cleanup_close_ int child = openat(dir_fd, name, how.flags);
+		struct statx parent_stx, child_stx;
+
+		if (child < 0)
+			return -errno;
+		if (statx(dir_fd, "", AT_EMPTY_PATH, STATX_MNT_ID, &parent_stx) < 0 ||
+		    statx(child, "", AT_EMPTY_PATH, STATX_MNT_ID, &child_stx) < 0 ||
+		    !(parent_stx.stx_mask & child_stx.stx_mask & STATX_MNT_ID))
+			return -EXDEV;	/* cannot tell: not entered */
+		if (parent_stx.stx_mnt_id != child_stx.stx_mnt_id)
+			return -EXDEV;
+		return TAKE_FD(child);
+	}
+}
 
 int cg_rmdir(int parent_fd, const char *name)
 {

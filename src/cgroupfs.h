@@ -18,6 +18,10 @@ int cg_keyed_u64(const char *text, const char *key, uint64_t *ret);
 /* pread of an open fd from offset 0, no allocation: for the supervisor loop. */
 ssize_t cg_pread(int fd, char *buf, size_t size);
 bool cg_exists(int dir_fd, const char *name);
+/* The cgroup directory name below dir_fd, opened read-only, never through
+ * a symlink nor across a mount (a bind mount of another cgroup placed in
+ * the job's tree by the job): -errno, -EXDEV for a mount. */
+int cg_open_subdir(int dir_fd, const char *name);
 /* rmdir of the cgroup name in parent_fd, waiting up to a second while the
  * kernel still counts a process that has just exited (EBUSY). */
 int cg_rmdir(int parent_fd, const char *name);

@@ -350,6 +350,36 @@ expect_job_gone() {
 	fi
 }
 
+# A root job mounts the whole cgroup hierarchy inside its own cgroup and
+# leaves: memrun's walk at the end must not cross that mount to kill or
+# remove what is there.  In a private mount namespace, so the host sees no
+# mount; only in the VM, as a memrun that crossed it would kill every
+# process of the hierarchy.
+test_a_hierarchy_the_job_mounted_in_its_tree_is_not_entered() {
+	needs_cgroup || return
+	if [ "${MEMRUN_IN_VM:-0}" != 1 ]; then
+		skip "runs in the VM suite (make check-vm): a memrun that crossed the mount would kill every process of the host's hierarchy"
+		return
+	fi
+	local decoy=$parent/memrun-test-decoy-$$ victim
+	mkdir "$decoy" || { fail "cannot make $decoy"; return; }
+	sh -c 'echo $$ >"$1/cgroup.procs" && exec sleep 300' sh "$decoy" &
+	victim=$!
+	for _ in $(seq 200); do grep -q . "$decoy/cgroup.procs" && break; sleep 0.01; done
+	unshare -m --propagation private "$MEMRUN" -q --report "$report" -- sh -c "$job_cgroup_sh"'
+		mkdir "$cg/bound" || exit 3
+		if [ -n "$v2" ]; then mount -t cgroup2 none "$cg/bound" || exit 3
+		else mount -t cgroup -o memory none "$cg/bound" || exit 3; fi' "$decoy" \
+		>"$out" 2>"$err" </dev/null
+	status=$?
+	expect_status 0
+	alive "$victim" || fail "memrun killed a process outside the job, through the mount"
+	[ -d "$decoy" ] || fail "memrun removed $decoy, through the mount"
+	kill -KILL "$victim" 2>/dev/null
+	wait "$victim" 2>/dev/null
+	for _ in $(seq 200); do rmdir "$decoy" 2>/dev/null && break; sleep 0.01; done
+}
+
 # Root in the job can write memrun's pid into the job's cgroup, or one
 # below it: the kill at the end must not end memrun, which goes back to
 # its own cgroup first, reports, and removes everything.
