@@ -1,11 +1,12 @@
 #!/usr/bin/env python3
-"""report.py OUT GATE ISO_GATE PROBE_GATE ISO_GAP MALLOC_M CHURN_M DICT_N NAME CMD...
+"""report.py OUT GATE ISO_GATE PROBE_GATE LINK_GATE ISO_GAP MALLOC_M CHURN_M DICT_N NAME CMD...
 
 The tables and the verdicts of scripts/bench.sh, from what it left in OUT:
 hyperfine's launch.json and isolated.json, the paired runs
 malloc_pairs.json, malloc_forward.json, churn.json and python_dict.json,
 strace.N.txt.  NAME
-CMD pairs are the launch commands in the script's order.  Writes
+CMD pairs are the launch commands in the script's order (the last three,
+a static-pie build's, only when the script was given one).  Writes
 OUT/summary.json.  Exit status: 0 every target met, 3 some target not
 met (the script decides what that means), anything else: broken."""
 import json
@@ -16,14 +17,17 @@ import statistics
 import sys
 
 out = sys.argv[1]
-gate, iso_gate, probe_gate = map(float, sys.argv[2:5])
-iso_gap = sys.argv[5]
-malloc_m, churn_m, dict_n = int(sys.argv[6]), int(sys.argv[7]), int(sys.argv[8])
-names, commands = sys.argv[9::2], sys.argv[10::2]
+gate, iso_gate, probe_gate, link_gate = map(float, sys.argv[2:6])
+iso_gap = sys.argv[6]
+malloc_m, churn_m, dict_n = int(sys.argv[7]), int(sys.argv[8]), int(sys.argv[9])
+names, commands = sys.argv[10::2], sys.argv[11::2]
 # The script's indexes.
 (TRUE, PRLIMIT, CGEXEC, BARE, CGROUP, CGROUP_1G, MEMRUN, MEMRUN_AS, MEMRUN_AS_LOUD,
- FLOOR_NO_PROBE, FLOOR) = range(11)
+ FLOOR_NO_PROBE, FLOOR, STATIC_BARE, STATIC_CGROUP_1G, STATIC_AS) = range(14)
 N = {i: names[i] for i in range(len(names))}
+# Each static-pie row and the dynamic row it is the twin of.
+STATIC_TWINS = ((BARE, STATIC_BARE), (CGROUP_1G, STATIC_CGROUP_1G), (MEMRUN_AS, STATIC_AS))
+WIDTH = max(15, *map(len, names))
 
 
 def median_ci(values, z=1.96):
@@ -72,7 +76,7 @@ def ms(s):
 def launch_table(title, rows):
     print(f"== {title}")
     print("   time in ms; ratios of medians (ratios of means in brackets)")
-    print(f"{'command':<15} {'runs':>5} {'median':>6} {'95% CI median':>14} {'mean':>6} {'sd':>6}"
+    print(f"{'command':<{WIDTH}} {'runs':>5} {'median':>6} {'95% CI median':>14} {'mean':>6} {'sd':>6}"
           f" {'min':>6} {'vs true':>12} {'vs prlimit':>12} {'vs cgexec':>12}")
     for r in rows.values():
         lo, hi = r["median_ci"]
@@ -80,11 +84,11 @@ def launch_table(title, rows):
         for key in ("true", "prlimit", "cgexec"):
             cols.append(f"{r[f'median_ratio_{key}']:5.2f} ({r[f'mean_ratio_{key}']:4.2f})"
                         if f"median_ratio_{key}" in r else "")
-        print(f"{r['name']:<15} {r['runs']:5d} {ms(r['median'])} {ms(lo)}..{ms(hi)} {ms(r['mean'])}"
+        print(f"{r['name']:<{WIDTH}} {r['runs']:5d} {ms(r['median'])} {ms(lo)}..{ms(hi)} {ms(r['mean'])}"
               f" {ms(r['stddev'])} {ms(r['min'])} " + " ".join(f"{c:>12}" for c in cols))
     print("block medians in ms:")
     for r in rows.values():
-        print(f"  {r['name']:<15} " + " ".join(f"{m * 1e3:.3f}" for m in r["block_medians"]))
+        print(f"  {r['name']:<{WIDTH}} " + " ".join(f"{m * 1e3:.3f}" for m in r["block_medians"]))
     for base in (PRLIMIT, CGEXEC):
         r = rows[N[base]]
         print(f"{r['name']}'s blocks differ by {spread(r['block_medians']) * 100:.1f}%")
@@ -106,12 +110,17 @@ def breakdown(b2b, iso):
         ("floor's probe (floor - floor, no probe)", FLOOR_NO_PROBE, FLOOR),
         ("memrun's own work (memrun -q - floor)", FLOOR, MEMRUN),
         ("setting memory.max (+ cgroup 1G - + cgroup)", CGROUP, CGROUP_1G),
+        ("dynamic linking: launcher only", STATIC_BARE, BARE),
+        ("dynamic linking: + cgroup 1G", STATIC_CGROUP_1G, CGROUP_1G),
+        ("dynamic linking: memrun -q --as", STATIC_AS, MEMRUN_AS),
     ]
     print("== where the launch time goes: differences of medians, ms")
     print(f"{'step':<45} {'back to back':>12} {'isolated':>9}")
     res = []
     for label, a, b in steps:
         vals = []
+        if b not in N or (a is not None and a not in N):
+            continue
         for rows in (b2b, iso):
             if N[b] not in rows or (a is not None and N[a] not in rows):
                 vals.append(None)
@@ -230,12 +239,12 @@ def main():
 
     print("== per launch: minor page faults, context switches (median of 50 runs),"
           " syscalls (strace -f -c)")
-    print(f"{'command':<15} {'faults':>6} {'cswch':>5} {'syscalls':>8}")
+    print(f"{'command':<{WIDTH}} {'faults':>6} {'cswch':>5} {'syscalls':>8}")
     for r in b2b.values():
         r["minor_faults"], r["context_switches"] = faults_and_switches(r["command"])
         r["syscalls"] = syscalls(r["index"])
         sc = "-" if r["syscalls"] is None else r["syscalls"]
-        print(f"{r['name']:<15} {r['minor_faults']:6.0f} {r['context_switches']:5.0f} {sc:>8}")
+        print(f"{r['name']:<{WIDTH}} {r['minor_faults']:6.0f} {r['context_switches']:5.0f} {sc:>8}")
     print()
 
     probe = [(f"malloc_pairs (LIFO, {malloc_m}M)", paired("malloc_pairs", malloc_m * 1e6)),
@@ -274,6 +283,24 @@ def main():
                 f"medians {ms(rows[N[CGROUP_1G]]['median']).strip()} vs {ms(rows[N[CGEXEC]]['median']).strip()} ms;"
                 f" means' ratio {rows[N[CGROUP_1G]]['mean_ratio_cgexec']:.2f}",
                 drift_note(rows, CGEXEC, allowed))
+    # The systemd manager made memrun a dynamically linked program: what
+    # that costs a launch, against the static-pie build timed in the same
+    # runs, and the target it must keep (back to back, where it shows).
+    if N[MEMRUN_AS] in b2b:
+        r = b2b[N[MEMRUN_AS]]
+        verdict("systemd", f"linking: dynamic {N[MEMRUN_AS]} / prlimit, back to back",
+                r["median_ratio_prlimit"], link_gate,
+                f"medians {ms(r['median']).strip()} vs {ms(b2b[N[PRLIMIT]]['median']).strip()} ms;"
+                f" means' ratio {r['mean_ratio_prlimit']:.2f}",
+                drift_note(b2b, PRLIMIT, link_gate))
+    for rows, label in ((b2b, "back to back"), (iso, "isolated")):
+        for dyn, sta in STATIC_TWINS:
+            if sta in N and N[sta] in rows:
+                d, s_ = rows[N[dyn]], rows[N[sta]]
+                info("systemd", f"linking {label}: {N[dyn]}, dynamic / static-pie",
+                     f"{d['median'] / s_['median']:6.3f}  ({(d['median'] - s_['median']) * 1e6:+.0f} us;"
+                     f" static-pie {s_['median_ratio_prlimit']:.3f} x prlimit,"
+                     f" dynamic {d['median_ratio_prlimit']:.3f})")
     for (label, r) in (probe[0], probe[2]):
         c = r["cpu"]
         lo, hi = c["ratio_ci"]

@@ -6,7 +6,7 @@
 
 _memrun_options='-p --profile --as --data --oom-score-adj --memory-max
 	--memory-high --swap-max --oom-group --wait-all --cgroup-parent
-	--best-effort --malloc --no-probe --report -q --quiet --dry-run -h --help
+	--cgroup-manager --slice --best-effort --malloc --no-probe --report -q --quiet --dry-run -h --help
 	--version'
 _memrun_malloc_keys='arena_max mmap_threshold trim_threshold top_pad mmap_max
 	tcache_count perturb hugetlb'
@@ -17,8 +17,8 @@ _memrun_takes_value()
 {
 	case $1 in
 	-p | --profile | --as | --data | --oom-score-adj | --memory-max | \
-		--memory-high | --swap-max | --cgroup-parent | --malloc | \
-		--report | -[!-]*p)
+		--memory-high | --swap-max | --cgroup-parent | --cgroup-manager | \
+		--slice | --malloc | --report | -[!-]*p)
 		return 0 ;;
 	esac
 	return 1
@@ -154,6 +154,13 @@ _memrun_value()
 	--cgroup-parent)
 		# A cgroup directory, such as one below /sys/fs/cgroup.
 		_memrun_files "$pre" -d
+		;;
+	--cgroup-manager)
+		_memrun_reply "${pre}auto" "${pre}systemd" "${pre}cgroupfs"
+		;;
+	--slice)
+		# A slice name: no files to offer.
+		COMPREPLY=()
 		;;
 	*)
 		COMPREPLY=()

@@ -17,7 +17,7 @@ function __memrun_command_index
             case --
                 math $i + 1
                 return
-            case -p --profile --as --data --oom-score-adj --memory-max --memory-high --swap-max --cgroup-parent --malloc --report
+            case -p --profile --as --data --oom-score-adj --memory-max --memory-high --swap-max --cgroup-parent --cgroup-manager --slice --malloc --report
                 set i (math $i + 2)
                 continue
             case '-?*'
@@ -142,6 +142,9 @@ complete -c memrun -n __memrun_in_options -l oom-group -f -a 'yes no' -d 'One OO
 complete -c memrun -n __memrun_in_options -l wait-all -f -a 'yes no' -d "When the main process ends, wait for the job's other processes"
 complete -c memrun -n __memrun_in_options -l cgroup-parent -x -a '(__fish_complete_directories (commandline -ct))' \
     -d "Create the job's cgroup below this cgroup"
+complete -c memrun -n __memrun_in_options -l cgroup-manager -x -a 'auto systemd cgroupfs' \
+    -d "Who makes the job's cgroup: systemd (a scope) or memrun"
+complete -c memrun -n __memrun_in_options -l slice -x -d "Put the job's systemd scope in this slice"
 complete -c memrun -n __memrun_in_options -l best-effort -f -a 'yes no' -d 'Run the job even when a cgroup limit cannot be put in force'
 complete -c memrun -n __memrun_in_options -l malloc -x -a '(__memrun_malloc_keys)' \
     -d 'glibc malloc tuning KEY=VALUE (repeatable)'

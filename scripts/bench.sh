@@ -6,11 +6,13 @@
 #   scripts/bench.sh
 #   BENCH_RUNS=300 BENCH_ISOLATED_RUNS=30 BENCH_MALLOC_ROUNDS=2 \
 #     BENCH_CHURN_ROUNDS=1 BENCH_PYTHON_ROUNDS=2 scripts/bench.sh   # a quick look
+#   MEMRUN=build/x/memrun MEMRUN_STATIC=build/y/memrun scripts/bench.sh
 #
 # Three parts, each comparing in one run what it reports as a ratio:
 #   launch     memrun -q -- /bin/true against /bin/true and prlimit, and
 #              its parts: the launcher alone, + the job's cgroup, + the
-#              allocation probe (issue 2)
+#              allocation probe (issue 2); with MEMRUN_STATIC, the same
+#              launches of a static-pie build beside the dynamic one
 #   cgroup     a job cgroup created, watched and removed by memrun against
 #              cgexec into a cgroup that already exists (issue 3)
 #   probe      malloc-heavy programs and python with and without the
@@ -33,13 +35,21 @@
 #   BENCH_MALLOC_ROUNDS, BENCH_CHURN_ROUNDS, BENCH_PYTHON_ROUNDS
 #                          pairs of runs (with, without the probe) of each
 #                          (default 8, 6, 16)
+#   BENCH_LINK_GATE        largest accepted ratio of medians of
+#                          memrun -q --as / prlimit for the dynamically
+#                          linked memrun, back to back (default 1.30)
 #   BENCH_STRICT           1: exit 1 when a target is not met (default 0)
 #   MEMRUN                 the binary to measure (default build/memrun)
+#   MEMRUN_STATIC          a static-pie build of the same source (make
+#                          STATIC=1), timed beside MEMRUN: what dynamic
+#                          linking costs (default: none, those rows left out)
+#   BENCH_OUT              where the results go (default: bench/ beside
+#                          MEMRUN, build/bench for build/memrun)
 #   CC                     compiles bench/*.c (default cc)
 #
 # Output: tables, then one PASS/FAIL line per target, on stdout;
 # hyperfine's JSON and output, the paired runs, strace counts and
-# summary.json under build/bench/.
+# summary.json under BENCH_OUT.
 # Exit status: 0 everything was measured (whatever the verdicts; 1 with
 # BENCH_STRICT=1 when a target is not met), 2 the benchmark could not run.
 set -euo pipefail
@@ -53,6 +63,7 @@ ISO_GAP=${BENCH_ISOLATED_GAP:-0.05}
 GATE=${BENCH_GATE:-1.05}
 ISO_GATE=${BENCH_ISOLATED_GATE:-1.10}
 PROBE_GATE=${BENCH_PROBE_GATE:-1.03}
+LINK_GATE=${BENCH_LINK_GATE:-1.30}
 MALLOC_M=${BENCH_MALLOC_MILLIONS:-100}
 CHURN_M=${BENCH_CHURN_MILLIONS:-100}
 DICT_N=${BENCH_DICT_ENTRIES:-5000000}
@@ -61,8 +72,10 @@ CHURN_ROUNDS=${BENCH_CHURN_ROUNDS:-6}
 PYTHON_ROUNDS=${BENCH_PYTHON_ROUNDS:-16}
 STRICT=${BENCH_STRICT:-0}
 MEMRUN=${MEMRUN:-build/memrun}
+MEMRUN_STATIC=${MEMRUN_STATIC:-}
 CC=${CC:-cc}
-OUT=build/bench
+# Beside the binary, never around it: the directory is emptied first.
+OUT=${BENCH_OUT:-$(dirname "$MEMRUN")/bench}
 TRUE=/bin/true
 LIMIT=1073741824	# 1 GiB: the same RLIMIT_AS for prlimit and memrun
 
@@ -76,6 +89,13 @@ for tool in hyperfine python3 prlimit cgexec sleep "$CC"; do
 		die "$tool is not installed (Debian: hyperfine, python3, util-linux, cgroup-tools, coreutils, gcc; scripts/install-deps.sh bench)"
 done
 [ -x "$MEMRUN" ] || die "$MEMRUN is missing; run 'make' first"
+[ -z "$MEMRUN_STATIC" ] || [ -x "$MEMRUN_STATIC" ] ||
+	die "$MEMRUN_STATIC is missing; build it with 'make BUILD=DIR STATIC=1 all'"
+for bin in "$MEMRUN" ${MEMRUN_STATIC:+"$MEMRUN_STATIC"}; do
+	case "$(realpath "$bin")" in
+	"$(realpath -m "$OUT")"/*) die "BENCH_OUT ($OUT) holds $bin, and it is emptied first" ;;
+	esac
+done
 PRLIMIT=$(command -v prlimit)
 ENV=$(command -v env)
 CGEXEC=$(command -v cgexec)
@@ -95,7 +115,8 @@ done
 # The least any interposing malloc costs: a bare jump to glibc's.
 "$CC" -O2 -Wall -Wextra -shared -fPIC -o "$OUT/forward.so" bench/forward.c ||
 	die "cannot compile bench/forward.c"
-# The launch floor, linked like memrun (static-pie).
+# The launch floor, linked static-pie: no shared library to resolve, the
+# cheapest start a launcher can have.
 "$CC" -O2 -Wall -Wextra -static-pie -fPIE -o "$OUT/floor" bench/floor.c ||
 	die "cannot compile bench/floor.c"
 PROBE_LIBRARY=$(dirname "$MEMRUN")/libmemrun-probe.so
@@ -157,6 +178,9 @@ names=(
 	"memrun --as"		# 8
 	"floor, no probe"	# 9 bench/floor.c: cgroup only
 	"floor"			# 10 bench/floor.c: cgroup + probe
+	"static: launcher only"	# 11 MEMRUN_STATIC: 3 linked static-pie
+	"static: + cgroup 1G"	# 12 5 linked static-pie
+	"static: -q --as"	# 13 7 linked static-pie
 )
 commands=(
 	"$TRUE"
@@ -170,6 +194,9 @@ commands=(
 	"$MEMRUN --as 1G -- $TRUE"
 	"$OUT/floor $cgroup_mount/${current#/} - $TRUE"
 	"$OUT/floor $cgroup_mount/${current#/} $PROBE_LIBRARY $TRUE"
+	"$MEMRUN_STATIC -q --no-probe $NO_CGROUP -- $TRUE"
+	"$MEMRUN_STATIC -q --no-probe --memory-max 1G -- $TRUE"
+	"$MEMRUN_STATIC -q --as 1G -- $TRUE"
 )
 
 # hyperfine measures one command after the other, so a machine that slows
@@ -189,6 +216,13 @@ back_to_back=(0 1 9 10 2 3 4 5 6 7 8 1 8 7 6 5 4 3 2 10 9 1 0)
 # sleep runs as hyperfine's untimed --prepare), as a user or a CI job
 # starts memrun once.
 isolated=(0 1 9 10 2 3 4 5 6 7 1 7 6 5 4 3 2 10 9 1 0)
+# The static-pie build in the middle, beside prlimit, in both halves.
+if [ -n "$MEMRUN_STATIC" ]; then
+	back_to_back=(0 1 9 10 2 3 4 5 6 7 8 11 12 13 1 13 12 11 8 7 6 5 4 3 2 10 9 1 0)
+	isolated=(0 1 9 10 2 3 4 5 6 7 11 12 13 1 13 12 11 7 6 5 4 3 2 10 9 1 0)
+else
+	unset 'names[11]' 'names[12]' 'names[13]' 'commands[11]' 'commands[12]' 'commands[13]'
+fi
 
 # Each command must succeed before it is timed: a broken build, or a site
 # 'default' profile memrun cannot apply, would otherwise be timed as a
@@ -213,6 +247,13 @@ echo "tools:   $(hyperfine --version), $(prlimit --version | head -n 1)," \
 	"cgexec $(dpkg-query -W -f='${Version}' cgroup-tools 2>/dev/null || echo '?')," \
 	"$(getconf GNU_LIBC_VERSION), $("$PYTHON" --version 2>&1), $("$CC" --version | head -n 1)"
 echo "memrun:  $("$MEMRUN" --version), commit $(git describe --always --dirty 2>/dev/null || echo unknown)"
+linked() {
+	file -L "$1" 2>/dev/null | grep -o -e 'static-pie linked' -e 'dynamically linked' -e 'statically linked' ||
+		echo "?"
+}
+echo "binary:  $MEMRUN ($(linked "$MEMRUN")$(
+	ldd "$MEMRUN" 2>/dev/null | awk '$2 == "=>" { printf "%s%s", n++ ? ", " : ": ", $1 }'))"
+[ -z "$MEMRUN_STATIC" ] || echo "static:  $MEMRUN_STATIC ($(linked "$MEMRUN_STATIC"))"
 echo
 
 # hyperfine_blocks JSON RUNS WARMUP "ORDER" [HYPERFINE OPTION]...
@@ -276,7 +317,7 @@ for i in "${!commands[@]}"; do
 	args+=("${names[$i]}" "${commands[$i]}")
 done
 status=0
-python3 bench/report.py "$OUT" "$GATE" "$ISO_GATE" "$PROBE_GATE" "$ISO_GAP" \
+python3 bench/report.py "$OUT" "$GATE" "$ISO_GATE" "$PROBE_GATE" "$LINK_GATE" "$ISO_GAP" \
 	"$MALLOC_M" "$CHURN_M" "$DICT_N" "${args[@]}" || status=$?
 echo "load:    $(cut -d' ' -f1-3 /proc/loadavg) (1, 5, 15 min) at the end"
 case $status in

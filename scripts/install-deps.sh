@@ -7,11 +7,11 @@ set -eu
 
 packages_for() {
 	case "$1" in
-	build) echo "gcc make libc6-dev pkg-config libcap-dev libseccomp-dev" ;;
+	build) echo "gcc make libc6-dev pkg-config libcap-dev libseccomp-dev libsystemd-dev" ;;
 	check) echo "libcmocka-dev libasan8 libubsan1 python3 mandoc zsh fish util-linux procps strace stress-ng g++ default-jre-headless" ;;
 	demo) echo "python3 procps" ;;
 	bench) echo "hyperfine util-linux cgroup-tools python3" ;;
-	vm) echo "qemu-system-x86 busybox-static xz-utils cpio util-linux" ;;
+	vm) echo "qemu-system-x86 busybox-static xz-utils cpio util-linux systemd dbus dbus-user-session libpam-systemd systemd-oomd" ;;
 	*) echo "install-deps.sh: unknown purpose '$1' (build, check, demo, bench)" >&2; exit 2 ;;
 	esac
 }

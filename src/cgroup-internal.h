@@ -47,6 +47,29 @@ int cgroup_remove_job_tree(struct job_cgroup *cg, char *where, size_t size);
 /* At the end: a moment more for what the sweep at the start killed. */
 void cgroup_remove_stale_pending(struct job_cgroup *cg);
 
+/* ---- cgroup-v2.c, shared with the systemd manager (a scope is a v2 cgroup) ---- */
+
+/* memory.events (open as events_fd) and memory.peak (peak_fd, -1: none,
+ * then memory.current of dir_fd sampled) into ret; no allocation. */
+int cgroup_v2_read_events(int events_fd, int peak_fd, int dir_fd, struct cgroup_counters *ret);
+int cgroup_v2_read_local_oom_kills(int dir_fd, uint64_t *ret_kills, bool *ret_limit_hit);
+bool cgroup_v2_counters_cover_subtree(void);
+int cgroup_v2_kill_all(int dir_fd);
+
+/* ---- cgroup.c ---- */
+
+/* Make the job's cgroup "memrun-PID-TOKEN" below parent_fd, locked (the
+ * returned fd) for the job's life. */
+int cgroup_make_job_dir(int parent_fd, char **ret_name, int *ret_fd);
+
+/* ---- cgroup-systemd.c ---- */
+
+/* The systemd manager for the job, before fork: the bus, the checks that
+ * need no scope yet (delegation, limits the scope would leave behind),
+ * the guard.  The scope itself comes in adopt, around the child. */
+int cgroup_systemd_enter(struct job_cgroup *cg, const struct cgroup_place *place,
+			 const struct plan *plan, char **ret_why);
+
 /* ---- cgroup-none.c ---- */
 
 /* The job runs without a cgroup of its own: the none manager, which

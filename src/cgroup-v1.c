@@ -264,6 +264,7 @@ static int v1_kill_all(int dir_fd)
 
 const struct cgroup_manager cgroup_v1_manager = {
 	.name = "cgroup v1",
+	.report_name = "cgroupfs",
 	.version = 1,
 	.memory_max_file = "memory.limit_in_bytes",
 	.memory_high_file = "memory.soft_limit_in_bytes",

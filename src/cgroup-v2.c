@@ -465,12 +465,11 @@ static bool v2_made_cgroups(struct job_cgroup *cg)
 	return st->made_cgroups;
 }
 
-static int v2_read_counters(struct job_cgroup *cg, struct cgroup_counters *ret)
+int cgroup_v2_read_events(int events_fd, int peak_fd, int dir_fd, struct cgroup_counters *ret)
 {
-	struct v2_state *st = cg->state;
 	char buf[512];
 	uint64_t current;
-	ssize_t n = cg_pread(st->events_fd, buf, sizeof(buf));
+	ssize_t n = cg_pread(events_fd, buf, sizeof(buf));
 
 	if (n < 0)
 		return (int)n;
@@ -481,9 +480,9 @@ static int v2_read_counters(struct job_cgroup *cg, struct cgroup_counters *ret)
 	cg_keyed_u64(buf, "max", &ret->max);
 	cg_keyed_u64(buf, "high", &ret->high);
 	/* memory.peak came with 5.19; before it, the largest usage memrun saw. */
-	if (st->peak_fd >= 0 && cg_pread_u64(st->peak_fd, &ret->peak_bytes) == 0) {
+	if (peak_fd >= 0 && cg_pread_u64(peak_fd, &ret->peak_bytes) == 0) {
 		ret->peak_sampled = false;
-	} else if (cg_read_u64(cg->dir_fd, "memory.current", &current) == 0) {
+	} else if (cg_read_u64(dir_fd, "memory.current", &current) == 0) {
 		if (current > ret->peak_bytes)
 			ret->peak_bytes = current;
 		ret->peak_sampled = true;
@@ -491,7 +490,14 @@ static int v2_read_counters(struct job_cgroup *cg, struct cgroup_counters *ret)
 	return 0;
 }
 
-static int v2_read_local_oom_kills(int dir_fd, uint64_t *ret_kills, bool *ret_limit_hit)
+static int v2_read_counters(struct job_cgroup *cg, struct cgroup_counters *ret)
+{
+	struct v2_state *st = cg->state;
+
+	return cgroup_v2_read_events(st->events_fd, st->peak_fd, cg->dir_fd, ret);
+}
+
+int cgroup_v2_read_local_oom_kills(int dir_fd, uint64_t *ret_kills, bool *ret_limit_hit)
 {
 	char buf[512];
 	uint64_t ooms = 0;
@@ -506,7 +512,7 @@ static int v2_read_local_oom_kills(int dir_fd, uint64_t *ret_kills, bool *ret_li
 
 /* memory.events counts what happens below too, unless the hierarchy is
  * mounted with memory_localevents (one flag for every mount of it). */
-static bool v2_counters_cover_subtree(void)
+bool cgroup_v2_counters_cover_subtree(void)
 {
 	_cleanup_free_ char *mountinfo = NULL, *mountpoint = NULL, *root = NULL, *options = NULL;
 
@@ -516,7 +522,7 @@ static bool v2_counters_cover_subtree(void)
 	return !list_contains(options, ',', "memory_localevents");
 }
 
-static int v2_kill_all(int dir_fd)
+int cgroup_v2_kill_all(int dir_fd)
 {
 	/* cgroup.kill (5.14+) ends every process at once, forks in flight too. */
 	return cg_write(dir_fd, "cgroup.kill", "1");
@@ -524,6 +530,7 @@ static int v2_kill_all(int dir_fd)
 
 const struct cgroup_manager cgroup_v2_manager = {
 	.name = "cgroup v2",
+	.report_name = "cgroupfs",
 	.version = 2,
 	.memory_max_file = "memory.max",
 	.memory_high_file = "memory.high",
@@ -556,9 +563,9 @@ const struct cgroup_manager cgroup_v2_manager = {
 	.on_event = v2_on_event,
 	.made_cgroups = v2_made_cgroups,
 	.read_counters = v2_read_counters,
-	.kill_all = v2_kill_all,
-	.read_local_oom_kills = v2_read_local_oom_kills,
-	.counters_cover_subtree = v2_counters_cover_subtree,
+	.kill_all = cgroup_v2_kill_all,
+	.read_local_oom_kills = cgroup_v2_read_local_oom_kills,
+	.counters_cover_subtree = cgroup_v2_counters_cover_subtree,
 	.finish = NULL,
 	.free_state = v2_free_state,
 };

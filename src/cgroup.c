@@ -17,7 +17,7 @@
 
 #include "cgroup-internal.h"
 #include "cgroupfs.h"
-#include "kmsg.h"
+#include "kernel-log.h"
 #include "util.h"
 
 #define JOB_PREFIX "memrun-"
@@ -90,7 +90,7 @@ static uint64_t job_token(void)
  * the directory is gone by the time memrun holds the lock, and memrun
  * leaves it and tries another name.
  */
-static int make_job_dir(int parent_fd, char **ret_name, int *ret_fd)
+int cgroup_make_job_dir(int parent_fd, char **ret_name, int *ret_fd)
 {
 	for (int attempt = 0; attempt < CREATE_ATTEMPTS; attempt++) {
 		_cleanup_free_ char *name = cgroup_job_name(getpid(), job_token());
@@ -146,6 +146,7 @@ void job_cgroup_free(struct job_cgroup *cg)
 	free(cg->home_path);
 	free(cg->dir);
 	free(cg->path);
+	free(cg->log_name);
 	job_cgroup_init(cg);
 }
 
@@ -218,7 +219,7 @@ static int cgroup_create(struct job_cgroup *cg, const struct cgroup_place *place
 
 	/* Readable: the sweep lists it with no allocation once the job runs. */
 	parent_fd = open(parent, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	r = parent_fd < 0 ? -errno : make_job_dir(parent_fd, &name, &dir_fd);
+	r = parent_fd < 0 ? -errno : cgroup_make_job_dir(parent_fd, &name, &dir_fd);
 	if (r < 0) {
 		why = xasprintf("cannot create a cgroup in %s: %s", parent, strerror(-r));
 		goto fail;
@@ -267,7 +268,7 @@ static enum setting_id wanted_cgroup_setting(const struct plan *plan)
 {
 	static const enum setting_id cgroup_settings[] = {
 		SETTING_MEMORY_MAX, SETTING_MEMORY_HIGH, SETTING_SWAP_MAX, SETTING_OOM_GROUP,
-		SETTING_CGROUP_PARENT,
+		SETTING_CGROUP_PARENT, SETTING_SLICE, SETTING_CGROUP_MANAGER,
 	};
 
 	for (size_t i = 0; i < ELEMENTSOF(cgroup_settings); i++) {
@@ -277,24 +278,25 @@ static enum setting_id wanted_cgroup_setting(const struct plan *plan)
 		if (setting_table[cgroup_settings[i]].kind == VALUE_LIMIT &&
 		    v->size.kind == SIZE_UNLIMITED)
 			continue;
-		if (setting_table[cgroup_settings[i]].kind == VALUE_BOOL && !v->number)
+		/* A yes/no turned off, the manager left to auto. */
+		if ((setting_table[cgroup_settings[i]].kind == VALUE_BOOL ||
+		     setting_table[cgroup_settings[i]].kind == VALUE_CHOICE) && !v->number)
 			continue;
 		return cgroup_settings[i];
 	}
 	return SETTING_COUNT;
 }
 
-int cgroup_enter(struct job_cgroup *cg, const struct cgroup_place *place,
-		 const struct plan *plan, struct outcome *o)
+/* The best-effort policy, when the job's cgroup cannot be had (why): a
+ * job that asked for no cgroup setting runs without one, and so does one
+ * with --best-effort, its limits shown as not applied; else 125. */
+static int cgroup_unavailable(struct job_cgroup *cg, const struct cgroup_place *place,
+			      const struct plan *plan, struct outcome *o, int r, const char *why)
 {
 	enum setting_id wanted = wanted_cgroup_setting(plan);
-	_cleanup_free_ char *why = NULL;
 	char value[SETTING_FORMAT_MAX], from[512];
-	int r;
 
-	r = cgroup_create(cg, place, plan, &why);
-	if (r >= 0)
-		return 0;
+	free(o->cgroup_error);
 	o->cgroup_error = xstrdup(why);
 	if (wanted == SETTING_COUNT) {
 		cgroup_none_enter(cg, place);
@@ -312,7 +314,44 @@ int cgroup_enter(struct job_cgroup *cg, const struct cgroup_place *place,
 	}
 	log_error("cannot put %s = %s (from %s) in force: %s", setting_table[wanted].key, value,
 		  from, why);
+	free(o->start_error);
 	o->start_error = xasprintf("%s cannot be put in force: %s", setting_table[wanted].key, why);
+	o->start_exit_status = MEMRUN_EXIT_FAILURE;
+	return r;
+}
+
+int cgroup_enter(struct job_cgroup *cg, const struct cgroup_place *place,
+		 const struct plan *plan, struct outcome *o)
+{
+	_cleanup_free_ char *why = NULL;
+	int r;
+
+	if (cgroup_choose_manager(place, plan, &o->cgroup_manager_why) == CGROUP_BY_SYSTEMD)
+		r = cgroup_systemd_enter(cg, place, plan, &why);
+	else
+		r = cgroup_create(cg, place, plan, &why);
+	if (r >= 0)
+		return 0;
+	return cgroup_unavailable(cg, place, plan, o, r, why);
+}
+
+bool cgroup_adopts_child(const struct job_cgroup *cg)
+{
+	return cg->manager->adopt != NULL;
+}
+
+int cgroup_adopt_child(struct job_cgroup *cg, pid_t child, const struct plan *plan,
+		       struct outcome *o)
+{
+	_cleanup_free_ char *why = NULL;
+	int r = cg->manager->adopt(cg, child, plan, &why);
+
+	if (r >= 0)
+		return 0;
+	/* The child is the caller's to kill: too late to run it elsewhere. */
+	o->cgroup_error = xstrdup(why);
+	log_error("cannot put the job in its systemd scope: %s", why);
+	o->start_error = xasprintf("the job's cgroup cannot be made: %s", why);
 	o->start_exit_status = MEMRUN_EXIT_FAILURE;
 	return r;
 }
@@ -366,6 +405,7 @@ void cgroup_finish(struct job_cgroup *cg, struct outcome *o)
 	int home, r;
 
 	o->cgroup_version = cg->manager->version;
+	o->cgroup_manager = cg->manager->report_name;
 	o->memory_max_file = cg->manager->memory_max_file;
 	o->high_events_counted = cg->manager->high_events_counted;
 	if (cg->manager->finish) {
@@ -412,14 +452,17 @@ void cgroup_finish(struct job_cgroup *cg, struct outcome *o)
 	o->oom_group = cg->oom_group;
 
 	/* The kernel log names the victims (in the job's cgroup and below
-	 * it): read when there are some, or may be uncounted ones. */
+	 * it): read when there are some, or may be uncounted ones.  A group
+	 * kill is one record for all its victims. */
 	if (o->oom_kills.known && (o->oom_kills.value > 0 || !counted_all)) {
-		_cleanup_close_ int kmsg_fd = kmsg_open();
+		uint64_t expected = cg->oom_group && o->oom_kills.value > 0 ? 1 : o->oom_kills.value;
 		char suffix[128];
 
-		snprintf(suffix, sizeof(suffix), "/%s", strrchr(cg->dir, '/') + 1);
-		if (kmsg_fd >= 0) {
-			kmsg_collect_oom(kmsg_fd, suffix, &o->victims);
+		snprintf(suffix, sizeof(suffix), "/%s",
+			 cg->log_name ? cg->log_name : strrchr(cg->dir, '/') + 1);
+		o->victims_source = kernel_log_collect_oom(suffix, o->start_mono_ns, expected,
+							   &o->victims, &o->victims_unknown);
+		if (o->victims_source != KERNEL_LOG_NONE) {
 			o->victims_known = true;
 		} else if (!counted_all) {
 			o->oom_kills_at_least = o->oom_kills.value;
@@ -446,4 +489,6 @@ void cgroup_finish(struct job_cgroup *cg, struct outcome *o)
 			log_warning("cannot remove %s: %s", where, strerror(-r));
 	}
 	cgroup_remove_stale_pending(cg);
+	if (cg->manager->describe)
+		cg->manager->describe(cg, o);
 }

@@ -9,6 +9,8 @@
  *   cgroup-v1.c    cgroupfs v1 (memory.limit_in_bytes, memory.oom_control)
  *   cgroup-none.c  no cgroup of the job's own: OOM evidence from memrun's
  *                  own cgroup (cgroup-enclosing.c)
+ *   cgroup-systemd.c  a transient scope systemd makes over D-Bus, where
+ *                  systemd owns memrun's cgroup (cgroup_choose_manager)
  *
  * A manager is one struct cgroup_manager: file names and tokens, and the
  * operations the life cycle calls.  Its own state (open files, watches,
@@ -56,6 +58,9 @@ struct cgroup_place;
  * managers; the none manager fills in those of the job's life only. */
 struct cgroup_manager {
 	const char *name;
+	/* Who made the job's cgroup, for the report's cgroup.manager:
+	 * "cgroupfs" (memrun), "systemd"; NULL: no cgroup. */
+	const char *report_name;
 	int version;	/* the report's cgroup.version; 0: no cgroup */
 
 	/* Files as people know them, for messages and the report. */
@@ -111,6 +116,11 @@ struct cgroup_manager {
 	int (*apply_limits)(struct job_cgroup *cg, const struct plan *plan, char **ret_why);
 	/* An fd for epoll that wakes the supervisor on memory events. */
 	int (*open_watch)(struct job_cgroup *cg);
+	/* A manager whose cgroup can only be made around a process (systemd
+	 * moves the job into its scope): the job's main process exists,
+	 * stopped before exec; put it in its cgroup with the plan's limits.
+	 * NULL: the cgroup exists before fork. */
+	int (*adopt)(struct job_cgroup *cg, pid_t child, const struct plan *plan, char **ret_why);
 	/* Undo what prepare_parent did, once the job's cgroup is gone. */
 	void (*restore_parent)(struct job_cgroup *cg);
 
@@ -136,12 +146,16 @@ struct cgroup_manager {
 	 * evidence here (none); NULL: cgroup_finish ends, reads and removes
 	 * the job's cgroup. */
 	void (*finish)(struct job_cgroup *cg, struct outcome *o);
+	/* What the report says of the cgroup beyond the common fields (a
+	 * scope's unit name), at the end of cgroup_finish; may be NULL. */
+	void (*describe)(struct job_cgroup *cg, struct outcome *o);
 	void (*free_state)(void *state);
 };
 
 extern const struct cgroup_manager cgroup_v1_manager;
 extern const struct cgroup_manager cgroup_v2_manager;
 extern const struct cgroup_manager cgroup_none_manager;
+extern const struct cgroup_manager cgroup_systemd_manager;
 
 /* Where memrun stands: found by cgroup_locate(). */
 struct cgroup_place {
@@ -163,6 +177,9 @@ struct job_cgroup {
 	void *state;		/* the manager's own (new_state), or NULL */
 	char *dir;		/* the job's cgroup directory */
 	char *path;		/* the same within the hierarchy ("/a/memrun-1-2"), for the kernel log */
+	/* The name the kernel log gives the cgroup whose limit is the job's
+	 * (a scope's), when it is not the last part of dir; NULL: that. */
+	char *log_name;
 	int dir_fd;
 	int parent_fd;		/* the directory dir is in: listed and removed from without allocating */
 	/* Where memrun itself was when the job started (its own cgroup, or
@@ -198,6 +215,15 @@ static inline const char *cgroup_place_limit_file(const struct cgroup_place *pla
 	return place->manager ? place->manager->memory_max_file : NULL;
 }
 
+/* Who makes the job's cgroup: memrun itself on the cgroup file system,
+ * or systemd (a transient scope) where systemd owns memrun's cgroup.
+ * --cgroup-manager decides, else the place; why, malloc'ed. */
+enum { CGROUP_BY_MEMRUN, CGROUP_BY_SYSTEMD };
+int cgroup_choose_manager(const struct cgroup_place *place, const struct plan *plan,
+			  char **ret_why);
+/* systemd runs this host as PID 1. */
+bool cgroup_systemd_running(void);
+
 /* The directory the job's cgroup would be created in, or NULL and why. */
 char *cgroup_choose_parent(const struct cgroup_place *place, const struct plan *plan,
 			   const struct cgroup_manager **ret_manager, char **ret_why);
@@ -212,6 +238,14 @@ char *cgroup_choose_parent(const struct cgroup_place *place, const struct plan *
  */
 int cgroup_enter(struct job_cgroup *cg, const struct cgroup_place *place,
 		 const struct plan *plan, struct outcome *o);
+
+/* Whether the job's main process must exist, stopped before exec, for
+ * its cgroup to be made (cgroup_adopt_child). */
+bool cgroup_adopts_child(const struct job_cgroup *cg);
+/* Put the stopped child in its cgroup; on failure tells why (exit status
+ * 125, o->start_error), and the caller kills and reaps the child. */
+int cgroup_adopt_child(struct job_cgroup *cg, pid_t child, const struct plan *plan,
+		       struct outcome *o);
 
 /* For clone3(CLONE_INTO_CGROUP): the job's cgroup directory, or -1. */
 int cgroup_clone_fd(const struct job_cgroup *cg);
@@ -262,4 +296,7 @@ char *cgroup_path_to_dir(const char *mountpoint, const char *mount_root, const c
 /* The name memrun gives a job cgroup ("memrun-PID-TOKEN", TOKEN 16 hex
  * digits that begin with a letter), and its reading back. */
 char *cgroup_job_name(pid_t supervisor, uint64_t token);
+/* Where a slice's cgroup is below its manager's root (systemd.slice(5)):
+ * "a-b.slice" is "/a.slice/a-b.slice"; "-.slice", the root, is "". */
+char *cgroup_slice_path(const char *slice);
 bool cgroup_parse_job_name(const char *name, pid_t *ret_pid, uint64_t *ret_token);

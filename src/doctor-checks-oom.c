@@ -2,7 +2,7 @@
 /*
  * memrun doctor: the checks of what kills a process: the OOM killer's
  * settings, oom_score_adj and whether memrun may lower it, and whether the
- * kernel log names the victims.
+ * kernel log names the victims (/dev/kmsg, else the system journal).
  */
 #include "doctor-internal.h"
 
@@ -125,18 +125,56 @@ struct doctor_finding check_oom_score_adj_lower(const struct doctor_host *h,
 
 struct doctor_finding check_kmsg(const struct doctor_host *h, const struct doctor_check *c)
 {
+	const struct kernel_log_access *log = &h->kernel_log;
 	char words[96];
 
 	(void)c;
-	if (h->kmsg_err == 0)
+	if (log->kmsg_err == 0)
 		return finding(DOCTOR_OK, "/dev/kmsg", string_value("readable"),
 			       "the kernel log is readable: the report names the processes the OOM "
 			       "killer killed, and tells the job's limit from an outer one");
+	if (kernel_log_choose(log) == KERNEL_LOG_JOURNAL)
+		return finding(DOCTOR_OK, "/dev/kmsg", string_value("unreadable"),
+			       "the kernel log is not readable (%s): memrun reads the kernel's "
+			       "messages in the system journal instead",
+			       errno_words(-log->kmsg_err, words));
 	return finding(DOCTOR_NOTE, "/dev/kmsg", string_value("unreadable"),
-		       "the kernel log is not readable (%s): the report counts OOM kills from the "
-		       "cgroup but cannot name the victims; give memrun CAP_SYSLOG, or set "
-		       "kernel.dmesg_restrict=0",
-		       errno_words(-h->kmsg_err, words));
+		       "the kernel log is not readable (%s), nor is the system journal: the report "
+		       "counts OOM kills from the cgroup but cannot name the victims; %s",
+		       errno_words(-log->kmsg_err, words), kernel_log_remedy(log->journal_err));
+}
+
+struct doctor_finding check_journal(const struct doctor_host *h, const struct doctor_check *c)
+{
+	static const char source[] = "the system journal";
+	const struct kernel_log_access *log = &h->kernel_log;
+	const char *why = log->journal_why ? log->journal_why : strerror(-log->journal_err);
+
+	(void)c;
+	if (log->journal_err < 0 && log->kmsg_err == 0)
+		return finding(DOCTOR_OK, source, string_value("unreadable"),
+			       "the system journal is not readable (%s), and need not be: memrun "
+			       "reads /dev/kmsg",
+			       why);
+	if (log->journal_err < 0)
+		return finding(DOCTOR_NOTE, source, string_value("unreadable"),
+			       "the system journal is not readable either (%s): the report cannot "
+			       "name the processes the OOM killer killed; %s",
+			       why, kernel_log_remedy(log->journal_err));
+	if (log->kmsg_err == 0)
+		return finding(DOCTOR_OK, source, string_value("readable"),
+			       "the system journal is readable; memrun reads /dev/kmsg, which it may");
+	if (!log->journal_kernel_records)
+		return finding(DOCTOR_NOTE, source, string_value("no kernel messages"),
+			       "the system journal, which memrun reads as /dev/kmsg is closed to it, "
+			       "holds no kernel message (systemd-journald does not read the kernel "
+			       "log here): the report cannot name the processes the OOM killer "
+			       "killed; %s",
+			       kernel_log_remedy(0));
+	return finding(DOCTOR_OK, source, string_value("readable"),
+		       "the system journal is readable and holds the kernel's messages: the report "
+		       "names the processes the OOM killer killed, from the journal as /dev/kmsg is "
+		       "closed to memrun");
 }
 
 struct doctor_finding check_dmesg_restrict(const struct doctor_host *h,
@@ -152,14 +190,18 @@ struct doctor_finding check_dmesg_restrict(const struct doctor_host *h,
 	if (v == 0)
 		return finding(DOCTOR_OK, source, int_value(v),
 			       "kernel.dmesg_restrict is 0: every user may read the kernel log");
-	if (h->kmsg_err == 0)
+	if (h->kernel_log.kmsg_err == 0)
 		return finding(DOCTOR_OK, source, int_value(v),
 			       "kernel.dmesg_restrict is %lld: only processes with CAP_SYSLOG read "
 			       "the kernel log, and memrun may",
 			       v);
+	if (kernel_log_choose(&h->kernel_log) == KERNEL_LOG_JOURNAL)
+		return finding(DOCTOR_OK, source, int_value(v),
+			       "kernel.dmesg_restrict is %lld: only processes with CAP_SYSLOG read "
+			       "/dev/kmsg, and memrun may not; it reads the system journal instead",
+			       v);
 	return finding(DOCTOR_NOTE, source, int_value(v),
 		       "kernel.dmesg_restrict is %lld: only processes with CAP_SYSLOG read the "
-		       "kernel log, and memrun may not; set kernel.dmesg_restrict=0 or give memrun "
-		       "CAP_SYSLOG",
-		       v);
+		       "kernel log, and memrun may not, nor the system journal; %s",
+		       v, kernel_log_remedy(h->kernel_log.journal_err));
 }

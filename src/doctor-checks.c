@@ -93,6 +93,7 @@ static const struct doctor_check checks[] = {
 	{ "oom", "oom_score_adj", check_oom_score_adj, 0 },
 	{ "oom", "oom_score_adj_lower", check_oom_score_adj_lower, 0 },
 	{ "oom", "kmsg", check_kmsg, 0 },
+	{ "oom", "journal", check_journal, 0 },
 	{ "oom", "dmesg_restrict", check_dmesg_restrict, 0 },
 	{ "malloc", "glibc_version", check_glibc_version, 0 },
 	{ "malloc", "malloc_tunables", check_malloc_tunables, 0 },

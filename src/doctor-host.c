@@ -16,7 +16,7 @@
 #include "caps.h"
 #include "cgroupfs.h"
 #include "doctor-internal.h"
-#include "kmsg.h"
+#include "kernel-log.h"
 #include "plan.h"
 #include "profile.h"
 #include "util.h"
@@ -170,7 +170,6 @@ void doctor_host_read(struct doctor_host *h)
 {
 	const struct doctor_file_text *adj_file;
 	long long adj = 0;
-	int fd;
 
 	*h = (struct doctor_host){ 0 };
 	for (unsigned i = 0; i < DOCTOR_FILE_COUNT; i++)
@@ -184,9 +183,7 @@ void doctor_host_read(struct doctor_host *h)
 	h->sys_resource = caps_have_sys_resource();
 	h->standing = caps_standing();
 	h->root = getuid() == 0;
-	fd = kmsg_open();
-	h->kmsg_err = fd < 0 ? fd : 0;
-	safe_close(fd);
+	kernel_log_access_check(&h->kernel_log);
 	h->glibc_version = gnu_get_libc_version();
 	h->glibc_tunables = getenv("GLIBC_TUNABLES");
 
@@ -206,5 +203,6 @@ void doctor_host_free(struct doctor_host *h)
 	free(h->probe.name);
 	free(h->cgroup_usage_file);
 	free(h->profiles_lowering);
+	kernel_log_access_free(&h->kernel_log);
 	*h = (struct doctor_host){ 0 };
 }

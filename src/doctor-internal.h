@@ -114,5 +114,6 @@ struct doctor_finding check_oom_score_adj(const struct doctor_host *h,
 struct doctor_finding check_oom_score_adj_lower(const struct doctor_host *h,
 						const struct doctor_check *c);
 struct doctor_finding check_kmsg(const struct doctor_host *h, const struct doctor_check *c);
+struct doctor_finding check_journal(const struct doctor_host *h, const struct doctor_check *c);
 struct doctor_finding check_dmesg_restrict(const struct doctor_host *h,
 					   const struct doctor_check *c);

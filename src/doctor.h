@@ -18,6 +18,7 @@
 #include <stdint.h>
 
 #include "caps.h"
+#include "kernel-log.h"
 #include "cgroup.h"
 
 int doctor_command(int argc, char **argv);
@@ -111,7 +112,7 @@ struct doctor_host {
 	bool sys_resource;	     /* CAP_SYS_RESOURCE in the effective set */
 	enum caps_standing standing; /* for the remedy when it lacks that */
 	bool root;		     /* uid 0 */
-	int kmsg_err;		     /* 0: /dev/kmsg is readable; else -errno */
+	struct kernel_log_access kernel_log; /* /dev/kmsg, the journal */
 	const char *glibc_version;   /* gnu_get_libc_version() */
 	const char *glibc_tunables;  /* memrun's GLIBC_TUNABLES, or NULL */
 	char *profiles_lowering;     /* "db (-500)": profiles asking for a lower oom_score_adj */

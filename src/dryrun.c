@@ -5,7 +5,7 @@
 #include <sys/stat.h>
 
 #include "caps.h"
-#include "kmsg.h"
+#include "kernel-log.h"
 #include "probe.h"
 #include "oomadj.h"
 #include "rlimit.h"
@@ -130,12 +130,13 @@ static void print_probe(FILE *out, const struct plan *plan)
 static void print_cgroup(FILE *out, const struct plan *plan, const struct cgroup_place *place)
 {
 	const struct cgroup_manager *manager = NULL;
-	_cleanup_free_ char *why = NULL;
-	_cleanup_free_ char *parent = cgroup_choose_parent(place, plan, &manager, &why);
-	int kmsg_fd;
+	_cleanup_free_ char *why = NULL, *why_manager = NULL, *parent = NULL;
+	bool by_systemd = cgroup_choose_manager(place, plan, &why_manager) == CGROUP_BY_SYSTEMD;
 	char buf[32];
 
 	fprintf(out, "cgroup:\n");
+	fprintf(out, "  manager: %s (%s)\n", by_systemd ? "systemd, a transient scope" : "cgroupfs, memrun itself",
+		why_manager);
 	if (place->manager) {
 		fprintf(out, "  %s, memory controller at %s\n", place->manager->name, place->mountpoint);
 		fprintf(out, "  memrun's cgroup: %s", place->own_path);
@@ -146,6 +147,14 @@ static void print_cgroup(FILE *out, const struct plan *plan, const struct cgroup
 	} else {
 		fprintf(out, "  none usable: %s\n", place->why_none);
 	}
+	if (by_systemd) {
+		fprintf(out, "  the job's cgroup: a scope memrun-<pid>-<token>.scope from %s, in %s\n",
+			geteuid() == 0 ? "the system manager" : "your user manager",
+			plan->values[SETTING_SLICE].set ? plan->values[SETTING_SLICE].text :
+			geteuid() == 0 ? "memrun's own slice" : "its default slice");
+		return;
+	}
+	parent = cgroup_choose_parent(place, plan, &manager, &why);
 	if (parent && access(parent, W_OK) == 0)
 		fprintf(out, "  the job's cgroup: a new one in %s\n", parent);
 	else if (parent)
@@ -153,15 +162,35 @@ static void print_cgroup(FILE *out, const struct plan *plan, const struct cgroup
 			"(%s)\n", parent, strerror(errno));
 	else
 		fprintf(out, "  ! no cgroup for the job: %s\n", why);
+}
 
-	kmsg_fd = kmsg_open();
+static void print_kernel_log(FILE *out)
+{
+	struct kernel_log_access a;
+	_cleanup_free_ char *why = NULL;
+
+	kernel_log_access_check(&a);
 	fprintf(out, "kernel log:\n");
-	if (kmsg_fd >= 0)
-		fprintf(out, "  /dev/kmsg is readable: OOM-killed processes are named in the report\n");
-	else
-		fprintf(out, "  /dev/kmsg is not readable (%s): the report's oom.victims stays null\n",
-			strerror(-kmsg_fd));
-	safe_close(kmsg_fd);
+	switch (kernel_log_choose(&a)) {
+	case KERNEL_LOG_KMSG:
+		fprintf(out, "  /dev/kmsg is readable: OOM-killed processes are named in the report "
+			"(oom.victims_source \"kmsg\")\n");
+		break;
+	case KERNEL_LOG_JOURNAL:
+		fprintf(out, "  /dev/kmsg is not readable (%s), the system journal is: OOM-killed "
+			"processes are named in the report (oom.victims_source \"journal\")\n",
+			strerror(-a.kmsg_err));
+		if (!a.journal_kernel_records)
+			fprintf(out, "  ! the system journal holds no kernel message (systemd-journald "
+				"does not read the kernel log here): victims would not be named\n");
+		break;
+	case KERNEL_LOG_NONE:
+		why = kernel_log_unreadable_why(a.kmsg_err, a.journal_err, a.journal_why);
+		fprintf(out, "  ! %s: the report's oom.victims stays null; %s\n", why,
+			kernel_log_remedy(a.journal_err));
+		break;
+	}
+	kernel_log_access_free(&a);
 }
 
 int dryrun_print(FILE *out, const struct plan *plan, const struct cgroup_place *place)
@@ -207,6 +236,7 @@ int dryrun_print(FILE *out, const struct plan *plan, const struct cgroup_place *
 	print_settings(out, plan);
 
 	print_cgroup(out, plan, place);
+	print_kernel_log(out);
 	fprintf(out, "environment:\n");
 	if (plan->glibc_tunables)
 		fprintf(out, "  GLIBC_TUNABLES=%s\n", plan->glibc_tunables);

@@ -219,13 +219,7 @@ static bool kernel_facility(const char *record, const char *header_end)
 
 bool kmsg_parse_oom_record(const char *record, const char *job_suffix, struct oom_victim *v)
 {
-	const char *msg = strchr(record, ';'), *p, *end, *uid_key, *pid_key;
-	struct span constraint;
-	unsigned long long pid, uid;
-	struct span oom_memcg = { NULL, NULL }, task_memcg = { NULL, NULL }, comm = { NULL, NULL };
-	bool global_oom = false;
-	int relation;
-	size_t n;
+	const char *msg = strchr(record, ';');
 
 	/* Every /dev/kmsg record is "HEADER;MESSAGE\n", the message one line,
 	 * the header "PRI,SEQ,TS,FLAGS" with PRI = facility * 8 + level.  The
@@ -233,8 +227,19 @@ bool kmsg_parse_oom_record(const char *record, const char *job_suffix, struct oo
 	 * never gets (the kernel makes it LOG_USER): a job cannot forge one. */
 	if (!msg || !kernel_facility(record, msg))
 		return false;
-	p = msg + 1;
-	end = strchrnul(p, '\n');
+	return kmsg_parse_oom_message(msg + 1, job_suffix, v);
+}
+
+bool kmsg_parse_oom_message(const char *message, const char *job_suffix, struct oom_victim *v)
+{
+	const char *p = message, *end = strchrnul(message, '\n'), *uid_key, *pid_key;
+	struct span constraint;
+	unsigned long long pid, uid;
+	struct span oom_memcg = { NULL, NULL }, task_memcg = { NULL, NULL }, comm = { NULL, NULL };
+	bool global_oom = false;
+	int relation;
+	size_t n;
+
 	if (!skip_literal(&p, end, "oom-kill:"))
 		return false;
 
@@ -291,10 +296,14 @@ void kmsg_collect_oom(int fd, const char *job_suffix, struct oom_victims *ret)
 		if (n <= 0)
 			break;
 		record[n] = '\0';
-		if (!kmsg_parse_oom_record(record, job_suffix, &v))
-			continue;
-		if (ret->count < OOM_VICTIMS_MAX)
-			ret->list[ret->count++] = v;
-		ret->total++;
+		if (kmsg_parse_oom_record(record, job_suffix, &v))
+			oom_victims_add(ret, &v);
 	}
+}
+
+void oom_victims_add(struct oom_victims *victims, const struct oom_victim *v)
+{
+	if (victims->count < OOM_VICTIMS_MAX)
+		victims->list[victims->count++] = *v;
+	victims->total++;
 }

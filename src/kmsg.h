@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
-/* The kernel's own word on OOM kills: "oom-kill:" records in /dev/kmsg. */
+/* The kernel's own word on OOM kills: "oom-kill:" records in /dev/kmsg,
+ * and the parser of such a record wherever it was read (kernel-log.c). */
 #pragma once
 
 #include <stdbool.h>
@@ -37,3 +38,12 @@ void kmsg_collect_oom(int fd, const char *job_suffix, struct oom_victims *ret);
 /* One record ("6,123,456,-;oom-kill:constraint=...") into v; false when
  * it is not an oom-kill record of the job.  For the unit tests too. */
 bool kmsg_parse_oom_record(const char *record, const char *job_suffix, struct oom_victim *v);
+
+/* The same for a record's message alone ("oom-kill:constraint=...", up to
+ * a newline or the end), as /dev/kmsg writes it (a byte it will not print
+ * as "\xNN"), from a source that vouches itself that the kernel wrote it
+ * (the journal's kernel transport, see kernel-log.c). */
+bool kmsg_parse_oom_message(const char *message, const char *job_suffix, struct oom_victim *v);
+
+/* One more victim: kept while there is room, counted always. */
+void oom_victims_add(struct oom_victims *victims, const struct oom_victim *v);

@@ -14,6 +14,7 @@
 #include "doctor.h"
 #include "dryrun.h"
 #include "kmsg.h"
+#include "notify.h"
 #include "probe.h"
 #include "outcome.h"
 #include "plan.h"
@@ -50,6 +51,8 @@ static const struct option long_options[] = {
 	{ "wait-all",      optional_argument, NULL, OPT_SETTING + SETTING_WAIT_ALL },
 	{ "cgroup-parent", required_argument, NULL, OPT_SETTING + SETTING_CGROUP_PARENT },
 	{ "best-effort",   optional_argument, NULL, OPT_SETTING + SETTING_BEST_EFFORT },
+	{ "cgroup-manager", required_argument, NULL, OPT_SETTING + SETTING_CGROUP_MANAGER },
+	{ "slice",         required_argument, NULL, OPT_SETTING + SETTING_SLICE },
 	{ "malloc",        required_argument, NULL, OPT_MALLOC },
 	{ "no-probe",      no_argument,       NULL, OPT_NO_PROBE },
 	{ "report",        required_argument, NULL, OPT_REPORT },
@@ -81,6 +84,11 @@ static void usage(void)
 	       "      --wait-all[=no]      when the main process ends, wait for the job's other\n"
 	       "                           processes instead of killing them (daemonizing programs)\n"
 	       "      --cgroup-parent PATH create the job's cgroup below PATH (a delegated cgroup)\n"
+	       "      --cgroup-manager auto|systemd|cgroupfs\n"
+	       "                           who makes the job's cgroup: systemd (a transient\n"
+	       "                           scope over D-Bus) or memrun itself; auto: systemd\n"
+	       "                           where it owns memrun's cgroup\n"
+	       "      --slice NAME         put the job's systemd scope in slice NAME\n"
 	       "      --best-effort[=no]   run the job even when a cgroup limit cannot be put in\n"
 	       "                           force; the report shows it as not applied\n"
 	       "      --malloc KEY=VALUE   glibc malloc tuning, repeatable; KEY is one of\n"
@@ -225,12 +233,30 @@ static int parse_options(int argc, char **argv, struct options *opts)
 	return -1;
 }
 
+struct adopt_context {
+	struct job_cgroup *cg;
+	const struct plan *plan;
+	struct outcome *o;
+};
+
+/* spawn's place_child for a manager that makes the cgroup around the job. */
+static int adopt_child(pid_t child, void *data)
+{
+	struct adopt_context *a = data;
+
+	return cgroup_adopt_child(a->cg, child, a->plan, a->o);
+}
+
 static int run_job(struct plan *plan, const struct cgroup_place *place, struct outcome *o)
 {
 	struct supervisor sup;
 	struct spawn_failure failure;
 	struct job_cgroup cg;
 	struct probe_host probe = { .fd = -1 };
+	struct adopt_context adopt = { .cg = &cg, .plan = plan, .o = o };
+	struct notify_relay relay = NOTIFY_RELAY_INIT;
+	char *job_env[NOTIFY_RELAY_ENV_MAX + 4];
+	size_t n_env;
 	pid_t pid = -1;
 	int r;
 
@@ -253,10 +279,28 @@ static int run_job(struct plan *plan, const struct cgroup_place *place, struct o
 		goto out;
 	}
 
+	/* Under NOTIFY_SOCKET (a Type=notify service) the job's sd_notify
+	 * messages go through memrun, the service's main process. */
+	r = notify_relay_open(&relay);
+	if (r >= 0)
+		r = supervisor_watch_notify(&sup, &relay);
+	if (r < 0) {
+		o->start_error = xasprintf("cannot relay the job's notifications to the service "
+					   "manager: %s", strerror(-r));
+		log_error("%s", o->start_error);
+		goto out;
+	}
+
 	probe_setup(&probe, plan);
-	if (probe.enabled)
-		plan_build_environ(plan, (char *const[]){ probe.env_preload, probe.env_probe,
-							  probe.env_asan, NULL });
+	n_env = notify_relay_job_environ(&relay, job_env);
+	if (probe.enabled) {
+		job_env[n_env++] = probe.env_preload;
+		job_env[n_env++] = probe.env_probe;
+		job_env[n_env++] = probe.env_asan;	/* NULL ends the list early */
+	}
+	job_env[n_env] = NULL;
+	if (job_env[0])
+		plan_build_environ(plan, job_env);
 
 	fflush(NULL);	/* nothing buffered may be written twice after fork */
 	supervisor_mark_start(&sup, o);
@@ -267,6 +311,8 @@ static int run_job(struct plan *plan, const struct cgroup_place *place, struct o
 			      .cgroup_join_fd = cg.join_fd,
 			      .clone_into_cgroup_fd = cgroup_clone_fd(&cg),
 			      .announce_pid = probe.region ? &probe.region->main_pid : NULL,
+			      .place_child = cgroup_adopts_child(&cg) ? adopt_child : NULL,
+			      .place_child_data = &adopt,
 		      },
 		      &pid, &failure);
 	if (r < 0) {
@@ -293,6 +339,7 @@ out:
 	cgroup_finish(&cg, o);
 	cgroup_restore_parent(&cg);
 	supervisor_end_children();
+	notify_relay_close(&relay);	/* passes on what the job sent last */
 	supervisor_collect_rusage(o);
 	if (o->started)
 		probe_collect(&probe, plan, o);

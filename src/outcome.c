@@ -163,11 +163,15 @@ void outcome_free(struct outcome *o)
 {
 	free(o->start_error);
 	free(o->cgroup_dir);
+	free(o->cgroup_manager_why);
+	free(o->cgroup_unit);
 	free(o->cgroup_error);
 	free(o->alloc_not_observed);
 	free(o->hint);
 	o->hint = NULL;
 	free(o->enclosing_dir);
+	free(o->victims_unknown);
 	o->start_error = o->cgroup_dir = o->cgroup_error = o->alloc_not_observed = NULL;
-	o->enclosing_dir = NULL;
+	o->cgroup_manager_why = o->cgroup_unit = NULL;
+	o->enclosing_dir = o->victims_unknown = NULL;
 }

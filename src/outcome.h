@@ -12,7 +12,7 @@
 #include <stdint.h>
 #include <sys/types.h>
 
-#include "kmsg.h"
+#include "kernel-log.h"
 #include "probe/probe-abi.h"
 
 struct plan;
@@ -99,6 +99,9 @@ struct outcome {
 
 	bool victims_known;		/* the kernel log was read */
 	struct oom_victims victims;
+	enum kernel_log_source victims_source;	/* which log was read */
+	/* Why no log was read though OOM kills were to be named, or NULL. */
+	char *victims_unknown;
 
 	/* Cgroup evidence. */
 	int cgroup_version;		/* 0: none; the report's cgroup.version */
@@ -108,6 +111,9 @@ struct outcome {
 	const char *memory_max_file;
 	bool high_events_counted;
 	char *cgroup_dir;
+	const char *cgroup_manager;	/* "cgroupfs", "systemd"; NULL: no cgroup */
+	char *cgroup_manager_why;	/* why that manager */
+	char *cgroup_unit;		/* the systemd scope, or NULL */
 	char *cgroup_error;		/* why the job ran without a cgroup */
 	bool limits_not_applied;	/* --best-effort ran it without its cgroup limits */
 	uint64_t memory_max, memory_high, swap_max;	/* in force; LIMIT_UNLIMITED: none */

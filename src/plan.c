@@ -80,13 +80,13 @@ void plan_build_environ(struct plan *plan, char *const extra[])
 			;
 		if (i == n_entries)
 			env[n++] = *e;
-		else if (!placed[i])
+		else if (!placed[i] && strchr(entries[i], '='))
 			env[n++] = entries[i];	/* later duplicates of the name go */
 		if (i < n_entries)
 			placed[i] = true;
 	}
 	for (size_t i = 0; i < n_entries; i++)
-		if (!placed[i])
+		if (!placed[i] && strchr(entries[i], '='))	/* "NAME" alone: unset */
 			env[n++] = entries[i];
 	env[n] = NULL;
 	plan->environ = env;

@@ -4,9 +4,9 @@
  * built-in defaults, profiles and flags (in that order, later wins), then
  * applied and reported.  No module changes it after plan_resolve(), with
  * one exception: plan_build_environ() may build `environ` again, once,
- * before the job is spawned, to add the allocation probe's variables
- * (which exist only once the probe is set up).  Nothing else changes, and
- * nothing changes once the job is spawned.
+ * before the job is spawned, to add the allocation probe's variables and
+ * the sd_notify relay's (which exist only once those are set up).
+ * Nothing else changes, and nothing changes once the job is spawned.
  */
 #pragma once
 
@@ -57,9 +57,10 @@ int plan_resolve(struct plan *plan, char **caller_environ, uint64_t enclosing_li
 		 const char *limit_dir, const char *limit_file);
 
 /* The job's environment: the caller's with GLIBC_TUNABLES and each
- * "NAME=value" of extra (NULL-terminated) replacing or added.  Called by
- * plan_resolve() without extra, and at most once more before the job is
- * spawned; only `environ` changes. */
+ * "NAME=value" of extra (NULL-terminated) replacing or added, and each
+ * "NAME" alone (no '=') removed.  Called by plan_resolve() without extra,
+ * and at most once more before the job is spawned; only `environ`
+ * changes. */
 void plan_build_environ(struct plan *plan, char *const extra[]);
 
 /* "flag --as", "profile db at /etc/memrun/profiles/db.conf:7", "default". */

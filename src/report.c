@@ -439,6 +439,8 @@ void report_write_json(FILE *out, const struct plan *plan, const struct outcome 
 	} else {
 		json_null(&w, "victims");	/* the kernel log was not readable */
 	}
+	json_string(&w, "victims_source", kernel_log_source_name(o->victims_source));
+	json_string(&w, "victims_unknown_reason", o->victims_unknown);
 	json_end_object(&w);
 
 	write_alloc_failures(&w, o);
@@ -460,6 +462,9 @@ void report_write_json(FILE *out, const struct plan *plan, const struct outcome 
 	else
 		json_null(&w, "version");
 	json_string(&w, "path", o->cgroup_dir);
+	json_string(&w, "manager", o->cgroup_manager);
+	json_string(&w, "manager_reason", o->cgroup_manager_why);
+	json_string(&w, "unit", o->cgroup_unit);
 	json_string(&w, "error", o->cgroup_error);
 	json_end_object(&w);
 

@@ -59,6 +59,13 @@ const struct setting_desc setting_table[SETTING_COUNT] = {
 				    "the cgroup to create the job's cgroup in" },
 	[SETTING_PROBE] = { "probe", "no-probe", VALUE_BOOL, 0, 1, NULL,
 			    "load the allocation probe into the job's processes" },
+	[SETTING_CGROUP_MANAGER] = { "cgroup_manager", "cgroup-manager", VALUE_CHOICE, 0, 0, NULL,
+				     "who makes the job's cgroup: systemd (a transient scope "
+				     "over D-Bus) or memrun itself (cgroupfs)",
+				     .choices = (const char *const[]){ "auto", "systemd", "cgroupfs",
+								       NULL } },
+	[SETTING_SLICE] = { "slice", "slice", VALUE_SLICE, 0, 0, NULL,
+			    "the systemd slice of the job's scope" },
 };
 
 static char **string_pool;	/* a string vector */
@@ -208,6 +215,50 @@ static int parse_path(const char *text, const char **ret, char **ret_why)
 	return 0;
 }
 
+static int parse_choice(const struct setting_desc *d, const char *text, struct setting_value *v,
+			char **ret_why)
+{
+	for (long long i = 0; d->choices[i]; i++)
+		if (streq(text, d->choices[i])) {
+			v->number = i;
+			v->text = d->choices[i];
+			return 0;
+		}
+	*ret_why = xstrdup("expected one of ");
+	for (size_t i = 0; d->choices[i]; i++) {
+		char *more = xasprintf("%s%s%s", *ret_why, i ? ", " : "", d->choices[i]);
+
+		free(*ret_why);
+		*ret_why = more;
+	}
+	return -EINVAL;
+}
+
+/* A slice unit name as systemd takes it: "-.slice" or dash-separated
+ * parts of [A-Za-z0-9:_.\\] ending in .slice, at most 255 bytes. */
+static int parse_slice(const char *text, const char **ret, char **ret_why)
+{
+	size_t len = strlen(text);
+	const char *stem_end = len > strlen(".slice") ? text + len - strlen(".slice") : text;
+	bool ok = len <= 255 && len > strlen(".slice") && streq(stem_end, ".slice");
+
+	if (ok && !streq(text, "-.slice")) {
+		for (const char *p = text; p < stem_end && ok; p++)
+			ok = (*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') ||
+			     (*p >= '0' && *p <= '9') || strchr(":_.\\-", *p);
+		/* No empty part: "-a.slice", "a--b.slice", "a-.slice". */
+		ok = ok && text[0] != '-' && stem_end[-1] != '-' && !strstr(text, "--");
+	}
+	if (!ok) {
+		*ret_why = xstrdup("expected a systemd slice name such as batch.slice or "
+				   "user-1000.slice (letters, digits, ':', '_', '.', '\\', "
+				   "dash-separated parts, ending in .slice)");
+		return -EINVAL;
+	}
+	*ret = pool_strdup(text);
+	return 0;
+}
+
 int setting_parse(enum setting_id id, const char *text,
 		  struct setting_value *ret, char **ret_why)
 {
@@ -231,6 +282,12 @@ int setting_parse(enum setting_id id, const char *text,
 		break;
 	case VALUE_PATH:
 		r = parse_path(text, &v.text, ret_why);
+		break;
+	case VALUE_CHOICE:
+		r = parse_choice(d, text, &v, ret_why);
+		break;
+	case VALUE_SLICE:
+		r = parse_slice(text, &v.text, ret_why);
 		break;
 	case VALUE_INTEGER:
 	default:
@@ -257,6 +314,8 @@ const char *setting_format(enum setting_id id, const struct setting_value *v,
 		snprintf(buf, SETTING_FORMAT_MAX, "%s", v->number ? "yes" : "no");
 		break;
 	case VALUE_PATH:
+	case VALUE_CHOICE:
+	case VALUE_SLICE:
 		snprintf(buf, SETTING_FORMAT_MAX, "%s", v->text);
 		break;
 	case VALUE_BYTES:

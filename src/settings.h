@@ -31,6 +31,8 @@ enum setting_id {
 	SETTING_BEST_EFFORT,
 	SETTING_CGROUP_PARENT,
 	SETTING_PROBE,
+	SETTING_CGROUP_MANAGER,
+	SETTING_SLICE,
 	SETTING_COUNT,
 	SETTING_MALLOC_FIRST = SETTING_MALLOC_ARENA_MAX,
 	SETTING_MALLOC_LAST = SETTING_MALLOC_HUGETLB,
@@ -43,6 +45,8 @@ enum value_kind {
 	VALUE_HUGETLB,		/* 0, 1, 2 or a huge page size */
 	VALUE_BOOL,		/* yes/no, true/false, on/off, 1/0; a flag takes no argument */
 	VALUE_PATH,		/* a file system path */
+	VALUE_CHOICE,		/* one word of the row's choices; number is its index */
+	VALUE_SLICE,		/* a systemd slice unit name ("batch.slice") */
 };
 
 struct setting_desc {
@@ -52,6 +56,7 @@ struct setting_desc {
 	long long min, max;	/* VALUE_INTEGER / VALUE_BYTES bounds */
 	const char *tunable;	/* GLIBC_TUNABLES name for malloc keys */
 	const char *what;	/* short description for --dry-run */
+	const char *const *choices;	/* VALUE_CHOICE: the words, NULL-terminated; the first is the default */
 };
 
 extern const struct setting_desc setting_table[SETTING_COUNT];
@@ -74,7 +79,7 @@ struct setting_value {
 	bool set;
 	struct size_spec size;	/* VALUE_LIMIT */
 	long long number;	/* every other kind, normalised; VALUE_BOOL: 0 or 1 */
-	const char *text;	/* VALUE_PATH, owned by the settings string pool */
+	const char *text;	/* VALUE_PATH, VALUE_CHOICE, VALUE_SLICE: owned by the settings string pool */
 	struct origin origin;
 };
 

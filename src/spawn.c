@@ -26,6 +26,7 @@ struct child_context {
 	const sigset_t *child_mask;
 	const sigset_t *child_ignored;
 	int cgroup_join_fd;		/* -1: none, or already in (clone3) */
+	int hold_fd;			/* -1, or wait here for a byte before anything */
 	int32_t *announce_pid;
 	pid_t parent;
 	struct spawn_failure *failure;	/* a MAP_SHARED page: seen by the parent either way */
@@ -50,6 +51,17 @@ static int child_run(void *arg)
 	/* If memrun dies (even by SIGKILL), the job dies with it. */
 	if (prctl(PR_SET_PDEATHSIG, SIGKILL) < 0 || getppid() != ctx->parent)
 		child_fail(ctx, SPAWN_STAGE_PARENT_GONE, -ESRCH, SETTING_COUNT);
+
+	/* Held until memrun has put this process in its cgroup (a systemd
+	 * scope): the byte says go; end of file says memrun gave up on it. */
+	if (ctx->hold_fd >= 0) {
+		char go = 0;
+
+		while (read(ctx->hold_fd, &go, 1) < 0 && errno == EINTR)
+			;
+		if (go != 'g')
+			child_fail(ctx, SPAWN_STAGE_CGROUP, -ECANCELED, SETTING_COUNT);
+	}
 
 	/* "0" is the writer itself: the job is in its cgroup before it runs. */
 	if (ctx->cgroup_join_fd >= 0 && write(ctx->cgroup_join_fd, "0", 1) != 1)
@@ -130,13 +142,69 @@ static pid_t clone_vfork(struct child_context *ctx)
 	return pid;
 }
 
+/*
+ * A child that waits on a pipe before anything else, for a manager that
+ * makes the job's cgroup around it (systemd moves it into its scope): a
+ * copy (a vfork child would keep memrun waiting), let go once
+ * place_child() has put it in place.  Its exec, or its end, closes the
+ * write end of done_fd, which memrun then reads end of file on.
+ */
+static pid_t fork_held(struct child_context *ctx, const struct spawn_options *opts)
+{
+	int hold[2], done[2];
+	pid_t pid;
+	char end;
+	int r;
+
+	if (pipe2(hold, O_CLOEXEC) < 0)
+		return -errno;
+	if (pipe2(done, O_CLOEXEC) < 0) {
+		int err = errno;
+
+		close(hold[0]);
+		close(hold[1]);
+		return -err;
+	}
+	pid = fork();
+	if (pid == 0) {
+		close(hold[1]);
+		close(done[0]);
+		ctx->hold_fd = hold[0];
+		child_run(ctx);
+	}
+	close(hold[0]);
+	close(done[1]);
+	if (pid < 0) {
+		int err = errno;
+
+		close(hold[1]);
+		close(done[0]);
+		return -err;
+	}
+	r = opts->place_child(pid, opts->place_child_data);
+	if (r < 0) {
+		/* Told already (place_child): the child never runs. */
+		kill(pid, SIGKILL);
+		ctx->failure->stage = SPAWN_STAGE_CGROUP;
+		ctx->failure->err = r;
+		ctx->failure->explained = true;
+	} else if (write(hold[1], "g", 1) != 1) {
+		kill(pid, SIGKILL);
+	}
+	close(hold[1]);
+	while (read(done[0], &end, 1) < 0 && errno == EINTR)
+		;
+	close(done[0]);
+	return pid;
+}
+
 int spawn_job(const struct plan *plan, const struct spawn_options *opts, pid_t *ret_pid,
 	      struct spawn_failure *ret_failure)
 {
 	struct child_context ctx = {
 		.plan = plan, .child_mask = opts->child_mask, .child_ignored = opts->child_ignored,
-		.cgroup_join_fd = opts->cgroup_join_fd, .announce_pid = opts->announce_pid,
-		.parent = getpid(),
+		.cgroup_join_fd = opts->cgroup_join_fd, .hold_fd = -1,
+		.announce_pid = opts->announce_pid, .parent = getpid(),
 	};
 	int clone_into_cgroup_fd = opts->clone_into_cgroup_fd;
 	pid_t pid = -ENOSYS;
@@ -148,16 +216,18 @@ int spawn_job(const struct plan *plan, const struct spawn_options *opts, pid_t *
 		return -errno;
 	*ctx.failure = (struct spawn_failure){ .stage = SPAWN_STAGE_NONE };
 
-	if (clone_into_cgroup_fd >= 0)
+	if (opts->place_child)
+		pid = fork_held(&ctx, opts);
+	else if (clone_into_cgroup_fd >= 0)
 		pid = clone_into_cgroup(&ctx, clone_into_cgroup_fd);
-	if (pid == -ENOSYS || pid == -E2BIG || pid == -EINVAL)
+	if (!opts->place_child && (pid == -ENOSYS || pid == -E2BIG || pid == -EINVAL))
 		pid = clone_vfork(&ctx);	/* a kernel before 5.7: join by cgroup.procs */
 	if (pid < 0) {
 		munmap(ctx.failure, sizeof(*ctx.failure));
 		return pid;
 	}
 
-	/* The child has exec'd or exited: CLONE_VFORK waited for it. */
+	/* The child has exec'd or exited: CLONE_VFORK (or fork_held) waited for it. */
 	*ret_pid = pid;
 	*ret_failure = *ctx.failure;
 	munmap(ctx.failure, sizeof(*ctx.failure));
@@ -333,6 +403,8 @@ void spawn_explain_failure(const struct plan *plan, const struct spawn_failure *
 			   struct outcome *o)
 {
 	o->started = false;
+	if (failure->explained)
+		return;	/* where it failed, with the context to say why */
 	switch (failure->stage) {
 	case SPAWN_STAGE_EXEC:
 		explain_exec_failure(plan, failure->err, o);

@@ -32,6 +32,7 @@ struct spawn_failure {
 	enum setting_id setting;	/* SPAWN_STAGE_RLIMIT */
 	int signal;			/* SPAWN_STAGE_KILLED */
 	bool reached_exec;		/* set by the child as it calls exec */
+	bool explained;			/* told, o->start_error set, by whoever failed */
 };
 
 /* The name the child takes just before exec; exec replaces it with the
@@ -55,6 +56,12 @@ struct spawn_options {
 	int cgroup_join_fd;
 	int clone_into_cgroup_fd;
 	int32_t *announce_pid;	/* the child writes its pid here before exec, or NULL */
+	/* A manager that makes the job's cgroup around its main process
+	 * (systemd): the child waits before anything else until this
+	 * returns 0 (it goes on: its cgroup, limits, exec); when it returns
+	 * -errno, having told why, the child is killed and reaped. */
+	int (*place_child)(pid_t child, void *data);
+	void *place_child_data;
 };
 
 int spawn_job(const struct plan *plan, const struct spawn_options *opts, pid_t *ret_pid,

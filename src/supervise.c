@@ -143,6 +143,17 @@ int supervisor_watch_cgroup(struct supervisor *s, struct job_cgroup *cg)
 	return 0;
 }
 
+int supervisor_watch_notify(struct supervisor *s, struct notify_relay *relay)
+{
+	if (relay->fd < 0)
+		return 0;
+	if (epoll_ctl(s->epoll_fd, EPOLL_CTL_ADD, relay->fd,
+		      &(struct epoll_event){ .events = EPOLLIN, .data.fd = relay->fd }) < 0)
+		return -errno;
+	s->notify = relay;
+	return 0;
+}
+
 void supervisor_done(struct supervisor *s)
 {
 	s->epoll_fd = safe_close(s->epoll_fd);
@@ -332,6 +343,12 @@ static int run_loop(struct supervisor *s, enum wait_until until, pid_t main_pid,
 
 			if (s->cgroup && events[i].data.fd == s->cgroup->watch_fd) {
 				on_cgroup_event(s);
+				continue;
+			}
+			if (s->notify && events[i].data.fd == s->notify->fd) {
+				/* Once reaped, the main process's pid vouches
+				 * for no sender. */
+				notify_relay_forward(s->notify, done ? -1 : main_pid);
 				continue;
 			}
 			/* Once done, what is left stays queued for the next phase. */

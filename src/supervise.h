@@ -2,7 +2,8 @@
 /*
  * The supervisor: one epoll loop that sleeps until the kernel has news
  * (a signal to forward, a child to reap, a memory event of the job's
- * cgroup).  No timers, no polling, and no allocation once the job runs.
+ * cgroup, a notification of the job's for the service manager).  No
+ * timers, no polling, and no allocation once the job runs.
  */
 #pragma once
 
@@ -11,6 +12,7 @@
 #include <sys/types.h>
 
 #include "cgroup.h"
+#include "notify.h"
 #include "outcome.h"
 
 struct supervisor {
@@ -21,6 +23,7 @@ struct supervisor {
 	 * itself: ignored again in the job before exec. */
 	sigset_t caller_ignored;
 	struct job_cgroup *cgroup;	/* NULL: the job runs without one */
+	struct notify_relay *notify;	/* NULL: no sd_notify relay */
 	/* memrun was asked to stop (Ctrl-Z, or a SIGTSTP of its own) and
 	 * stops once the job's main process has: until then, and never for a
 	 * stop of the job that nobody asked of memrun. */
@@ -38,6 +41,10 @@ void supervisor_done(struct supervisor *s);
 /* Wake up on the memory events of the job's cgroup too (none for a job
  * without a cgroup of its own). */
 int supervisor_watch_cgroup(struct supervisor *s, struct job_cgroup *cg);
+
+/* Pass the job's sd_notify messages on as they come (none without a
+ * relay: no NOTIFY_SOCKET). */
+int supervisor_watch_notify(struct supervisor *s, struct notify_relay *relay);
 
 /* The job starts now: its run time counts from here. */
 void supervisor_mark_start(struct supervisor *s, struct outcome *o);

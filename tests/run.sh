@@ -1,9 +1,11 @@
 #!/usr/bin/env bash
 # Run memrun's tests and end with one line: "N passed, N failed, N skipped".
-#   tests/run.sh [unit|integration]...   (default: both)
+#   tests/run.sh [unit|integration|systemd]...   (default: unit integration)
 # Unit tests are the cmocka programs $MEMRUN_BUILD/tests/test_* (default
 # build/; build/sanitize/ for 'make check SANITIZE=1'); integration tests
-# are tests/integration/test_*.sh, which print "ok", "not ok" or "skip" lines.
+# are tests/integration/test_*.sh, which print "ok", "not ok" or "skip" lines,
+# and so are tests/systemd/test_*.sh, which need the VM's systemd boot
+# (tests/vm/run-in-vm.sh --systemd).
 # A test file still running after MEMRUN_TEST_TIMEOUT seconds (default
 # 1200) is killed and counted as a failure: a hang must not stall CI.  So is
 # one that exits non-zero, or prints none of those lines (asserts nothing).
@@ -56,11 +58,12 @@ integration_file_end() {
 	failed=$((failed + 1)); failures+=("$name: $why")
 }
 
-run_integration() {
-	local t line rc results limit=${MEMRUN_TEST_TIMEOUT:-1200}
+# The test files of one suite: tests/SUITE/test_*.sh.
+run_test_files() {
+	local suite=$1 t line rc results limit=${MEMRUN_TEST_TIMEOUT:-1200}
 	local marker='run.sh: test file exit status '
-	for t in tests/integration/test_*.sh; do
-		echo "== integration: ${t##*/}"
+	for t in tests/"$suite"/test_*.sh; do
+		echo "== $suite: ${t##*/}"
 		rc='?' results=0
 		while IFS= read -r line; do
 			# The marker may follow a last line that had no newline.
@@ -86,7 +89,7 @@ run_integration() {
 for suite in "$@"; do
 	case "$suite" in
 	unit) run_unit ;;
-	integration) run_integration ;;
+	integration | systemd) run_test_files "$suite" ;;
 	*) echo "tests/run.sh: unknown suite '$suite'" >&2; exit 2 ;;
 	esac
 done

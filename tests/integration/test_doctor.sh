@@ -140,7 +140,8 @@ keys = ["rlimit_as", "rlimit_data", "rlimit_stack", "rlimit_memlock", "rlimit_np
         "cgroup_version", "cgroup_path", "cgroup_memory_limit", "cgroup_memory_usage",
         "cgroup_job", "cgroup_swap_accounting", "cgroup_join", "panic_on_oom",
         "oom_kill_allocating_task",
-        "oom_score_adj", "oom_score_adj_lower", "kmsg", "dmesg_restrict", "glibc_version",
+        "oom_score_adj", "oom_score_adj_lower", "kmsg", "journal", "dmesg_restrict",
+        "glibc_version",
         "malloc_tunables", "glibc_tunables"]
 findings = doc["findings"]
 ok = True

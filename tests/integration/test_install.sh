@@ -57,7 +57,8 @@ test_install_and_uninstall_under_a_prefix() {
 	for f in bin/memrun lib/memrun/libmemrun-probe.so share/memrun/profiles/db.conf \
 		share/man/man1/memrun.1 share/man/man5/memrun.profile.5 \
 		share/bash-completion/completions/memrun share/zsh/site-functions/_memrun \
-		share/fish/vendor_completions.d/memrun.fish; do
+		share/fish/vendor_completions.d/memrun.fish \
+		share/doc/memrun/examples/memrun-db.service; do
 		[ -e "$prefix/$f" ] || fail "not installed: $f"
 	done
 	check_runs "$prefix/bin/memrun"

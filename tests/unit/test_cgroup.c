@@ -412,6 +412,58 @@ static void count_allocations(void)
 
 /* What the life cycle calls on any manager is there in each, so that no
  * caller asks which manager it has. */
+static void test_slice_path(void **state)
+{
+	static const struct {
+		const char *slice, *path;
+	} cases[] = {
+		{ "-.slice", "" },
+		{ "system.slice", "/system.slice" },
+		{ "user-1000.slice", "/user.slice/user-1000.slice" },
+		{ "a-b-c.slice", "/a.slice/a-b.slice/a-b-c.slice" },
+		{ "batch.jobs.slice", "/batch.jobs.slice" },
+	};
+
+	(void)state;
+	for (size_t i = 0; i < ELEMENTSOF(cases); i++) {
+		char *path = cgroup_slice_path(cases[i].slice);
+
+		assert_string_equal(path, cases[i].path);
+		free(path);
+	}
+}
+
+/* What generic code calls of the systemd manager is there; it makes its
+ * cgroup around the child (adopt), never before fork. */
+static void test_systemd_manager_table(void **state)
+{
+	const struct cgroup_manager *m = &cgroup_systemd_manager;
+
+	(void)state;
+	assert_string_equal(m->report_name, "systemd");
+	assert_int_equal(m->version, 2);
+	assert_true(m->unified);
+	assert_non_null(m->adopt);
+	assert_null(m->prepare_parent);
+	assert_false(m->clone_into);
+	assert_null(m->finish);
+	assert_non_null(m->new_state);
+	assert_non_null(m->restore_parent);
+	assert_non_null(m->describe);
+	assert_non_null(m->on_event);
+	assert_non_null(m->made_cgroups);
+	assert_non_null(m->read_counters);
+	assert_non_null(m->kill_all);
+	assert_non_null(m->read_local_oom_kills);
+	assert_non_null(m->counters_cover_subtree);
+	assert_non_null(m->free_state);
+	assert_non_null(m->memory_max_file);
+	assert_non_null(m->events_file);
+	assert_string_equal(cgroup_v1_manager.report_name, "cgroupfs");
+	assert_string_equal(cgroup_v2_manager.report_name, "cgroupfs");
+	assert_null(cgroup_none_manager.report_name);
+}
+
 static void test_manager_tables(void **state)
 {
 	static const struct cgroup_manager *const managers[] = {
@@ -568,6 +620,8 @@ int main(void)
 		cmocka_unit_test(test_job_name_round_trip),
 		cmocka_unit_test(test_job_name_rejects),
 		cmocka_unit_test(test_manager_tables),
+		cmocka_unit_test(test_slice_path),
+		cmocka_unit_test(test_systemd_manager_table),
 		cmocka_unit_test_setup_teardown(test_sweep_allocates_nothing, sweep_dirs_setup,
 						sweep_dirs_teardown),
 	};

@@ -386,6 +386,12 @@ static void base_host(struct doctor_host *h)
 	h->glibc_version = "2.36";
 }
 
+/* /dev/kmsg closed to memrun, the journal readable, or closed too. */
+#define JOURNAL_SERVES { .kmsg_err = -EPERM, .journal_err = 0, .journal_kernel_records = true }
+#define JOURNAL_CLOSED                                                                  \
+	{ .kmsg_err = -EPERM, .journal_err = -EACCES,                                   \
+	  .journal_why = "only members of the groups systemd-journal and adm may read it" }
+
 /* A file that cannot be read (0: none). */
 #define UNREADABLE(file) ((file) + 1)
 /* Who memrun is (0: the base host's, root). */
@@ -402,6 +408,7 @@ static const struct {
 	const char *profiles_lowering;
 	const char *glibc_version;
 	const char *glibc_tunables;
+	struct kernel_log_access kernel_log; /* 0s: both readable, no kernel message */
 	/* What must be found. */
 	const char *key;
 	enum doctor_level level;
@@ -514,6 +521,31 @@ static const struct {
 	  .says = "memrun runs with oom_score_adj 300" },
 	{ "kernel log readable", .key = "dmesg_restrict", .level = DOCTOR_OK,
 	  .says = "kernel.dmesg_restrict is 1" },
+	{ "kmsg readable", .key = "kmsg", .level = DOCTOR_OK,
+	  .says = "the kernel log is readable: the report names the processes" },
+	{ "kmsg closed, the journal serves", .kernel_log = JOURNAL_SERVES, .key = "kmsg",
+	  .level = DOCTOR_OK, .says = "memrun reads the kernel's messages in the system journal" },
+	{ "kmsg closed, the journal serves: dmesg_restrict", .kernel_log = JOURNAL_SERVES,
+	  .key = "dmesg_restrict", .level = DOCTOR_OK,
+	  .says = "memrun may not; it reads the system journal instead" },
+	{ "the journal serves", .kernel_log = JOURNAL_SERVES, .key = "journal",
+	  .level = DOCTOR_OK, .says = "readable and holds the kernel's messages" },
+	{ "the journal not needed", .kernel_log = { .journal_err = -ENOENT, .journal_why = "none" },
+	  .key = "journal", .level = DOCTOR_OK, .says = "(none), and need not be" },
+	{ "both closed: kmsg", .kernel_log = JOURNAL_CLOSED, .key = "kmsg", .level = DOCTOR_NOTE,
+	  .says = "cannot name the victims; add the user to group systemd-journal or adm" },
+	{ "both closed: journal", .kernel_log = JOURNAL_CLOSED, .key = "journal",
+	  .level = DOCTOR_NOTE,
+	  .says = "not readable either (only members of the groups systemd-journal and adm may "
+		  "read it)" },
+	{ "both closed: dmesg_restrict", .kernel_log = JOURNAL_CLOSED, .key = "dmesg_restrict",
+	  .level = DOCTOR_NOTE, .says = "or set kernel.dmesg_restrict=0" },
+	{ "no journal, kmsg closed", .kernel_log = { .kmsg_err = -EPERM, .journal_err = -ENOENT },
+	  .key = "kmsg", .level = DOCTOR_NOTE,
+	  .says = "set kernel.dmesg_restrict=0, or give memrun CAP_SYSLOG" },
+	{ "the journal without kernel messages",
+	  .kernel_log = { .kmsg_err = -EPERM, .journal_err = 0 }, .key = "journal",
+	  .level = DOCTOR_NOTE, .says = "holds no kernel message" },
 	{ "glibc with every tunable", .key = "malloc_tunables", .level = DOCTOR_OK,
 	  .says = "every --malloc key: arena_max," },
 	{ "glibc without hugetlb", .glibc_version = "2.34", .key = "malloc_tunables",
@@ -568,6 +600,7 @@ static void test_checks(void **state)
 		if (host_cases[i].glibc_version)
 			h.glibc_version = host_cases[i].glibc_version;
 		h.glibc_tunables = host_cases[i].glibc_tunables;
+		h.kernel_log = host_cases[i].kernel_log;
 
 		n = doctor_check_all(&h, &findings);
 		f = find_key(findings, n, host_cases[i].key);

@@ -255,10 +255,48 @@ static void test_records(void **state)
 	}
 }
 
+/* A message without its header, as the journal keeps it: the same
+ * record, the header's check left to the source. */
+static void test_message_alone(void **state)
+{
+	(void)state;
+	for (size_t i = 0; i < ELEMENTSOF(records); i++) {
+		const char *message = strchr(records[i].record, ';');
+		struct oom_victim from_record = { 0 }, alone = { 0 };
+		bool parsed;
+
+		if (!message || !records[i].parsed)
+			continue;
+		parsed = kmsg_parse_oom_message(message + 1, JOB, &alone);
+		kmsg_parse_oom_record(records[i].record, JOB, &from_record);
+		if (!parsed || memcmp(&alone, &from_record, sizeof(alone)) != 0)
+			fail_msg("%s: the message alone parsed %d, differently", records[i].what,
+				 parsed);
+	}
+}
+
+/* Victims past OOM_VICTIMS_MAX are counted, not kept. */
+static void test_victims_add(void **state)
+{
+	struct oom_victims victims = { 0 };
+
+	(void)state;
+	for (int i = 0; i < OOM_VICTIMS_MAX + 3; i++) {
+		struct oom_victim v = { .pid = 100 + i };
+
+		oom_victims_add(&victims, &v);
+	}
+	assert_int_equal(victims.count, OOM_VICTIMS_MAX);
+	assert_int_equal(victims.total, OOM_VICTIMS_MAX + 3);
+	assert_int_equal(victims.list[OOM_VICTIMS_MAX - 1].pid, 100 + OOM_VICTIMS_MAX - 1);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_records),
+		cmocka_unit_test(test_message_alone),
+		cmocka_unit_test(test_victims_add),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -227,7 +227,9 @@ static const char expected_json[] =
 	"        \"by_job_limit\": true,\n"
 	"        \"by_inner_limit\": false\n"
 	"      }\n"
-	"    ]\n"
+	"    ],\n"
+	"    \"victims_source\": \"journal\",\n"
+	"    \"victims_unknown_reason\": null\n"
 	"  },\n"
 	"  \"alloc_failures\": {\n"
 	"    \"observed\": true,\n"
@@ -260,6 +262,9 @@ static const char expected_json[] =
 	"  \"cgroup\": {\n"
 	"    \"version\": 2,\n"
 	"    \"path\": \"/sys/fs/cgroup/job/memrun-1\",\n"
+	"    \"manager\": null,\n"
+	"    \"manager_reason\": null,\n"
+	"    \"unit\": null,\n"
 	"    \"error\": null\n"
 	"  },\n"
 	"  \"duration_s\": 0.400,\n"
@@ -285,6 +290,7 @@ static void test_json_report(void **state)
 		.alloc_failures = KNOWN(0), .alloc_processes = 2,
 		LOG(2, VICTIM(100, "hog", .by_job_limit = true),
 		    VICTIM(101, "worker", .by_job_limit = true)),
+		.victims_source = KERNEL_LOG_JOURNAL,
 	};
 	struct plan plan;
 	char *json = NULL;
@@ -339,6 +345,38 @@ static void test_json_counts_null_where_not_kept(void **state)
 	plan_free(&plan);
 }
 
+/* An OOM kill that no kernel log could name: the source null, and why. */
+static void test_json_victims_unknown(void **state)
+{
+	char *argv[] = { "./hog", NULL };
+	struct outcome o = { .started = true, .signal = SIGKILL, .main_pid = 100,
+			     CGROUP_V2(64 * MiB), .oom_kills = KNOWN(1), .cgroup_oom_events = 1,
+			     .victims_unknown = (char *)"neither /dev/kmsg (Operation not "
+							"permitted) nor the system journal (only "
+							"members of the groups systemd-journal and "
+							"adm may read it) is readable" };
+	struct plan plan;
+	char *json = NULL;
+	size_t len = 0;
+	FILE *f;
+
+	(void)state;
+	plan_with(&plan, NO_LIMITS, argv);
+	outcome_decide(&o);
+	f = open_memstream(&json, &len);
+	assert_non_null(f);
+	report_write_json(f, &plan, &o);
+	assert_int_equal(fclose(f), 0);
+	assert_non_null(strstr(json, "\"victims\": null,\n"
+				     "    \"victims_source\": null,\n"
+				     "    \"victims_unknown_reason\": \"neither /dev/kmsg (Operation "
+				     "not permitted) nor the system journal (only members of the "
+				     "groups systemd-journal and adm may read it) is readable\"\n"));
+	assert_non_null(strstr(json, "\"outcome\": \"oom-killed\","));
+	free(json);
+	plan_free(&plan);
+}
+
 static void test_format_duration(void **state)
 {
 	char buf[32];
@@ -358,6 +396,7 @@ int main(void)
 		cmocka_unit_test(test_summary_without_a_limit_file_name),
 		cmocka_unit_test(test_json_report),
 		cmocka_unit_test(test_json_counts_null_where_not_kept),
+		cmocka_unit_test(test_json_victims_unknown),
 		cmocka_unit_test(test_format_duration),
 	};
 

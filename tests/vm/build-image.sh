@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Build, or reuse, what tests/vm/run-in-vm.sh boots, under build/vm/:
 #   vmlinux          Debian's amd64 kernel, uncompressed
-#   initramfs.cpio   busybox-static, the virtio/9p/overlay modules, tests/vm/init
+#   initramfs.cpio   busybox-static, the virtio/9p/overlay modules (and what
+#                    only the systemd boot loads), tests/vm/init
 # Both are rebuilt only when an input changes: the kernel package's version,
 # busybox-static's, this script (it holds the module list) or tests/vm/init.
 # The kernel .deb stays next to them as a download cache; nothing is
@@ -19,6 +20,11 @@ init=$top/tests/vm/init
 # from each module's depends= field: the .deb ships no modules.dep, which
 # depmod writes only when the package is installed.
 modules="virtio_pci 9pnet_virtio 9p overlay"
+# Loaded by the systemd boot only (the VM has no /lib/modules for its kernel,
+# so systemd cannot load them itself): autofs4 and binfmt_misc for the
+# automount of /proc/sys/fs/binfmt_misc, which fails without them as soon as
+# the host has binfmt.d entries.
+systemd_modules="autofs4 binfmt_misc"
 
 say() { echo "build-image: $*" >&2; }
 unavailable() { say "$*"; exit 77; }
@@ -102,12 +108,14 @@ mkdir -p "$root/bin" "$root/lib/modules"
 cp /bin/busybox "$root/bin/busybox"
 install -m 0755 "$init" "$root/init"
 : >"$root/modules.load"
+: >"$root/modules-systemd.load"
 find "$moddir/kernel" -name '*.ko' -o -name '*.ko.xz' >"$tmp/module-files"
 
-# Depth first, so every module follows what it depends on in modules.load.
+# Depth first, so every module follows what it depends on in its list (a
+# dependency already in modules.load, which is loaded first, is not repeated).
 added=" "
 add_module() {
-	local name=${1//-/_} pattern file dep
+	local name=${1//-/_} list=$2 pattern file dep
 	case "$added" in *" $name "*) return ;; esac
 	pattern="/${name//_/[_-]}\.ko"
 	file=$(grep -E "${pattern}(\.xz)?\$" "$tmp/module-files" | head -1) || true
@@ -122,13 +130,16 @@ add_module() {
 	esac
 	for dep in $(tr '\0' '\n' <"$root/lib/modules/$name.ko" |
 		sed -n 's/^depends=//p' | tr , ' '); do
-		add_module "$dep"
+		add_module "$dep" "$list"
 	done
 	added="$added$name "
-	echo "$name" >>"$root/modules.load"
+	echo "$name" >>"$root/$list"
 }
 for module in $modules; do
-	add_module "$module"
+	add_module "$module" modules.load
+done
+for module in $systemd_modules; do
+	add_module "$module" modules-systemd.load
 done
 
 (cd "$root" && find . | LC_ALL=C sort |
@@ -137,4 +148,4 @@ done
 mv "$tmp/vmlinux" "$out/vmlinux"
 mv "$tmp/initramfs.cpio" "$out/initramfs.cpio"
 printf '%s\n' "$stamp" >"$out/image.stamp"
-say "modules: $(tr '\n' ' ' <"$root/modules.load")"
+say "modules: $(tr '\n' ' ' <"$root/modules.load")(systemd boot: $(tr '\n' ' ' <"$root/modules-systemd.load" | sed 's/ $//'))"

@@ -1,6 +1,9 @@
 # 'make check-vm': the integration suite on a pure cgroup v2 hierarchy, in a
 # VM booting Debian's own kernel under qemu (tests/vm/run-in-vm.sh), whatever
-# hierarchy the host has.  Included by the top-level Makefile.  The VM sees
+# hierarchy the host has; then, in a second boot with systemd as PID 1, the
+# systemd suite (tests/systemd/).  Each boot ends with its own "N passed"
+# line; either failing fails the target.  Included by the top-level
+# Makefile.  The VM sees
 # the repo as it was when the VM started, so rebuilding here meanwhile does
 # not disturb the run.  MEMRUN_IN_VM=1 there lets tests do what they must
 # never do to a host (vm.overcommit_memory=2, say).
@@ -29,6 +32,11 @@ check-vm:
 		fi; \
 		exit $$rc; \
 	}; \
-	$(MAKE) --no-print-directory all $(UNIT_TESTS) $(HELPERS) && \
-	MEMRUN_IN_VM=1 VM_PASS_ENV="MEMRUN_IN_VM $${VM_PASS_ENV:-}" \
-		tests/vm/run-in-vm.sh --snapshot . -- tests/run.sh integration
+	$(MAKE) --no-print-directory all $(UNIT_TESTS) $(HELPERS) || exit 1; \
+	export MEMRUN_IN_VM=1 VM_PASS_ENV="MEMRUN_IN_VM $${VM_PASS_ENV:-}"; \
+	status=0; \
+	echo "== check-vm: the integration suite, a shell as PID 1"; \
+	tests/vm/run-in-vm.sh --snapshot . -- tests/run.sh integration || status=1; \
+	echo "== check-vm: the systemd suite, systemd as PID 1"; \
+	tests/vm/run-in-vm.sh --systemd --snapshot . -- tests/run.sh systemd || status=1; \
+	exit $$status

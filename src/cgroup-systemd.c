@@ -1,0 +1,873 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * The systemd manager: on a host where systemd owns memrun's cgroup, the
+ * job's cgroup is a transient scope that systemd makes over D-Bus, as
+ * systemd-run --scope, crun and podman ask for theirs: the system manager
+ * as root, the user's own manager otherwise, in memrun's slice.
+ *
+ *   memrun-PID-TOKEN.scope        MemoryMax, MemoryHigh, MemorySwapMax,
+ *   |                             Delegate=yes; its memory.events are the
+ *   |                             job's evidence (the limit is here)
+ *   +-- memrun-guard              the guard (guard.c)
+ *   +-- memrun-PID-TOKEN          the job: what memrun kills and removes
+ *
+ * The job's main process is forked first and waits on a pipe (spawn.c);
+ * systemd moves it and the guard into the new scope (a user's manager may
+ * move a process out of the user's session, memrun may not), memrun moves
+ * them into their leaves (the scope is delegated) and only then lets the
+ * job exec.  The job's own leaf takes the cgroupfs v2 manager's place, so
+ * the end of the job is the same: kill, read the evidence, remove.  Then
+ * the guard goes, the scope is empty and systemd collects it.
+ */
+#include <fcntl.h>
+#include <linux/magic.h>
+#include <poll.h>
+#include <sys/inotify.h>
+#include <sys/stat.h>
+#include <sys/xattr.h>
+#include <time.h>
+
+#include "cgroup-internal.h"
+#include "cgroupfs.h"
+#include "guard.h"
+#include "libsystemd.h"
+#include "size.h"
+#include "util.h"
+
+#define GUARD_LEAF "memrun-guard"
+/* Waits on systemd: a scope starts in milliseconds, but a busy or
+ * emulated machine is slow, and systemd-run's own call timeout is 25 s. */
+#define JOB_TIMEOUT_USEC (25ULL * 1000000)
+#define GONE_TIMEOUT_MS 2000
+#define DESCRIPTION_MAX 200
+
+struct systemd_state {
+	sd_bus *bus;
+	bool user_manager;	/* the user's own manager, not the system's */
+	const char *slice;	/* the scope's Slice=, or NULL: the manager's default */
+	char *slice_buf;
+	char *unit;		/* memrun-PID-TOKEN.scope */
+	char *description;
+	/* The hierarchy as cgroup_locate found it, and memrun's own cgroup. */
+	char *mountpoint, *mount_root, *own_path, *own_dir;
+	struct guard guard;
+	char *scope_dir;
+	int scope_fd;		/* the scope's cgroup, open while the job runs */
+	int events_fd, peak_fd;	/* the scope's memory.events and memory.peak */
+	int tree_wd;		/* the watch on the job's leaf */
+	bool made_cgroups;
+	bool started;		/* the scope exists */
+};
+
+static void *systemd_new_state(void)
+{
+	struct systemd_state *st = xmalloc(sizeof(*st));
+
+	*st = (struct systemd_state){ .guard = GUARD_INIT, .scope_fd = -1, .events_fd = -1,
+				      .peak_fd = -1, .tree_wd = -1 };
+	return st;
+}
+
+static void systemd_free_state(void *state)
+{
+	struct systemd_state *st = state;
+
+	if (!st)
+		return;
+	guard_release(&st->guard);
+	if (st->bus)
+		sym_sd_bus_flush_close_unref(st->bus);
+	safe_close(st->scope_fd);
+	safe_close(st->events_fd);
+	safe_close(st->peak_fd);
+	free(st->slice_buf);
+	free(st->unit);
+	free(st->description);
+	free(st->mountpoint);
+	free(st->mount_root);
+	free(st->own_path);
+	free(st->own_dir);
+	free(st->scope_dir);
+	free(st);
+}
+
+/* ---- which manager ----------------------------------------------------- */
+
+static bool is_unit_dir_name(const char *name)
+{
+	static const char *const suffixes[] = { ".service", ".scope", ".slice", ".socket",
+						".mount", ".swap" };
+
+	for (size_t i = 0; i < ELEMENTSOF(suffixes); i++) {
+		size_t n = strlen(name), m = strlen(suffixes[i]);
+
+		if (n > m && streq(name + n - m, suffixes[i]))
+			return true;
+	}
+	return false;
+}
+
+/* systemd marks the cgroup of a unit with Delegate=yes (since 251): the
+ * system manager with trusted.delegate, a user's with user.delegate. */
+static bool delegate_xattr(const char *dir)
+{
+	char value[8];
+	ssize_t n = getxattr(dir, "user.delegate", value, sizeof(value));
+
+	if (n <= 0)
+		n = getxattr(dir, "trusted.delegate", value, sizeof(value));
+	return n == 1 && value[0] == '1';
+}
+
+bool cgroup_systemd_running(void)
+{
+	/* sd_booted(3): what systemd makes when it runs as PID 1. */
+	return access("/run/systemd/system", F_OK) == 0;
+}
+
+int cgroup_choose_manager(const struct cgroup_place *place, const struct plan *plan,
+			  char **ret_why)
+{
+	const struct setting_value *asked = &plan->values[SETTING_CGROUP_MANAGER];
+	const char *last;
+
+	if (asked->set && streq(asked->text, "systemd")) {
+		*ret_why = xstrdup("--cgroup-manager=systemd (or cgroup_manager = systemd) asked for it");
+		return CGROUP_BY_SYSTEMD;
+	}
+	if (asked->set && streq(asked->text, "cgroupfs")) {
+		*ret_why = xstrdup("--cgroup-manager=cgroupfs (or cgroup_manager = cgroupfs) asked for it");
+		return CGROUP_BY_MEMRUN;
+	}
+	if (plan->values[SETTING_CGROUP_PARENT].set) {
+		*ret_why = xstrdup("cgroup_parent names where the job's cgroup goes");
+		return CGROUP_BY_MEMRUN;
+	}
+	if (!cgroup_systemd_running()) {
+		*ret_why = xstrdup("systemd does not run this host (no /run/systemd/system)");
+		return CGROUP_BY_MEMRUN;
+	}
+	if (!place->own_path || !place->own_dir) {
+		*ret_why = xstrdup("memrun's own cgroup is not where memrun can see it");
+		return CGROUP_BY_MEMRUN;
+	}
+	if (!place->manager || !place->manager->unified) {
+		*ret_why = xstrdup("the memory controller is in a cgroup v1 hierarchy, which memrun "
+				   "writes itself");
+		return CGROUP_BY_MEMRUN;
+	}
+	last = strrchr(place->own_path, '/');
+	last = last ? last + 1 : place->own_path;
+	if (!*last) {
+		*ret_why = xasprintf("memrun runs in the root of its cgroup namespace (a container's "
+				     "own cgroup), which it may write");
+		return CGROUP_BY_MEMRUN;
+	}
+	/* Only a delegate (or root by hand) makes cgroups below a unit's. */
+	if (!is_unit_dir_name(last)) {
+		*ret_why = xasprintf("memrun's cgroup %s lies below a unit's, in a delegated subtree",
+				     place->own_path);
+		return CGROUP_BY_MEMRUN;
+	}
+	if (delegate_xattr(place->own_dir)) {
+		*ret_why = xasprintf("memrun's unit %s has Delegate=yes", last);
+		return CGROUP_BY_MEMRUN;
+	}
+	*ret_why = xasprintf("systemd owns memrun's cgroup %s (unit %s)", place->own_path, last);
+	return CGROUP_BY_SYSTEMD;
+}
+
+/* ---- talking to systemd ------------------------------------------------ */
+
+static char *bus_error_text(const sd_bus_error *error, int r)
+{
+	if (error && error->message)
+		return xstrdup(error->message);
+	return xstrdup(strerror(-r));
+}
+
+static int connect_bus(struct systemd_state *st, char **ret_why)
+{
+	int r;
+
+	st->user_manager = geteuid() != 0;
+	r = st->user_manager ? sym_sd_bus_open_user(&st->bus) : sym_sd_bus_open_system(&st->bus);
+	if (r < 0) {
+		st->bus = NULL;
+		if (st->user_manager)
+			*ret_why = xasprintf("cannot reach your systemd user manager over D-Bus: %s; "
+					     "it runs while you are logged in (or always, after "
+					     "'loginctl enable-linger'), and memrun finds its bus through "
+					     "XDG_RUNTIME_DIR or DBUS_SESSION_BUS_ADDRESS, which sudo and "
+					     "su do not set", strerror(-r));
+		else
+			*ret_why = xasprintf("cannot reach systemd over the system bus: %s (is "
+					     "dbus running?)", strerror(-r));
+		return r;
+	}
+	return 0;
+}
+
+/* A string property of the manager itself ("ControlGroup"). */
+static int manager_property(struct systemd_state *st, const char *name, char **ret, char **ret_why)
+{
+	sd_bus_error error = SD_BUS_ERROR_NULL;
+	int r = sym_sd_bus_get_property_string(st->bus, "org.freedesktop.systemd1",
+					       "/org/freedesktop/systemd1",
+					       "org.freedesktop.systemd1.Manager", name, &error, ret);
+
+	if (r < 0) {
+		_cleanup_free_ char *text = bus_error_text(&error, r);
+
+		*ret_why = xasprintf("cannot ask systemd for its %s: %s", name, text);
+	}
+	sym_sd_bus_error_free(&error);
+	return r;
+}
+
+char *cgroup_slice_path(const char *slice)
+{
+	size_t stem = strlen(slice) - strlen(".slice");
+	char *path = xstrdup("");
+
+	if (streq(slice, "-.slice"))
+		return path;
+	for (size_t i = 0; i <= stem; i++) {
+		if (i < stem && slice[i] != '-')
+			continue;
+		char *more = xasprintf("%s/%.*s.slice", path, (int)i, slice);
+
+		free(path);
+		path = more;
+	}
+	return path;
+}
+
+/* ---- limits the scope would escape ------------------------------------- */
+
+static bool path_within(const char *path, const char *ancestor)
+{
+	size_t n = strlen(ancestor);
+
+	if (streq(ancestor, "") || streq(ancestor, "/"))
+		return true;
+	return strncmp(path, ancestor, n) == 0 && (path[n] == '\0' || path[n] == '/');
+}
+
+/*
+ * A scope goes where the manager puts it, not inside memrun's cgroup: a
+ * memory limit on memrun's cgroup, or on an ancestor that is not the
+ * scope's too, would not bind the job.  Contract section 7: refuse, and
+ * say how to delegate instead.
+ */
+static int check_left_behind(struct systemd_state *st, const char *target, char **ret_why)
+{
+	static const char *const files[] = { "memory.max", "memory.high", "memory.swap.max" };
+	_cleanup_free_ char *path = xstrdup(st->own_path);
+
+	while (*path && !streq(path, "/") && !path_within(target, path)) {
+		_cleanup_free_ char *dir = cgroup_path_to_dir(st->mountpoint, st->mount_root, path);
+		_cleanup_close_ int fd = dir ? open(dir, O_PATH | O_DIRECTORY | O_CLOEXEC) : -1;
+		char *slash;
+
+		for (size_t i = 0; fd >= 0 && i < ELEMENTSOF(files); i++) {
+			uint64_t limit;
+			char size[32];
+
+			if (cg_read_u64(fd, files[i], &limit) < 0 || limit == LIMIT_UNLIMITED)
+				continue;
+			*ret_why = xasprintf(
+				"memrun runs under %s = %s in %s, which the job's systemd scope (in "
+				"%s) would not be under: the job would escape it.  Give the unit "
+				"memrun runs in Delegate=yes (in its unit file, or systemd-run -p "
+				"Delegate=yes ...): then memrun makes the job's cgroup inside its "
+				"own, under that limit", files[i], size_format(limit, size), path,
+				*target ? target : "/");
+			return -EPERM;
+		}
+		slash = strrchr(path, '/');
+		if (!slash)
+			break;
+		*slash = '\0';
+	}
+	return 0;
+}
+
+/* The user's manager can put memory limits on its units only where the
+ * system manager delegated it the controller (systemd issue 9641). */
+static int check_user_memory(struct systemd_state *st, const char *manager_cgroup,
+			     char **ret_why)
+{
+	_cleanup_free_ char *dir = cgroup_path_to_dir(st->mountpoint, st->mount_root, manager_cgroup);
+	_cleanup_close_ int fd = dir ? open(dir, O_PATH | O_DIRECTORY | O_CLOEXEC) : -1;
+	char buf[512];
+
+	if (fd >= 0 && cg_read(fd, "cgroup.controllers", buf, sizeof(buf)) >= 0 &&
+	    list_contains(strtok(buf, "\n"), ' ', "memory"))
+		return 0;
+	*ret_why = xasprintf(
+		"the memory controller is not delegated to your systemd user manager (%s: its "
+		"cgroup.controllers lacks memory), so no memory limit can be put on a scope of "
+		"yours.  As root, delegate it: mkdir -p /etc/systemd/system/user@.service.d && "
+		"printf '[Service]\\nDelegate=pids memory cpu\\n' > "
+		"/etc/systemd/system/user@.service.d/delegate.conf && systemctl daemon-reload, "
+		"then log in again (or restart user@%u.service)", manager_cgroup,
+		(unsigned)geteuid());
+	return -EOPNOTSUPP;
+}
+
+static char *describe_command(const struct plan *plan)
+{
+	char *text = xstrdup("memrun:");
+
+	for (char **a = plan->command; *a && strlen(text) < DESCRIPTION_MAX; a++) {
+		char *more = xasprintf("%s %s", text, *a);
+
+		free(text);
+		text = more;
+	}
+	if (strlen(text) > DESCRIPTION_MAX)
+		strcpy(text + DESCRIPTION_MAX - 3, "...");
+	/* D-Bus takes valid UTF-8 only, and systemctl prints it on one line:
+	 * an argument's other bytes are not worth a refused scope. */
+	for (char *p = text; *p; p++)
+		if (*p < 0x20 || *p > 0x7e)
+			*p = '?';
+	return text;
+}
+
+/* The slice the scope goes in: --slice, else memrun's own unit's slice
+ * (system manager), else the user manager's default. */
+static void choose_slice(struct systemd_state *st, const struct plan *plan)
+{
+	_cleanup_free_ char *parent = NULL;
+	char *slash;
+
+	if (plan->values[SETTING_SLICE].set) {
+		st->slice = plan->values[SETTING_SLICE].text;
+		return;
+	}
+	if (st->user_manager)
+		return;
+	parent = xstrdup(st->own_path);
+	slash = strrchr(parent, '/');
+	if (slash)
+		*slash = '\0';
+	slash = strrchr(parent, '/');
+	if (slash && is_unit_dir_name(slash + 1) && strstr(slash + 1, ".slice"))
+		st->slice = st->slice_buf = xstrdup(slash + 1);
+	else
+		st->slice = "-.slice";
+}
+
+int cgroup_systemd_enter(struct job_cgroup *cg, const struct cgroup_place *place,
+			 const struct plan *plan, char **ret_why)
+{
+	struct systemd_state *st;
+	_cleanup_free_ char *target = NULL, *manager_cgroup = NULL;
+	int r;
+
+	if (!cgroup_systemd_running()) {
+		*ret_why = xstrdup("systemd does not run this host (no /run/systemd/system), so it "
+				   "cannot make the job's scope: use --cgroup-manager=cgroupfs");
+		return -EOPNOTSUPP;
+	}
+	if (!place->manager || !place->manager->unified) {
+		*ret_why = xstrdup(place->manager ?
+				   "memrun's systemd manager needs the unified cgroup hierarchy (v2), "
+				   "and the memory controller is in a v1 hierarchy here" :
+				   place->why_none);
+		return -EOPNOTSUPP;
+	}
+	r = libsystemd_load(ret_why);
+	if (r < 0)
+		return r;
+	job_cgroup_init(cg);
+	cg->manager = &cgroup_systemd_manager;
+	cg->state = st = systemd_new_state();
+	st->mountpoint = xstrdup(place->mountpoint);
+	st->mount_root = xstrdup(place->mount_root);
+	st->own_path = xstrdup(place->own_path);
+	st->own_dir = xstrdup(place->own_dir);
+	r = connect_bus(st, ret_why);
+	if (r < 0)
+		goto fail;
+	choose_slice(st, plan);
+	if (st->user_manager) {
+		r = manager_property(st, "ControlGroup", &manager_cgroup, ret_why);
+		if (r < 0)
+			goto fail;
+		if (plan_has(plan, SETTING_MEMORY_MAX) || plan_has(plan, SETTING_MEMORY_HIGH) ||
+		    plan_has(plan, SETTING_SWAP_MAX)) {
+			r = check_user_memory(st, manager_cgroup, ret_why);
+			if (r < 0)
+				goto fail;
+		}
+		target = xstrdup(manager_cgroup);
+	} else {
+		target = cgroup_slice_path(st->slice);
+	}
+	r = check_left_behind(st, target, ret_why);
+	if (r < 0)
+		goto fail;
+
+	st->unit = xasprintf("memrun-%d-%016llx.scope", (int)getpid(),
+			     (unsigned long long)random_token());
+	st->description = describe_command(plan);
+	/* The watch exists before the scope so that the supervisor can wait
+	 * on it from the start; the files are added once the scope is there. */
+	cg->watch_fd = inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
+	if (cg->watch_fd < 0) {
+		r = -errno;
+		*ret_why = xasprintf("cannot watch for memory events: %s", strerror(-r));
+		goto fail;
+	}
+	r = guard_start(&st->guard);
+	if (r < 0) {
+		*ret_why = xasprintf("cannot start the process that guards the job's scope: %s",
+				     strerror(-r));
+		goto fail;
+	}
+	cg->home_fd = open(place->own_dir, O_PATH | O_DIRECTORY | O_CLOEXEC);
+	cg->home_path = xstrdup(place->own_path);
+	return 0;
+fail:
+	job_cgroup_free(cg);
+	return r;
+}
+
+/* ---- the scope ----------------------------------------------------------- */
+
+struct job_wait {
+	const char *job;	/* the object path StartTransientUnit returned */
+	char *result;		/* "done", "failed", ...; NULL until removed */
+};
+
+static int on_job_removed(sd_bus_message *m, void *userdata, sd_bus_error *error)
+{
+	struct job_wait *w = userdata;
+	const char *path, *unit, *result;
+	uint32_t id;
+
+	(void)error;
+	if (sym_sd_bus_message_read(m, "uoss", &id, &path, &unit, &result) >= 0 && w->job &&
+	    streq(path, w->job) && !w->result)
+		w->result = xstrdup(result);
+	return 0;
+}
+
+static int append_limit(sd_bus_message *m, const struct plan *plan, enum setting_id id,
+			const char *property)
+{
+	if (!plan_has(plan, id))
+		return 0;
+	/* LIMIT_UNLIMITED is UINT64_MAX, systemd's "infinity" too. */
+	return sym_sd_bus_message_append(m, "(sv)", property, "t", plan->limit_bytes[id]);
+}
+
+static int start_scope(struct systemd_state *st, pid_t child, const struct plan *plan,
+		       char **ret_why)
+{
+	sd_bus_error error = SD_BUS_ERROR_NULL;
+	sd_bus_message *m = NULL, *reply = NULL;
+	sd_bus_slot *slot = NULL;
+	struct job_wait wait = { 0 };
+	struct timespec start, now;
+	int r;
+
+	/* Before the call, so that the signal cannot pass unseen. */
+	r = sym_sd_bus_match_signal(st->bus, &slot, "org.freedesktop.systemd1",
+				    "/org/freedesktop/systemd1", "org.freedesktop.systemd1.Manager",
+				    "JobRemoved", on_job_removed, &wait);
+	if (r < 0)
+		goto bus_failed;
+	r = sym_sd_bus_message_new_method_call(st->bus, &m, "org.freedesktop.systemd1",
+					       "/org/freedesktop/systemd1",
+					       "org.freedesktop.systemd1.Manager",
+					       "StartTransientUnit");
+	if (r >= 0)
+		r = sym_sd_bus_message_append(m, "ss", st->unit, "fail");
+	if (r >= 0)
+		r = sym_sd_bus_message_open_container(m, 'a', "(sv)");
+	if (r >= 0)
+		r = sym_sd_bus_message_append(m, "(sv)(sv)(sv)(sv)",
+					      "Description", "s", st->description,
+					      "Delegate", "b", 1,
+					      "CollectMode", "s", "inactive-or-failed",
+					      "MemoryAccounting", "b", 1);
+	if (r >= 0 && st->slice)
+		r = sym_sd_bus_message_append(m, "(sv)", "Slice", "s", st->slice);
+	if (r >= 0)
+		r = append_limit(m, plan, SETTING_MEMORY_MAX, "MemoryMax");
+	if (r >= 0)
+		r = append_limit(m, plan, SETTING_MEMORY_HIGH, "MemoryHigh");
+	if (r >= 0)
+		r = append_limit(m, plan, SETTING_SWAP_MAX, "MemorySwapMax");
+	/* The guard and the job's main process; memrun stays where it is. */
+	if (r >= 0)
+		r = sym_sd_bus_message_append(m, "(sv)", "PIDs", "au", 2,
+					      (uint32_t)st->guard.pid, (uint32_t)child);
+	if (r >= 0)
+		r = sym_sd_bus_message_close_container(m);
+	if (r >= 0)
+		r = sym_sd_bus_message_append(m, "a(sa(sv))", 0);
+	if (r < 0)
+		goto bus_failed;
+	r = sym_sd_bus_call(st->bus, m, JOB_TIMEOUT_USEC, &error, &reply);
+	if (r < 0) {
+		_cleanup_free_ char *text = bus_error_text(&error, r);
+
+		*ret_why = xasprintf("systemd refused the scope %s: %s", st->unit, text);
+		goto out;
+	}
+	r = sym_sd_bus_message_read(reply, "o", &wait.job);
+	if (r < 0)
+		goto bus_failed;
+
+	clock_gettime(CLOCK_MONOTONIC, &start);
+	while (!wait.result) {
+		uint64_t waited;
+
+		r = sym_sd_bus_process(st->bus, NULL);
+		if (r < 0)
+			goto bus_failed;
+		if (r > 0)
+			continue;
+		clock_gettime(CLOCK_MONOTONIC, &now);
+		waited = (uint64_t)(now.tv_sec - start.tv_sec) * 1000000 +
+			 (uint64_t)((now.tv_nsec - start.tv_nsec) / 1000);
+		if (waited >= JOB_TIMEOUT_USEC) {
+			r = -ETIMEDOUT;
+			*ret_why = xasprintf("systemd did not start the scope %s within %llu s",
+					     st->unit, JOB_TIMEOUT_USEC / 1000000);
+			goto out;
+		}
+		r = sym_sd_bus_wait(st->bus, JOB_TIMEOUT_USEC - waited);
+		if (r < 0 && r != -EINTR)
+			goto bus_failed;
+	}
+	/* The scope now exists, whatever became of its job. */
+	st->started = true;
+	if (!streq(wait.result, "done")) {
+		r = -EIO;
+		*ret_why = xasprintf("systemd could not start the scope %s (job %s)", st->unit,
+				     wait.result);
+		goto out;
+	}
+	r = 0;
+	goto out;
+
+bus_failed:
+	*ret_why = xasprintf("cannot ask systemd for the scope %s: %s", st->unit, strerror(-r));
+out:
+	free(wait.result);
+	sym_sd_bus_error_free(&error);
+	sym_sd_bus_message_unref(reply);
+	sym_sd_bus_message_unref(m);
+	sym_sd_bus_slot_unref(slot);
+	return r;
+}
+
+static int scope_control_group(struct systemd_state *st, char **ret, char **ret_why)
+{
+	sd_bus_error error = SD_BUS_ERROR_NULL;
+	_cleanup_free_ char *path = NULL;
+	int r = sym_sd_bus_path_encode("/org/freedesktop/systemd1/unit", st->unit, &path);
+
+	if (r >= 0)
+		r = sym_sd_bus_get_property_string(st->bus, "org.freedesktop.systemd1", path,
+						   "org.freedesktop.systemd1.Scope", "ControlGroup",
+						   &error, ret);
+	if (r >= 0 && !**ret) {
+		free(*ret);
+		r = -ENOENT;
+	}
+	if (r < 0) {
+		_cleanup_free_ char *text = bus_error_text(&error, r);
+
+		*ret_why = xasprintf("cannot ask systemd where the scope %s is: %s", st->unit, text);
+	}
+	sym_sd_bus_error_free(&error);
+	return r;
+}
+
+static int move_pid(int dir_fd, const char *dir, const char *leaf, pid_t pid, char **ret_why)
+{
+	char text[16];
+	int r;
+
+	snprintf(text, sizeof(text), "%d", (int)pid);
+	r = cg_write(dir_fd, "cgroup.procs", text);
+	if (r < 0)
+		*ret_why = xasprintf("cannot move pid %d into %s/%s: %s", (int)pid, dir, leaf,
+				     strerror(-r));
+	return r;
+}
+
+static int systemd_adopt(struct job_cgroup *cg, pid_t child, const struct plan *plan,
+			 char **ret_why)
+{
+	struct systemd_state *st = cg->state;
+	_cleanup_free_ char *cgroup_path = NULL, *name = NULL, *events = NULL, *leaf_dir = NULL;
+	_cleanup_close_ int guard_fd = -1, dir_fd = -1;
+	int r;
+
+	r = start_scope(st, child, plan, ret_why);
+	if (r < 0)
+		goto fail;
+	r = scope_control_group(st, &cgroup_path, ret_why);
+	if (r < 0)
+		goto fail;
+	st->scope_dir = cgroup_path_to_dir(st->mountpoint, st->mount_root, cgroup_path);
+	st->scope_fd = st->scope_dir ?
+		       open(st->scope_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC) : -EBADF;
+	if (st->scope_fd < 0) {
+		r = st->scope_dir ? -errno : -ENOENT;
+		*ret_why = xasprintf("cannot open the scope's cgroup %s: %s",
+				     st->scope_dir ? st->scope_dir : cgroup_path, strerror(-r));
+		goto fail;
+	}
+	/* The guard and the job each in a leaf: the scope itself holds no
+	 * process, so its memory controller reaches the job's leaf. */
+	if (mkdirat(st->scope_fd, GUARD_LEAF, 0755) < 0 && errno != EEXIST) {
+		r = -errno;
+		*ret_why = xasprintf("cannot create %s/%s: %s", st->scope_dir, GUARD_LEAF,
+				     strerror(-r));
+		goto fail;
+	}
+	guard_fd = openat(st->scope_fd, GUARD_LEAF, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	r = guard_fd < 0 ? -errno : move_pid(guard_fd, st->scope_dir, GUARD_LEAF, st->guard.pid,
+					     ret_why);
+	if (r < 0) {
+		if (!*ret_why)
+			*ret_why = xasprintf("cannot open %s/%s: %s", st->scope_dir, GUARD_LEAF,
+					     strerror(-r));
+		goto fail;
+	}
+	r = cgroup_make_job_dir(st->scope_fd, &name, &dir_fd);
+	if (r < 0) {
+		*ret_why = xasprintf("cannot create the job's cgroup in %s: %s", st->scope_dir,
+				     strerror(-r));
+		goto fail;
+	}
+	leaf_dir = xasprintf("%s/%s", st->scope_dir, name);
+	r = move_pid(dir_fd, st->scope_dir, name, child, ret_why);
+	if (r < 0)
+		goto fail_leaf;
+	r = cg_write(st->scope_fd, "cgroup.subtree_control", "+memory");
+	if (r < 0) {
+		*ret_why = xasprintf("cannot enable the memory controller in %s: %s", st->scope_dir,
+				     strerror(-r));
+		goto fail_leaf;
+	}
+	if (plan->values[SETTING_OOM_GROUP].set && plan->values[SETTING_OOM_GROUP].number) {
+		/* On the job's leaf: an OOM kill takes the job, not the guard. */
+		r = cg_write(dir_fd, "memory.oom.group", "1");
+		if (r < 0) {
+			*ret_why = xasprintf("cannot write %s/memory.oom.group: %s", leaf_dir,
+					     strerror(-r));
+			goto fail_leaf;
+		}
+		cg->oom_group = true;
+	}
+	st->events_fd = openat(st->scope_fd, "memory.events", O_RDONLY | O_CLOEXEC);
+	st->peak_fd = openat(st->scope_fd, "memory.peak", O_RDONLY | O_CLOEXEC);
+	events = xasprintf("%s/memory.events", st->scope_dir);
+	if (st->events_fd < 0 || inotify_add_watch(cg->watch_fd, events, IN_MODIFY) < 0) {
+		r = -errno;
+		*ret_why = xasprintf("cannot watch %s: %s", events, strerror(-r));
+		goto fail_leaf;
+	}
+	st->tree_wd = inotify_add_watch(cg->watch_fd, leaf_dir, IN_CREATE | IN_MOVED_TO | IN_ONLYDIR);
+	if (st->tree_wd < 0)
+		st->made_cgroups = true;	/* cannot tell: may have */
+	r = guard_arm(&st->guard, st->scope_fd);
+	if (r < 0) {
+		*ret_why = xasprintf("cannot hand the scope to its guard: %s", strerror(-r));
+		goto fail_leaf;
+	}
+
+	cg->dir = TAKE_PTR(leaf_dir);
+	cg->path = xasprintf("%s/%s", cgroup_path, name);
+	cg->dir_fd = TAKE_FD(dir_fd);
+	cg->parent_fd = fcntl(st->scope_fd, F_DUPFD_CLOEXEC, 3);
+	cg->memory_max = plan_has(plan, SETTING_MEMORY_MAX) ? plan->limit_bytes[SETTING_MEMORY_MAX] : LIMIT_UNLIMITED;
+	cg->memory_high = plan_has(plan, SETTING_MEMORY_HIGH) ? plan->limit_bytes[SETTING_MEMORY_HIGH] : LIMIT_UNLIMITED;
+	cg->swap_max = plan_has(plan, SETTING_SWAP_MAX) ? plan->limit_bytes[SETTING_SWAP_MAX] : LIMIT_UNLIMITED;
+	/* The kernel log names the scope as the cgroup whose limit was hit. */
+	cg->log_name = xstrdup(st->unit);
+	return 0;
+
+fail_leaf:
+	unlinkat(st->scope_fd, name, AT_REMOVEDIR);
+fail:
+	/* What systemd made goes with what is in it; the caller reaps the child. */
+	if (st->scope_fd >= 0 && cg_write(st->scope_fd, "cgroup.kill", "1") == 0)
+		st->guard.sock = safe_close(st->guard.sock);
+	else
+		guard_release(&st->guard);
+	return r;
+}
+
+/* ---- the job's life: as the cgroupfs v2 manager, on the scope's files ---- */
+
+static void drain_watch(struct job_cgroup *cg)
+{
+	struct systemd_state *st = cg->state;
+	char buf[4096] __attribute__((aligned(__alignof__(struct inotify_event))));
+	ssize_t n;
+
+	while ((n = read(cg->watch_fd, buf, sizeof(buf))) > 0) {
+		for (ssize_t off = 0; off < n;) {
+			const struct inotify_event *ev = (const struct inotify_event *)(buf + off);
+
+			if ((st->tree_wd >= 0 && ev->wd == st->tree_wd) || (ev->mask & IN_Q_OVERFLOW))
+				st->made_cgroups = true;
+			off += (ssize_t)(sizeof(*ev) + ev->len);
+		}
+	}
+}
+
+static void systemd_on_event(struct job_cgroup *cg)
+{
+	struct cgroup_counters seen;
+
+	drain_watch(cg);
+	cgroup_read_evidence(cg, &seen);
+}
+
+static bool systemd_made_cgroups(struct job_cgroup *cg)
+{
+	struct systemd_state *st = cg->state;
+
+	drain_watch(cg);
+	return st->made_cgroups;
+}
+
+static int systemd_read_counters(struct job_cgroup *cg, struct cgroup_counters *ret)
+{
+	struct systemd_state *st = cg->state;
+
+	if (st->events_fd < 0)
+		return -ENOENT;
+	return cgroup_v2_read_events(st->events_fd, st->peak_fd, st->scope_fd, ret);
+}
+
+/* Whether the unit is still loaded. */
+static bool unit_loaded(struct systemd_state *st)
+{
+	sd_bus_error error = SD_BUS_ERROR_NULL;
+	sd_bus_message *reply = NULL;
+	int r = sym_sd_bus_call_method(st->bus, "org.freedesktop.systemd1",
+				       "/org/freedesktop/systemd1",
+				       "org.freedesktop.systemd1.Manager", "GetUnit", &error, &reply,
+				       "s", st->unit);
+	bool loaded = r >= 0 ||
+		      !sym_sd_bus_error_has_name(&error, "org.freedesktop.systemd1.NoSuchUnit");
+
+	sym_sd_bus_error_free(&error);
+	sym_sd_bus_message_unref(reply);
+	return loaded && r != -ENOTCONN && r != -ECONNRESET;
+}
+
+/* Wait, at most timeout_ms, until the scope's cgroup directory is gone:
+ * systemd removes it as it stops the empty scope, just before it
+ * unloads the unit.  Watched in the slice's directory: the scope's own
+ * IN_DELETE_SELF waits for memrun's last fd of it to close. */
+static void wait_scope_removed(struct systemd_state *st, int timeout_ms)
+{
+	_cleanup_free_ char *slice_dir = xstrdup(st->scope_dir);
+	_cleanup_close_ int fd = inotify_init1(IN_CLOEXEC | IN_NONBLOCK);
+	char *name = strrchr(slice_dir, '/');
+	struct pollfd pfd = { .fd = fd, .events = POLLIN };
+	struct timespec start, now;
+
+	if (fd < 0 || !name)
+		return;
+	*name++ = '\0';
+	if (inotify_add_watch(fd, slice_dir, IN_DELETE | IN_ONLYDIR) < 0)
+		return;
+	clock_gettime(CLOCK_MONOTONIC, &start);
+	while (faccessat(AT_FDCWD, st->scope_dir, F_OK, AT_SYMLINK_NOFOLLOW) == 0) {
+		char buf[4096] __attribute__((aligned(__alignof__(struct inotify_event))));
+		long left;
+
+		clock_gettime(CLOCK_MONOTONIC, &now);
+		left = timeout_ms - ((now.tv_sec - start.tv_sec) * 1000 +
+				     (now.tv_nsec - start.tv_nsec) / 1000000);
+		if (left <= 0 || (poll(&pfd, 1, (int)left) < 0 && errno != EINTR))
+			return;
+		while (read(fd, buf, sizeof(buf)) > 0)
+			;	/* any removal there: look again */
+	}
+}
+
+/*
+ * The job's leaf is gone (cgroup_finish): let the guard go, so that the
+ * scope is empty, and wait until systemd has collected it, so that
+ * nothing of the job's outlives memrun.
+ */
+static void systemd_restore_parent(struct job_cgroup *cg)
+{
+	struct systemd_state *st = cg->state;
+
+	if (!st || !st->started)
+		return;
+	guard_release(&st->guard);
+	/* Something the job left in the scope's own cgroup (it may write
+	 * there: the scope is delegated) goes too. */
+	if (st->scope_fd >= 0)
+		cg_write(st->scope_fd, "cgroup.kill", "1");
+	if (st->scope_dir)
+		wait_scope_removed(st, GONE_TIMEOUT_MS);
+	for (int waited = 0; waited < GONE_TIMEOUT_MS && unit_loaded(st); waited++)
+		sleep_ms(1);
+	st->started = false;
+}
+
+static void systemd_describe(struct job_cgroup *cg, struct outcome *o)
+{
+	struct systemd_state *st = cg->state;
+
+	free(o->cgroup_unit);
+	o->cgroup_unit = st->unit ? xstrdup(st->unit) : NULL;
+	if (st->scope_dir) {
+		free(o->cgroup_dir);
+		o->cgroup_dir = xstrdup(st->scope_dir);
+	}
+}
+
+const struct cgroup_manager cgroup_systemd_manager = {
+	.name = "systemd",
+	.report_name = "systemd",
+	.version = 2,
+	.memory_max_file = "memory.max",
+	.memory_high_file = "memory.high",
+	.swap_max_file = "memory.swap.max",
+	.usage_file = "memory.current",
+	.events_file = "memory.events",
+	.no_limit_token = "max",
+	.limit_file_missing = "no such file (is swap accounting off?)",
+	.swap_accounting_remedy = "the kernel was built or booted without it",
+	.join_file = "cgroup.procs",
+	.clone_into = false,
+	.high_events_counted = true,
+
+	.unified = true,
+	.fs_magic = CGROUP2_SUPER_MAGIC,
+	.usual_mount = "/sys/fs/cgroup",
+
+	.new_state = systemd_new_state,
+	.adopt = systemd_adopt,
+	.restore_parent = systemd_restore_parent,
+	.describe = systemd_describe,
+
+	.on_event = systemd_on_event,
+	.made_cgroups = systemd_made_cgroups,
+	.read_counters = systemd_read_counters,
+	.kill_all = cgroup_v2_kill_all,
+	.read_local_oom_kills = cgroup_v2_read_local_oom_kills,
+	.counters_cover_subtree = cgroup_v2_counters_cover_subtree,
+	.finish = NULL,
+	.free_state = systemd_free_state,
+};
