@@ -241,17 +241,21 @@ echo
 echo "$JSON_END"
 
 # ---- optional: where one launch's time goes ----------------------------
-if [ "$TRACE" = 1 ] && command -v strace >/dev/null 2>&1; then
+#
+# One launch of each memrun and systemd-run command under strace, stopped
+# only at the system calls that mark a step (--seccomp-bpf), as a timeline
+# (bench/timeline.py).  strace makes each of those calls slower, so the
+# steps' lengths are relative, not what a launch takes untraced.
+if [ "$TRACE" = 1 ]; then
+	command -v strace >/dev/null 2>&1 || die "BENCH_SYSTEMD_TRACE=1 needs strace"
+	calls=execve,clone,clone3,connect,sendmsg,sendto,recvmsg,mkdirat,unlinkat,exit_group,inotify_init1,faccessat2
 	for i in 2 3 4 5; do
 		echo
-		echo "== strace -f -r -T: ${names[$i]} (the 12 longest waits; times under strace)"
+		echo "== strace: ${names[$i]}, one launch (ms from its start)"
 		# shellcheck disable=SC2086
-		strace -f -r -T -o "$work/trace.$i" ${commands[$i]} >/dev/null 2>&1 || true
-		awk '{ if (match($0, /<[0-9.]+>$/)) print substr($0, RSTART + 1, RLENGTH - 2), $0 }' \
-			"$work/trace.$i" | sort -rn | head -n 12 | cut -d' ' -f2- | cut -c1-200
-		echo "-- whole trace: $(wc -l <"$work/trace.$i") lines; first and last lines:"
-		head -n 1 "$work/trace.$i" | cut -c1-200
-		tail -n 1 "$work/trace.$i" | cut -c1-200
+		strace --seccomp-bpf -f -ttt -s 160 -e trace=$calls -o "$work/trace.$i" \
+			${commands[$i]} >/dev/null 2>&1 || echo "(exit status $?)"
+		python3 bench/timeline.py "$work/trace.$i"
 	done
 fi
 exit 0

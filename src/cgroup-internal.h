@@ -41,6 +41,9 @@ int cgroup_empty_job(struct job_cgroup *cg, bool at_home, long timeout_ms);
 /* The OOM kills counted in the cgroups below the job's, as they are now,
  * and whether a limit there was reached. */
 uint64_t cgroup_oom_kills_below(struct job_cgroup *cg, bool *ret_limit_hit);
+/* systemd-oomd's marks (oomd.c) on the job's cgroup, added to *own, and
+ * on the cgroups below it, added to *below. */
+void cgroup_oomd_marks(struct job_cgroup *cg, struct oomd_marks *own, struct oomd_marks *below);
 /* The job's cgroup and what the job made below it, deepest first, where
  * it is now: *where (size bytes) names it, for a message. */
 int cgroup_remove_job_tree(struct job_cgroup *cg, char *where, size_t size);
@@ -48,6 +51,23 @@ int cgroup_remove_job_tree(struct job_cgroup *cg, char *where, size_t size);
 void cgroup_remove_stale_pending(struct job_cgroup *cg);
 
 /* ---- cgroup-v2.c, shared with the systemd manager (a scope is a v2 cgroup) ---- */
+
+/* The unified hierarchy's files and tokens, for a manager table. */
+#define CGROUP_V2_TABLE_FILES							\
+	.version = 2,								\
+	.memory_max_file = "memory.max",					\
+	.memory_high_file = "memory.high",					\
+	.swap_max_file = "memory.swap.max",					\
+	.usage_file = "memory.current",						\
+	.events_file = "memory.events",						\
+	.no_limit_token = "max",						\
+	.limit_file_missing = "no such file (is swap accounting off?)",		\
+	.swap_accounting_remedy = "the kernel was built or booted without it",	\
+	.join_file = "cgroup.procs",						\
+	.high_events_counted = true,						\
+	.unified = true,							\
+	.fs_magic = CGROUP2_SUPER_MAGIC,					\
+	.usual_mount = "/sys/fs/cgroup"
 
 /* memory.events (open as events_fd) and memory.peak (peak_fd, -1: none,
  * then memory.current of dir_fd sampled) into ret; no allocation. */

@@ -39,6 +39,7 @@
  * emulated machine is slow, and systemd-run's own call timeout is 25 s. */
 #define JOB_TIMEOUT_USEC (25ULL * 1000000)
 #define GONE_TIMEOUT_MS 2000
+#define CALL_TIMEOUT_USEC (10ULL * 1000000)
 #define DESCRIPTION_MAX 200
 
 struct systemd_state {
@@ -54,6 +55,7 @@ struct systemd_state {
 	char *scope_dir;
 	int scope_fd;		/* the scope's cgroup, open while the job runs */
 	int events_fd, peak_fd;	/* the scope's memory.events and memory.peak */
+	int leaf_events_fd;	/* the job's leaf's memory.events */
 	int tree_wd;		/* the watch on the job's leaf */
 	bool made_cgroups;
 	bool started;		/* the scope exists */
@@ -64,7 +66,7 @@ static void *systemd_new_state(void)
 	struct systemd_state *st = xmalloc(sizeof(*st));
 
 	*st = (struct systemd_state){ .guard = GUARD_INIT, .scope_fd = -1, .events_fd = -1,
-				      .peak_fd = -1, .tree_wd = -1 };
+				      .peak_fd = -1, .leaf_events_fd = -1, .tree_wd = -1 };
 	return st;
 }
 
@@ -80,6 +82,7 @@ static void systemd_free_state(void *state)
 	safe_close(st->scope_fd);
 	safe_close(st->events_fd);
 	safe_close(st->peak_fd);
+	safe_close(st->leaf_events_fd);
 	free(st->slice_buf);
 	free(st->unit);
 	free(st->description);
@@ -117,6 +120,20 @@ static bool delegate_xattr(const char *dir)
 	if (n <= 0)
 		n = getxattr(dir, "trusted.delegate", value, sizeof(value));
 	return n == 1 && value[0] == '1';
+}
+
+/* Before systemd 251 no xattr tells: a system unit with User= and
+ * Delegate=yes is known by the files systemd hands its user.  (Under a
+ * user's manager every cgroup is the user's, delegated or not.) */
+static bool delegated_to_caller(const struct cgroup_place *place)
+{
+	_cleanup_close_ int fd = -1;
+
+	if (geteuid() == 0 || strstr(place->own_path, "/user@"))
+		return false;
+	fd = open(place->own_dir, O_PATH | O_DIRECTORY | O_CLOEXEC);
+	return fd >= 0 && faccessat(fd, "cgroup.procs", W_OK, 0) == 0 &&
+	       faccessat(fd, "cgroup.subtree_control", W_OK, 0) == 0;
 }
 
 bool cgroup_systemd_running(void)
@@ -169,7 +186,7 @@ int cgroup_choose_manager(const struct cgroup_place *place, const struct plan *p
 				     place->own_path);
 		return CGROUP_BY_MEMRUN;
 	}
-	if (delegate_xattr(place->own_dir)) {
+	if (delegate_xattr(place->own_dir) || delegated_to_caller(place)) {
 		*ret_why = xasprintf("memrun's unit %s has Delegate=yes", last);
 		return CGROUP_BY_MEMRUN;
 	}
@@ -192,7 +209,12 @@ static int connect_bus(struct systemd_state *st, char **ret_why)
 
 	st->user_manager = geteuid() != 0;
 	r = st->user_manager ? sym_sd_bus_open_user(&st->bus) : sym_sd_bus_open_system(&st->bus);
+	/* No call may hold the job's start or end for sd-bus's 25 s. */
+	if (r >= 0)
+		r = sym_sd_bus_set_method_call_timeout(st->bus, CALL_TIMEOUT_USEC);
 	if (r < 0) {
+		if (st->bus)
+			sym_sd_bus_flush_close_unref(st->bus);
 		st->bus = NULL;
 		if (st->user_manager)
 			*ret_why = xasprintf("cannot reach your systemd user manager over D-Bus: %s; "
@@ -336,28 +358,101 @@ static char *describe_command(const struct plan *plan)
 	return text;
 }
 
-/* The slice the scope goes in: --slice, else memrun's own unit's slice
- * (system manager), else the user manager's default. */
-static void choose_slice(struct systemd_state *st, const struct plan *plan)
+/* The slice of memrun's own unit, as its cgroup path shows it
+ * ("/a.slice/a-b.slice/x.service": a-b.slice), malloc'ed; only a slice of
+ * the system manager's, where its name says it is: not a user manager's
+ * (app.slice), which the system manager would make anew at its top.
+ * NULL: none (the manager's default, system.slice). */
+static char *own_slice(const char *own_path)
 {
-	_cleanup_free_ char *parent = NULL;
-	char *slash;
+	_cleanup_free_ char *parent = xstrdup(own_path);
+	char *slash = strrchr(parent, '/');
 
-	if (plan->values[SETTING_SLICE].set) {
-		st->slice = plan->values[SETTING_SLICE].text;
-		return;
-	}
-	if (st->user_manager)
-		return;
-	parent = xstrdup(st->own_path);
-	slash = strrchr(parent, '/');
 	if (slash)
 		*slash = '\0';
+	if (!*parent)
+		return xstrdup("-.slice");
 	slash = strrchr(parent, '/');
-	if (slash && is_unit_dir_name(slash + 1) && strstr(slash + 1, ".slice"))
-		st->slice = st->slice_buf = xstrdup(slash + 1);
-	else
-		st->slice = "-.slice";
+	if (slash && is_unit_dir_name(slash + 1) && strstr(slash + 1, ".slice")) {
+		_cleanup_free_ char *expected = cgroup_slice_path(slash + 1);
+
+		if (streq(expected, parent))
+			return xstrdup(slash + 1);
+	}
+	return NULL;
+}
+
+char *cgroup_systemd_scope_parent(const char *own_path, const struct plan *plan, bool user,
+				  const char *user_manager_cgroup)
+{
+	_cleanup_free_ char *slice = NULL;
+
+	if (user)
+		return user_manager_cgroup ? xstrdup(user_manager_cgroup) : NULL;
+	if (plan->values[SETTING_SLICE].set)
+		return cgroup_slice_path(plan->values[SETTING_SLICE].text);
+	slice = own_slice(own_path);
+	return cgroup_slice_path(slice ? slice : "system.slice");
+}
+
+/* The slice the scope goes in: --slice, else memrun's own unit's slice
+ * (system manager), else the manager's default. */
+static void choose_slice(struct systemd_state *st, const struct plan *plan)
+{
+	if (plan->values[SETTING_SLICE].set)
+		st->slice = plan->values[SETTING_SLICE].text;
+	else if (!st->user_manager)
+		st->slice = st->slice_buf = own_slice(st->own_path);
+}
+
+/* systemd reads the pids memrun hands it in its own pid namespace: it
+ * must be PID 1 of memrun's, and /proc must be of that namespace too (a
+ * /proc of another names another self). */
+static bool systemd_is_our_pid1(void)
+{
+	char self[32], comm[32];
+	ssize_t n = readlink("/proc/self", self, sizeof(self) - 1);
+	long pid;
+	char *end;
+
+	if (n <= 0)
+		return false;
+	self[n] = '\0';
+	errno = 0;
+	pid = strtol(self, &end, 10);
+	if (errno || *end || pid != getpid())
+		return false;
+	if (read_small_file("/proc/1/comm", comm, sizeof(comm)) < 0)
+		return false;
+	comm[strcspn(comm, "\n")] = '\0';
+	return streq(comm, "systemd");
+}
+
+/*
+ * What the scope needs of the kernel and of memrun's place: cgroup.kill
+ * (5.14), without which the guard could not end the job if memrun died;
+ * and the pid namespace systemd sees, since the pids memrun hands it are
+ * read in systemd's namespace.
+ */
+static int check_kernel_and_namespace(const struct cgroup_place *place, char **ret_why)
+{
+	_cleanup_close_ int fd = open(place->own_dir, O_PATH | O_DIRECTORY | O_CLOEXEC);
+
+	if (fd >= 0 && !streq(place->own_path, "/") && !cg_exists(fd, "cgroup.kill")) {
+		*ret_why = xstrdup("this kernel has no cgroup.kill (it came with Linux 5.14), which "
+				   "memrun needs to end the job in its systemd scope if memrun itself "
+				   "is killed: run memrun in a unit with Delegate=yes, or pass "
+				   "--cgroup-manager=cgroupfs in a cgroup delegated to you");
+		return -EOPNOTSUPP;
+	}
+	if (!systemd_is_our_pid1()) {
+		*ret_why = xstrdup("systemd is not PID 1 of memrun's pid namespace, so the pids "
+				   "memrun would hand it name other processes: pass "
+				   "--cgroup-manager=cgroupfs in a delegated cgroup, or start memrun "
+				   "outside the namespace");
+		return -EOPNOTSUPP;
+	}
+	return 0;
 }
 
 int cgroup_systemd_enter(struct job_cgroup *cg, const struct cgroup_place *place,
@@ -379,6 +474,9 @@ int cgroup_systemd_enter(struct job_cgroup *cg, const struct cgroup_place *place
 				   place->why_none);
 		return -EOPNOTSUPP;
 	}
+	r = check_kernel_and_namespace(place, ret_why);
+	if (r < 0)
+		return r;
 	r = libsystemd_load(ret_why);
 	if (r < 0)
 		return r;
@@ -397,16 +495,13 @@ int cgroup_systemd_enter(struct job_cgroup *cg, const struct cgroup_place *place
 		r = manager_property(st, "ControlGroup", &manager_cgroup, ret_why);
 		if (r < 0)
 			goto fail;
-		if (plan_has(plan, SETTING_MEMORY_MAX) || plan_has(plan, SETTING_MEMORY_HIGH) ||
-		    plan_has(plan, SETTING_SWAP_MAX)) {
-			r = check_user_memory(st, manager_cgroup, ret_why);
-			if (r < 0)
-				goto fail;
-		}
-		target = xstrdup(manager_cgroup);
-	} else {
-		target = cgroup_slice_path(st->slice);
+		/* Without it the scope would have no memory.events either: no
+		 * evidence, so no scope, whether or not a limit is asked for. */
+		r = check_user_memory(st, manager_cgroup, ret_why);
+		if (r < 0)
+			goto fail;
 	}
+	target = cgroup_systemd_scope_parent(st->own_path, plan, st->user_manager, manager_cgroup);
 	r = check_left_behind(st, target, ret_why);
 	if (r < 0)
 		goto fail;
@@ -591,6 +686,45 @@ static int scope_control_group(struct systemd_state *st, char **ret, char **ret_
 	return r;
 }
 
+/* systemd applies a limit it cannot write (no memory.swap.max where
+ * swap accounting is off) as best it can and starts the scope anyway:
+ * read back what is in force. */
+static int check_limits_applied(struct systemd_state *st, const struct plan *plan,
+				char **ret_why)
+{
+	static const struct {
+		enum setting_id id;
+		const char *file, *property;
+	} limits[] = {
+		{ SETTING_MEMORY_MAX, "memory.max", "MemoryMax" },
+		{ SETTING_MEMORY_HIGH, "memory.high", "MemoryHigh" },
+		{ SETTING_SWAP_MAX, "memory.swap.max", "MemorySwapMax" },
+	};
+	uint64_t page = (uint64_t)sysconf(_SC_PAGESIZE);
+
+	for (size_t i = 0; i < ELEMENTSOF(limits); i++) {
+		uint64_t want, got = 0;
+		char want_text[32], got_text[32];
+		int r;
+
+		if (!plan_has(plan, limits[i].id))
+			continue;
+		want = plan->limit_bytes[limits[i].id];
+		r = cg_read_u64(st->scope_fd, limits[i].file, &got);
+		/* The kernel keeps whole pages. */
+		if (r >= 0 && (got == want || (want != LIMIT_UNLIMITED && got == (want & ~(page - 1)))))
+			continue;
+		*ret_why = xasprintf("systemd did not put %s=%s on the scope %s: %s/%s %s%s",
+				     limits[i].property, size_format(want, want_text), st->unit,
+				     st->scope_dir, limits[i].file,
+				     r < 0 ? strerror(-r) : "reads ",
+				     r < 0 ? (r == -ENOENT ? " (is swap accounting off?)" : "") :
+				     size_format(got, got_text));
+		return r < 0 ? r : -EIO;
+	}
+	return 0;
+}
+
 static int move_pid(int dir_fd, const char *dir, const char *leaf, pid_t pid, char **ret_why)
 {
 	char text[16];
@@ -627,6 +761,9 @@ static int systemd_adopt(struct job_cgroup *cg, pid_t child, const struct plan *
 				     st->scope_dir ? st->scope_dir : cgroup_path, strerror(-r));
 		goto fail;
 	}
+	r = check_limits_applied(st, plan, ret_why);
+	if (r < 0)
+		goto fail;
 	/* The guard and the job each in a leaf: the scope itself holds no
 	 * process, so its memory controller reaches the job's leaf. */
 	if (mkdirat(st->scope_fd, GUARD_LEAF, 0755) < 0 && errno != EEXIST) {
@@ -670,6 +807,9 @@ static int systemd_adopt(struct job_cgroup *cg, pid_t child, const struct plan *
 		}
 		cg->oom_group = true;
 	}
+	/* The kills are counted in the job's leaf: the guard's, a victim
+	 * too in the rare case, are not the job's. */
+	st->leaf_events_fd = openat(dir_fd, "memory.events", O_RDONLY | O_CLOEXEC);
 	st->events_fd = openat(st->scope_fd, "memory.events", O_RDONLY | O_CLOEXEC);
 	st->peak_fd = openat(st->scope_fd, "memory.peak", O_RDONLY | O_CLOEXEC);
 	events = xasprintf("%s/memory.events", st->scope_dir);
@@ -748,9 +888,19 @@ static int systemd_read_counters(struct job_cgroup *cg, struct cgroup_counters *
 {
 	struct systemd_state *st = cg->state;
 
+	char buf[512];
+	int r;
+
 	if (st->events_fd < 0)
 		return -ENOENT;
-	return cgroup_v2_read_events(st->events_fd, st->peak_fd, st->scope_fd, ret);
+	/* The limit is the scope's: its "oom", "max", "high" and peak. */
+	r = cgroup_v2_read_events(st->events_fd, st->peak_fd, st->scope_fd, ret);
+	if (r < 0 || st->leaf_events_fd < 0 || cg_pread(st->leaf_events_fd, buf, sizeof(buf)) < 0)
+		return r;
+	ret->oom_kill = ret->oom_group_kill = 0;
+	cg_keyed_u64(buf, "oom_kill", &ret->oom_kill);
+	cg_keyed_u64(buf, "oom_group_kill", &ret->oom_group_kill);
+	return 0;
 }
 
 /* Whether the unit is still loaded. */
@@ -810,19 +960,51 @@ static void wait_scope_removed(struct systemd_state *st, int timeout_ms)
 static void systemd_restore_parent(struct job_cgroup *cg)
 {
 	struct systemd_state *st = cg->state;
+	struct timespec start, now;
 
 	if (!st || !st->started)
 		return;
 	guard_release(&st->guard);
 	/* Something the job left in the scope's own cgroup (it may write
-	 * there: the scope is delegated) goes too. */
-	if (st->scope_fd >= 0)
+	 * there: the scope is delegated) goes too; never memrun, which a
+	 * root job may have moved there. */
+	if (st->scope_fd >= 0 && cgroup_ensure_home(cg) == 0)
 		cg_write(st->scope_fd, "cgroup.kill", "1");
 	if (st->scope_dir)
 		wait_scope_removed(st, GONE_TIMEOUT_MS);
-	for (int waited = 0; waited < GONE_TIMEOUT_MS && unit_loaded(st); waited++)
+	clock_gettime(CLOCK_MONOTONIC, &start);
+	while (unit_loaded(st)) {
+		clock_gettime(CLOCK_MONOTONIC, &now);
+		if ((now.tv_sec - start.tv_sec) * 1000 + (now.tv_nsec - start.tv_nsec) / 1000000 >=
+		    GONE_TIMEOUT_MS)
+			break;
 		sleep_ms(1);
+	}
 	st->started = false;
+}
+
+/* systemd-oomd's marks on the scope itself (a scope it picks dies whole,
+ * guard and job), and the scope's Result while the guard still holds it
+ * (after, systemd collects the unit). */
+static void systemd_gather(struct job_cgroup *cg, struct oomd_marks *outer_marks,
+			   struct outcome *o)
+{
+	struct systemd_state *st = cg->state;
+	sd_bus_error error = SD_BUS_ERROR_NULL;
+	_cleanup_free_ char *path = NULL;
+	char *result = NULL;
+
+	if (st->scope_fd >= 0)
+		oomd_read_marks(st->scope_fd, outer_marks);
+	if (st->unit &&
+	    sym_sd_bus_path_encode("/org/freedesktop/systemd1/unit", st->unit, &path) >= 0 &&
+	    sym_sd_bus_get_property_string(st->bus, "org.freedesktop.systemd1", path,
+					   "org.freedesktop.systemd1.Scope", "Result", &error,
+					   &result) >= 0) {
+		free(o->cgroup_unit_result);
+		o->cgroup_unit_result = result;
+	}
+	sym_sd_bus_error_free(&error);
 }
 
 static void systemd_describe(struct job_cgroup *cg, struct outcome *o)
@@ -840,22 +1022,9 @@ static void systemd_describe(struct job_cgroup *cg, struct outcome *o)
 const struct cgroup_manager cgroup_systemd_manager = {
 	.name = "systemd",
 	.report_name = "systemd",
-	.version = 2,
-	.memory_max_file = "memory.max",
-	.memory_high_file = "memory.high",
-	.swap_max_file = "memory.swap.max",
-	.usage_file = "memory.current",
-	.events_file = "memory.events",
-	.no_limit_token = "max",
-	.limit_file_missing = "no such file (is swap accounting off?)",
-	.swap_accounting_remedy = "the kernel was built or booted without it",
-	.join_file = "cgroup.procs",
+	/* The job moves into its leaf by memrun's hand (adopt). */
+	CGROUP_V2_TABLE_FILES,
 	.clone_into = false,
-	.high_events_counted = true,
-
-	.unified = true,
-	.fs_magic = CGROUP2_SUPER_MAGIC,
-	.usual_mount = "/sys/fs/cgroup",
 
 	.new_state = systemd_new_state,
 	.adopt = systemd_adopt,
@@ -868,6 +1037,7 @@ const struct cgroup_manager cgroup_systemd_manager = {
 	.kill_all = cgroup_v2_kill_all,
 	.read_local_oom_kills = cgroup_v2_read_local_oom_kills,
 	.counters_cover_subtree = cgroup_v2_counters_cover_subtree,
+	.gather = systemd_gather,
 	.finish = NULL,
 	.free_state = systemd_free_state,
 };

@@ -19,6 +19,7 @@
 
 #include "cgroup-internal.h"
 #include "cgroupfs.h"
+#include "oomd.h"
 #include "util.h"
 
 /* What the sweep at the start killed is given this long at the end of the
@@ -129,6 +130,7 @@ struct tree_walk {
 	const struct cgroup_manager *manager;	/* visit_oom_kills */
 	uint64_t oom_kills;
 	bool limit_hit;		/* visit_oom_kills: a limit below the job's was reached */
+	struct oomd_marks *oomd_marks;	/* visit_oomd_marks */
 	bool too_deep;		/* cgroups below TREE_MAX_DEPTH were not visited */
 };
 
@@ -238,6 +240,22 @@ uint64_t cgroup_oom_kills_below(struct job_cgroup *cg, bool *ret_limit_hit)
 	walk_tree_below(&w, cg->dir_fd);
 	*ret_limit_hit = w.limit_hit;
 	return w.oom_kills;
+}
+
+static int visit_oomd_marks(struct tree_walk *w, int parent_fd, const char *name, int dir_fd)
+{
+	(void)parent_fd;
+	(void)name;
+	oomd_read_marks(dir_fd, w->oomd_marks);
+	return 0;
+}
+
+void cgroup_oomd_marks(struct job_cgroup *cg, struct oomd_marks *own, struct oomd_marks *below)
+{
+	struct tree_walk w = { .visit = visit_oomd_marks, .oomd_marks = below };
+
+	oomd_read_marks(cg->dir_fd, own);
+	walk_tree_below(&w, cg->dir_fd);
 }
 
 /* The job's processes are memrun's children (it is their subreaper) and

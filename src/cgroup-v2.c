@@ -531,23 +531,10 @@ int cgroup_v2_kill_all(int dir_fd)
 const struct cgroup_manager cgroup_v2_manager = {
 	.name = "cgroup v2",
 	.report_name = "cgroupfs",
-	.version = 2,
-	.memory_max_file = "memory.max",
-	.memory_high_file = "memory.high",
-	.swap_max_file = "memory.swap.max",
-	.usage_file = "memory.current",
-	.events_file = "memory.events",
-	.no_limit_token = "max",
-	.limit_file_missing = "no such file (is swap accounting off?)",
-	.swap_accounting_remedy = "the kernel was built or booted without it",
-	/* Only before Linux 5.7, without clone3(CLONE_INTO_CGROUP). */
-	.join_file = "cgroup.procs",
+	/* join_file only before Linux 5.7, without clone3(CLONE_INTO_CGROUP). */
+	CGROUP_V2_TABLE_FILES,
 	.clone_into = true,
-	.high_events_counted = true,
 
-	.unified = true,
-	.fs_magic = CGROUP2_SUPER_MAGIC,
-	.usual_mount = "/sys/fs/cgroup",
 	.in_memory_hierarchy = v2_in_memory_hierarchy,
 	.memory_enabled = v2_memory_enabled,
 	.why_no_memory = v2_why_no_memory,

@@ -10,9 +10,11 @@
 #include <fcntl.h>
 #include <inttypes.h>
 #include <limits.h>
+#include <signal.h>
 #include <stdio.h>
 #include <sys/file.h>
 #include <sys/stat.h>
+#include <sys/statfs.h>
 #include <unistd.h>
 
 #include "cgroup-internal.h"
@@ -22,6 +24,9 @@
 
 #define JOB_PREFIX "memrun-"
 #define DRAIN_TIMEOUT_MS 5000
+/* systemd-oomd counts the processes it killed once its kill is over,
+ * which may be after memrun saw the job die: waited for this long. */
+#define OOMD_COUNT_TIMEOUT_MS 1000
 /* Tries at a name for the job's cgroup that no sweeping memrun took. */
 #define CREATE_ATTEMPTS 16
 
@@ -343,17 +348,26 @@ bool cgroup_adopts_child(const struct job_cgroup *cg)
 int cgroup_adopt_child(struct job_cgroup *cg, pid_t child, const struct plan *plan,
 		       struct outcome *o)
 {
-	_cleanup_free_ char *why = NULL;
+	char *why = NULL;
 	int r = cg->manager->adopt(cg, child, plan, &why);
 
 	if (r >= 0)
 		return 0;
-	/* The child is the caller's to kill: too late to run it elsewhere. */
-	o->cgroup_error = xstrdup(why);
-	log_error("cannot put the job in its systemd scope: %s", why);
-	o->start_error = xasprintf("the job's cgroup cannot be made: %s", why);
-	o->start_exit_status = MEMRUN_EXIT_FAILURE;
+	/* The child is the caller's to kill; cgroup_adopt_failed() decides. */
+	free(o->cgroup_error);
+	o->cgroup_error = why ? why : xstrdup(strerror(-r));
 	return r;
+}
+
+int cgroup_adopt_failed(struct job_cgroup *cg, const struct cgroup_place *place,
+			const struct plan *plan, struct outcome *o, int err)
+{
+	_cleanup_free_ char *why = xstrdup(o->cgroup_error ? o->cgroup_error : strerror(-err));
+
+	/* Whatever the manager made goes first (a scope, its guard). */
+	cg->manager->restore_parent(cg);
+	job_cgroup_free(cg);
+	return cgroup_unavailable(cg, place, plan, o, err, why);
 }
 
 int cgroup_write_limit(struct job_cgroup *cg, const char *file, uint64_t bytes, char **ret_why)
@@ -397,13 +411,110 @@ void cgroup_on_event(struct job_cgroup *cg)
 	cg->manager->on_event(cg);
 }
 
+/*
+ * systemd-oomd kills with a plain SIGKILL, which no counter of the
+ * kernel's counts: its marks on the cgroups it killed tell (oomd.c).  On
+ * the job's cgroup, or on a cgroup around it that holds only the job (the
+ * manager's scope), they mean the whole job, the main process with it;
+ * below it, a cgroup the job made.  Its journal record names the rule.
+ */
+static void gather_oomd(struct job_cgroup *cg, struct outcome *o, const char *job_suffix)
+{
+	struct oomd_marks own, below, outer = { 0 };
+	uint64_t kills;
+
+	for (long waited = 0;; waited += 10) {
+		own = below = (struct oomd_marks){ 0 };
+		cgroup_oomd_marks(cg, &own, &below);
+		if (own.pending + below.pending == 0 || waited >= OOMD_COUNT_TIMEOUT_MS)
+			break;
+		sleep_ms(10);
+	}
+	/* The manager's word costs it a round trip (a D-Bus call): asked
+	 * only where oomd may have killed the job. */
+	if (cg->manager->gather && (o->signal == SIGKILL || own.actions + below.actions > 0))
+		cg->manager->gather(cg, &outer, o);
+	o->oomd = (struct oomd_marks){
+		.actions = own.actions + below.actions + outer.actions,
+		.processes = own.processes + below.processes + outer.processes,
+		.pending = own.pending + below.pending + outer.pending,
+	};
+	o->oomd_whole_job = own.processes + own.pending + outer.processes + outer.pending > 0;
+	kills = o->oomd.processes + o->oomd.pending;
+	if (kills == 0)
+		return;
+	/* The counters' kills are the kernel's: oomd's are added. */
+	if (o->oom_kills.known)
+		o->oom_kills.value += kills;
+	else
+		o->oom_kills_at_least += kills;
+	o->oomd_record_known = oomd_collect_record(job_suffix, o->start_mono_ns, &o->oomd_record,
+						   &o->oomd_record_unknown) == 0;
+}
+
+/*
+ * The kernel log names an enclosing cgroup as the one whose limit was hit
+ * (a user's slice with the MemoryMax an admin set, a container's): keep
+ * it, for the main process's kill if it was one, and read its limit,
+ * levels up from the job's cgroup as the log names it (job_suffix: the
+ * job's, or the manager's scope around it).
+ */
+static void note_named_limit(struct job_cgroup *cg, struct outcome *o, const char *job_suffix)
+{
+	const struct oom_victim *v = NULL;
+	_cleanup_free_ char *dir = xstrdup(cg->dir);
+	_cleanup_close_ int fd = -1;
+	const char *name;
+	char *job;
+	struct statfs fs;
+	uint64_t max;
+
+	for (unsigned i = 0; o->victims_known && i < o->victims.count; i++) {
+		const struct oom_victim *w = &o->victims.list[i];
+
+		if (w->limit_cgroup[0] && (!v || w->pid == o->main_pid))
+			v = w;
+	}
+	if (!v)
+		return;
+	o->limit_cgroup = xstrdup(v->limit_cgroup);
+	for (job = strstr(dir, job_suffix); job; job = strstr(job + 1, job_suffix))
+		if (job[strlen(job_suffix)] == '\0' || job[strlen(job_suffix)] == '/')
+			break;
+	if (!job)
+		return;
+	job[strlen(job_suffix)] = '\0';
+	for (unsigned i = 0; i < v->limit_levels_up; i++) {
+		char *slash = strrchr(dir, '/');
+
+		if (!slash || slash == dir)
+			return;
+		*slash = '\0';
+	}
+	/* The same cgroup, as far as its name tells (a cgroup namespace
+	 * shows paths from elsewhere), on the hierarchy's file system. */
+	name = strrchr(v->limit_cgroup, '/');
+	if (!name || !streq(name, strrchr(dir, '/')))
+		return;
+	fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd < 0 || fstatfs(fd, &fs) < 0 || (long)fs.f_type != cg->manager->fs_magic)
+		return;
+	if (cg_read_u64(fd, cg->manager->memory_max_file, &max) == 0)
+		o->limit_cgroup_max = (struct maybe_count){ true, max };
+}
+
 void cgroup_finish(struct job_cgroup *cg, struct outcome *o)
 {
 	struct cgroup_counters seen = { 0 };
+	char suffix[128];
 	bool counted_all = true;	/* the counters saw every OOM kill of the job */
 	bool inner_limit_hit = false;
 	int home, r;
 
+	/* A manager that makes its cgroup around the child, and did not:
+	 * the job never started, and there is nothing to end or read. */
+	if (!cg->manager->finish && !cg->dir)
+		return;
 	o->cgroup_version = cg->manager->version;
 	o->cgroup_manager = cg->manager->report_name;
 	o->memory_max_file = cg->manager->memory_max_file;
@@ -445,6 +556,10 @@ void cgroup_finish(struct job_cgroup *cg, struct outcome *o)
 		o->peak_memory_bytes = (struct maybe_count){ seen.peak_bytes > 0, seen.peak_bytes };
 		o->peak_sampled = seen.peak_sampled;
 	}
+	/* The job's cgroup as the kernel log and systemd-oomd name it: its
+	 * unique name, or that of the manager's scope around it. */
+	snprintf(suffix, sizeof(suffix), "/%s",
+		 cg->log_name ? cg->log_name : strrchr(cg->dir, '/') + 1);
 	o->cgroup_dir = xstrdup(cg->dir);
 	o->memory_max = cg->memory_max;
 	o->memory_high = cg->memory_high;
@@ -456,10 +571,7 @@ void cgroup_finish(struct job_cgroup *cg, struct outcome *o)
 	 * kill is one record for all its victims. */
 	if (o->oom_kills.known && (o->oom_kills.value > 0 || !counted_all)) {
 		uint64_t expected = cg->oom_group && o->oom_kills.value > 0 ? 1 : o->oom_kills.value;
-		char suffix[128];
 
-		snprintf(suffix, sizeof(suffix), "/%s",
-			 cg->log_name ? cg->log_name : strrchr(cg->dir, '/') + 1);
 		o->victims_source = kernel_log_collect_oom(suffix, o->start_mono_ns, expected,
 							   &o->victims, &o->victims_unknown);
 		if (o->victims_source != KERNEL_LOG_NONE) {
@@ -479,6 +591,8 @@ void cgroup_finish(struct job_cgroup *cg, struct outcome *o)
 	/* Evidence for outcome_decide(), which says who killed what. */
 	o->oom_group_killed = cg->group_killed > 0;
 	o->inner_limit_hit = inner_limit_hit;
+	note_named_limit(cg, o, suffix);
+	gather_oomd(cg, o, suffix);
 
 	/* The cgroups the job made go too, deepest first. */
 	if (r >= 0) {

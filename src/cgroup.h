@@ -142,6 +142,12 @@ struct cgroup_manager {
 	 * the job's too, those already removed included (v2 without the
 	 * memory_localevents mount option). */
 	bool (*counters_cover_subtree)(void);
+	/* Evidence the manager alone can read, right after the counters and
+	 * before the job's cgroup is removed: systemd-oomd's marks on a
+	 * cgroup around the job's that holds only the job (a scope: added to
+	 * *outer_marks), and the manager's word on the job's end (a unit's
+	 * Result, into o).  May be NULL. */
+	void (*gather)(struct job_cgroup *cg, struct oomd_marks *outer_marks, struct outcome *o);
 	/* A manager without a cgroup directory of the job's gathers its
 	 * evidence here (none); NULL: cgroup_finish ends, reads and removes
 	 * the job's cgroup. */
@@ -223,6 +229,12 @@ int cgroup_choose_manager(const struct cgroup_place *place, const struct plan *p
 			  char **ret_why);
 /* systemd runs this host as PID 1. */
 bool cgroup_systemd_running(void);
+/* Where the job's scope would go (its parent, as a path in the
+ * hierarchy): the user's manager's cgroup (user: memrun is not root; NULL
+ * when that is not known), else the plan's slice, else the slice of
+ * memrun's own unit (own_path), else system.slice. */
+char *cgroup_systemd_scope_parent(const char *own_path, const struct plan *plan, bool user,
+				  const char *user_manager_cgroup);
 
 /* The directory the job's cgroup would be created in, or NULL and why. */
 char *cgroup_choose_parent(const struct cgroup_place *place, const struct plan *plan,
@@ -242,10 +254,17 @@ int cgroup_enter(struct job_cgroup *cg, const struct cgroup_place *place,
 /* Whether the job's main process must exist, stopped before exec, for
  * its cgroup to be made (cgroup_adopt_child). */
 bool cgroup_adopts_child(const struct job_cgroup *cg);
-/* Put the stopped child in its cgroup; on failure tells why (exit status
- * 125, o->start_error), and the caller kills and reaps the child. */
+/* Put the stopped child in its cgroup; on failure why is in
+ * o->cgroup_error, and the caller kills and reaps the child, then calls
+ * cgroup_adopt_failed(). */
 int cgroup_adopt_child(struct job_cgroup *cg, pid_t child, const struct plan *plan,
 		       struct outcome *o);
+/* The manager could not make the cgroup around the child, which never
+ * ran: undo what it made, then cgroup_enter's policy.  0: start the job
+ * again, without a cgroup of its own (the none manager); else -errno,
+ * told (exit status 125). */
+int cgroup_adopt_failed(struct job_cgroup *cg, const struct cgroup_place *place,
+			const struct plan *plan, struct outcome *o, int err);
 
 /* For clone3(CLONE_INTO_CGROUP): the job's cgroup directory, or -1. */
 int cgroup_clone_fd(const struct job_cgroup *cg);

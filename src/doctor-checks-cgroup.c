@@ -178,6 +178,12 @@ struct doctor_finding check_cgroup_job(const struct doctor_host *h, const struct
 	char words[96];
 
 	(void)c;
+	/* No test cgroup was made (doctor-host.c): the systemd topic says
+	 * whether systemd can make the scope. */
+	if (h->systemd.manager == CGROUP_BY_SYSTEMD)
+		return finding(DOCTOR_OK, "/proc/self/cgroup", no_value(),
+			       "memrun makes no job cgroup itself here: a job's cgroup is a "
+			       "transient scope that systemd makes (see cgroup_manager)");
 	if (!p->parent)
 		return finding(DOCTOR_WARN, "/proc/self/cgroup", no_value(),
 			       "no job cgroup: %s; %s",
@@ -230,6 +236,11 @@ struct doctor_finding check_cgroup_swap_accounting(const struct doctor_host *h,
 	_cleanup_free_ char *source = NULL;
 
 	(void)c;
+	if (h->systemd.manager == CGROUP_BY_SYSTEMD)
+		return finding(DOCTOR_NOTE, "/proc/self/cgroup", no_value(),
+			       "cannot tell whether --swap-max works: a job's cgroup is a systemd "
+			       "scope, and doctor makes no test cgroup where systemd makes the "
+			       "job's");
 	if (!p->created || !p->memory_controller)
 		return finding(DOCTOR_NOTE, p->parent ? p->parent : "/proc/self/cgroup", no_value(),
 			       "cannot tell whether --swap-max works: no test cgroup with the memory "

@@ -88,6 +88,11 @@ static const struct doctor_check checks[] = {
 	{ "cgroup", "cgroup_job", check_cgroup_job, 0 },
 	{ "cgroup", "cgroup_swap_accounting", check_cgroup_swap_accounting, 0 },
 	{ "cgroup", "cgroup_join", check_cgroup_join, 0 },
+	{ "systemd", "cgroup_manager", check_cgroup_manager, 0 },
+	{ "systemd", "user_memory_delegated", check_user_memory_delegated, 0 },
+	{ "systemd", "user_slice_memory_max", check_user_slice_memory_max, 0 },
+	{ "systemd", "own_unit_memory_max", check_own_unit_memory_max, 0 },
+	{ "systemd", "systemd_oomd", check_systemd_oomd, 0 },
 	{ "oom", "panic_on_oom", check_panic_on_oom, 0 },
 	{ "oom", "oom_kill_allocating_task", check_oom_kill_allocating_task, 0 },
 	{ "oom", "oom_score_adj", check_oom_score_adj, 0 },
@@ -103,14 +108,19 @@ static const struct doctor_check checks[] = {
 size_t doctor_check_all(const struct doctor_host *h, struct doctor_finding **ret)
 {
 	struct doctor_finding *findings = xcalloc(ELEMENTSOF(checks), sizeof(*findings));
+	size_t n = 0;
 
 	for (size_t i = 0; i < ELEMENTSOF(checks); i++) {
-		findings[i] = checks[i].check(h, &checks[i]);
-		findings[i].topic = checks[i].topic;
-		findings[i].key = checks[i].key;
+		struct doctor_finding f = checks[i].check(h, &checks[i]);
+
+		if (!f.message)
+			continue; /* no_finding(): not for this host */
+		f.topic = checks[i].topic;
+		f.key = checks[i].key;
+		findings[n++] = f;
 	}
 	*ret = findings;
-	return ELEMENTSOF(checks);
+	return n;
 }
 
 void doctor_findings_free(struct doctor_finding *findings, size_t n)

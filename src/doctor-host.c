@@ -3,7 +3,8 @@
  * memrun doctor: the host snapshot.  Everything the checks look at is read
  * here, once: procfs and sysctl files, memrun's cgroup and its usage,
  * capabilities, the kernel log, glibc, the profiles; and a test cgroup is
- * created and removed where a job's would go.
+ * created and removed where a job's would go.  What systemd says, where it
+ * runs the host, is read in doctor-host-systemd.c.
  */
 #include "doctor.h"
 
@@ -70,23 +71,15 @@ static int create_test_cgroup(int parent_fd, const char *name)
  * job's would go, set its memory limit (to "no limit"), remove it.  The
  * parent's cgroup.subtree_control is never changed.
  */
-static void probe_job_cgroup(struct doctor_host *h)
+static void probe_job_cgroup(struct doctor_host *h, const struct plan *plan)
 {
 	struct doctor_cgroup_probe *p = &h->probe;
 	const struct cgroup_manager *manager = NULL;
 	_cleanup_close_ int parent_fd = -1, dir_fd = -1;
 	sigset_t block, saved;
-	struct plan plan;
 	int r;
 
-	plan_init(&plan);
-	/* A site's default profile may name the cgroup_parent. */
-	if (plan_load_profiles(&plan, NULL, 0) < 0) {
-		plan_free(&plan);
-		plan_init(&plan);
-	}
-	p->parent = cgroup_choose_parent(&h->place, &plan, &manager, &p->why_no_parent);
-	plan_free(&plan);
+	p->parent = cgroup_choose_parent(&h->place, plan, &manager, &p->why_no_parent);
 	if (!p->parent)
 		return;
 	p->no_limit_token = manager->no_limit_token;
@@ -169,16 +162,27 @@ static char *profiles_lowering_oom_score_adj(long long current)
 void doctor_host_read(struct doctor_host *h)
 {
 	const struct doctor_file_text *adj_file;
+	struct plan plan;
 	long long adj = 0;
 
 	*h = (struct doctor_host){ 0 };
+	plan_init(&plan);
+	/* A site's default profile may name the cgroup_parent or manager. */
+	if (plan_load_profiles(&plan, NULL, 0) < 0) {
+		plan_free(&plan);
+		plan_init(&plan);
+	}
 	for (unsigned i = 0; i < DOCTOR_FILE_COUNT; i++)
 		h->files[i].err = read_file_alloc(doctor_file_path[i], &h->files[i].text);
 
 	cgroup_locate(&h->place);
 	cgroup_find_enclosing_limit(&h->place, NULL);
 	read_cgroup_usage(h);
-	probe_job_cgroup(h);
+	doctor_systemd_read(&h->systemd, &h->place, &plan);
+	/* Where systemd makes the job's cgroup, memrun makes none to test. */
+	if (h->systemd.manager != CGROUP_BY_SYSTEMD)
+		probe_job_cgroup(h, &plan);
+	plan_free(&plan);
 
 	h->sys_resource = caps_have_sys_resource();
 	h->standing = caps_standing();
@@ -204,5 +208,6 @@ void doctor_host_free(struct doctor_host *h)
 	free(h->cgroup_usage_file);
 	free(h->profiles_lowering);
 	kernel_log_access_free(&h->kernel_log);
+	doctor_systemd_free(&h->systemd);
 	*h = (struct doctor_host){ 0 };
 }

@@ -4,8 +4,9 @@
  * check states a finding, and the checks the table in doctor-checks.c runs.
  *
  * A new check is a function in the file of its topic (doctor-checks-memory.c,
- * doctor-checks-cgroup.c, doctor-checks-oom.c), declared here, and a row in
- * the table; it reads only the snapshot, never the host.
+ * doctor-checks-cgroup.c, doctor-checks-systemd.c, doctor-checks-oom.c),
+ * declared here, and a row in the table; it reads only the snapshot, never
+ * the host.  A check that does not apply to the host returns no_finding().
  */
 #pragma once
 
@@ -59,6 +60,13 @@ static inline struct doctor_value limit_value(uint64_t u)
 
 /* ---- stating a finding (doctor-checks.c) -------------------------------- */
 
+/* Nothing to say here (a check of systemd where it does not run the host):
+ * the check leaves no line, and its key is not in the JSON. */
+static inline struct doctor_finding no_finding(void)
+{
+	return (struct doctor_finding){ .message = NULL };
+}
+
 struct doctor_finding finding(enum doctor_level level, const char *source,
 			      struct doctor_value value, const char *fmt, ...) _printf_(4, 5);
 /* "No such file or directory (ENOENT)" */
@@ -105,6 +113,18 @@ struct doctor_finding check_cgroup_swap_accounting(const struct doctor_host *h,
 						   const struct doctor_check *c);
 struct doctor_finding check_cgroup_join(const struct doctor_host *h, const struct doctor_check *c);
 
+/* doctor-checks-systemd.c: where systemd runs the host, its manager and
+ * systemd-oomd */
+struct doctor_finding check_cgroup_manager(const struct doctor_host *h,
+					   const struct doctor_check *c);
+struct doctor_finding check_user_memory_delegated(const struct doctor_host *h,
+						  const struct doctor_check *c);
+struct doctor_finding check_user_slice_memory_max(const struct doctor_host *h,
+						  const struct doctor_check *c);
+struct doctor_finding check_own_unit_memory_max(const struct doctor_host *h,
+						const struct doctor_check *c);
+struct doctor_finding check_systemd_oomd(const struct doctor_host *h, const struct doctor_check *c);
+
 /* doctor-checks-oom.c: what kills a process, and what the report can tell */
 struct doctor_finding check_panic_on_oom(const struct doctor_host *h, const struct doctor_check *c);
 struct doctor_finding check_oom_kill_allocating_task(const struct doctor_host *h,
@@ -117,3 +137,10 @@ struct doctor_finding check_kmsg(const struct doctor_host *h, const struct docto
 struct doctor_finding check_journal(const struct doctor_host *h, const struct doctor_check *c);
 struct doctor_finding check_dmesg_restrict(const struct doctor_host *h,
 					   const struct doctor_check *c);
+
+/* ---- the snapshot of systemd (doctor-host-systemd.c) -------------------- */
+
+struct plan;
+void doctor_systemd_read(struct doctor_systemd *s, const struct cgroup_place *place,
+			 const struct plan *plan);
+void doctor_systemd_free(struct doctor_systemd *s);

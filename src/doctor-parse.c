@@ -1,13 +1,15 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * memrun doctor: parsers for the text it reads from procfs (/proc/PID/limits,
- * /proc/PID/status, one-number sysctls, mountinfo) and for version strings.
- * Pure functions over text, tested in tests/unit/test_doctor.c.
+ * /proc/PID/status, one-number sysctls, mountinfo), for version strings and
+ * for systemd-oomd's oomd.conf.  Pure functions over text, tested in
+ * tests/unit/test_doctor.c.
  */
 #include "doctor.h"
 
 #include <ctype.h>
 #include <limits.h>
+#include <stddef.h>
 
 #include "util.h"
 
@@ -158,4 +160,62 @@ enum doctor_cgroup_layout doctor_cgroup_layout(const char *mountinfo)
 	if (v1)
 		return DOCTOR_CGROUP_LEGACY;
 	return v2 ? DOCTOR_CGROUP_UNIFIED : DOCTOR_CGROUP_NONE;
+}
+
+/* systemd.syntax(7): "[Section]" heads, "Key=Value" lines with blanks
+ * around both, "#" and ";" comments. */
+void doctor_parse_oomd_conf(const char *text, struct doctor_oomd_conf *conf)
+{
+	static const struct {
+		const char *key;
+		size_t offset;
+	} keys[] = {
+		{ "SwapUsedLimit", offsetof(struct doctor_oomd_conf, swap_used_limit) },
+		{ "DefaultMemoryPressureLimit",
+		  offsetof(struct doctor_oomd_conf, default_memory_pressure_limit) },
+		{ "DefaultMemoryPressureDurationSec",
+		  offsetof(struct doctor_oomd_conf, default_memory_pressure_duration) },
+	};
+	bool in_oom = false;
+
+	for (const char *line = text; line && *line;) {
+		const char *next = strchr(line, '\n');
+		const char *end = next ? next : line + strlen(line);
+		const char *eq;
+
+		while (line < end && isspace((unsigned char)*line))
+			line++;
+		while (end > line && isspace((unsigned char)end[-1]))
+			end--;
+		eq = memchr(line, '=', (size_t)(end - line));
+		if (line < end && *line == '[') {
+			in_oom = (size_t)(end - line) == strlen("[OOM]") &&
+				 strncmp(line, "[OOM]", strlen("[OOM]")) == 0;
+		} else if (in_oom && eq && *line != '#' && *line != ';') {
+			const char *key_end = eq, *value = eq + 1;
+
+			while (key_end > line && isspace((unsigned char)key_end[-1]))
+				key_end--;
+			while (value < end && isspace((unsigned char)*value))
+				value++;
+			for (size_t i = 0; i < ELEMENTSOF(keys); i++) {
+				char **field = (char **)((char *)conf + keys[i].offset);
+
+				if ((size_t)(key_end - line) != strlen(keys[i].key) ||
+				    strncmp(line, keys[i].key, strlen(keys[i].key)) != 0)
+					continue;
+				free(*field);
+				*field = value < end ? xstrndup(value, (size_t)(end - value)) : NULL;
+			}
+		}
+		line = next ? next + 1 : NULL;
+	}
+}
+
+void doctor_oomd_conf_free(struct doctor_oomd_conf *conf)
+{
+	free(conf->swap_used_limit);
+	free(conf->default_memory_pressure_limit);
+	free(conf->default_memory_pressure_duration);
+	*conf = (struct doctor_oomd_conf){ 0 };
 }

@@ -32,6 +32,7 @@ static const struct {
 	{ "overcommit", "overcommit" },
 	{ "memory", "memory" },
 	{ "cgroup", "cgroup" },
+	{ "systemd", "systemd" },
 	{ "oom", "OOM killer" },
 	{ "malloc", "malloc" },
 };
@@ -124,8 +125,11 @@ static void doctor_usage(void)
 	       "it was read from.  Looked at: memrun's rlimits; vm.overcommit_memory and the\n"
 	       "commit limit; available memory and swap; memrun's cgroup, its limit, and\n"
 	       "whether memrun may create a job cgroup (it creates and removes a test cgroup,\n"
-	       "%s<pid>, to find out); the OOM killer's settings, oom_score_adj and\n"
-	       "whether memrun may lower it; the kernel log; glibc's malloc tunables.\n"
+	       "%s<pid>, to find out); where systemd runs the host, the manager\n"
+	       "that would make a job's cgroup, the user's delegated controllers, the memory\n"
+	       "limits of the user's slice and of memrun's unit, and what systemd-oomd\n"
+	       "watches; the OOM killer's settings, oom_score_adj and whether memrun may\n"
+	       "lower it; the kernel log; glibc's malloc tunables.\n"
 	       "\n"
 	       "      --json   one JSON object instead of text\n"
 	       "  -h, --help   show this help and exit\n"

@@ -100,6 +100,74 @@ struct doctor_cgroup_probe {
 	bool left_behind;	/* it could not be removed */
 };
 
+/* ---- systemd, where it runs the host (doctor-host-systemd.c) ---- */
+
+/* A systemd manager over D-Bus, as doctor found it. */
+struct doctor_bus {
+	bool tried;
+	int err;	/* 0: the manager answered; else -errno */
+	char *why;	/* then why, in words */
+	char *version;	/* the manager's Version */
+};
+
+/* The memory limits of one cgroup, from its files (LIMIT_UNLIMITED: none,
+ * or not readable). */
+struct doctor_cgroup_limits {
+	char *path;	/* within the hierarchy: "/system.slice/x.service" */
+	char *dir;	/* on the file system */
+	uint64_t memory_max, memory_high, swap_max;
+};
+
+/* A unit above memrun or its jobs, and what systemd-oomd is told to do
+ * there (systemd.resource-control(5)). */
+struct doctor_unit {
+	char *name;
+	int err;			/* 0: its properties were read; else -errno */
+	char *why;			/* then why */
+	char *managed_oom_swap;		/* "auto", "kill" */
+	char *managed_oom_memory_pressure;
+	uint32_t memory_pressure_limit;	/* a share of UINT32_MAX; 0: oomd's default */
+	uint64_t memory_pressure_duration_usec; /* 0 or UINT64_MAX: oomd's default */
+};
+
+/* systemd-oomd's own settings (oomd.conf(5)); NULL: its default. */
+struct doctor_oomd_conf {
+	char *swap_used_limit;
+	char *default_memory_pressure_limit;
+	char *default_memory_pressure_duration;
+};
+
+struct doctor_systemd {
+	bool running;		/* systemd is PID 1 */
+	int manager;		/* CGROUP_BY_MEMRUN or CGROUP_BY_SYSTEMD: who makes a job's cgroup */
+	char *manager_why;
+	char *libsystemd_why;	/* why libsystemd cannot be loaded; NULL: it was */
+	struct doctor_bus system_bus, user_bus; /* the user's: for a user other than root */
+	unsigned uid;
+	/* The user's manager, user@UID.service: its cgroup (its ControlGroup,
+	 * else where systemd puts it) and cgroup.controllers there. */
+	char *user_manager_cgroup;
+	char *user_controllers_file;
+	char *user_controllers;	/* NULL: not readable */
+	int user_controllers_err;
+	struct doctor_cgroup_limits user_slice; /* user-UID.slice */
+	int user_slice_err;
+	/* memrun's cgroup and those above it, memrun's first; the nearest
+	 * that is a unit's (-1: none), and where a job's scope would go. */
+	struct doctor_cgroup_limits *ancestors;
+	size_t n_ancestors;
+	int own_unit_at;
+	char *scope_parent;	/* a cgroup path; NULL: no scope (cgroupfs) */
+	/* systemd-oomd: its unit's ActiveState ("not-found": no such unit;
+	 * NULL: unknown), its socket, its settings and the units it may act on. */
+	char *oomd_state;
+	bool oomd_socket;
+	struct doctor_oomd_conf oomd_conf;
+	char *oomd_conf_files;	/* the files read, ", "-separated; NULL: none */
+	struct doctor_unit *units;	/* -.slice first */
+	size_t n_units;
+};
+
 struct doctor_host {
 	struct doctor_file_text files[DOCTOR_FILE_COUNT];
 	struct cgroup_place place;
@@ -116,6 +184,7 @@ struct doctor_host {
 	const char *glibc_version;   /* gnu_get_libc_version() */
 	const char *glibc_tunables;  /* memrun's GLIBC_TUNABLES, or NULL */
 	char *profiles_lowering;     /* "db (-500)": profiles asking for a lower oom_score_adj */
+	struct doctor_systemd systemd;
 };
 
 void doctor_host_read(struct doctor_host *h);
@@ -149,6 +218,11 @@ enum doctor_cgroup_layout {
 
 /* From /proc/self/mountinfo: which cgroup file systems are mounted. */
 enum doctor_cgroup_layout doctor_cgroup_layout(const char *mountinfo);
+
+/* The [OOM] settings of one oomd.conf file or drop-in, applied over conf
+ * (a later file wins; an empty value is the default again). */
+void doctor_parse_oomd_conf(const char *text, struct doctor_oomd_conf *conf);
+void doctor_oomd_conf_free(struct doctor_oomd_conf *conf);
 
 /* What vm.overcommit_memory = 2 allows (the kernel's vm_commit_limit()):
  * overcommit_kbytes when set, else ratio % of RAM without huge pages; plus swap. */

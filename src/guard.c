@@ -26,6 +26,14 @@ static _Noreturn void guard_main(int sock)
 	/* Its own session: a terminal's Ctrl-C or hangup is memrun's to
 	 * handle; a `systemctl stop` of the scope (SIGTERM) ends it at once. */
 	setsid();
+	/* Never the victim of the job's OOM kill where memrun may say so
+	 * (CAP_SYS_RESOURCE); not a holder of memrun's directory. */
+	null_fd = open("/proc/self/oom_score_adj", O_WRONLY | O_CLOEXEC);
+	if (null_fd >= 0 && write(null_fd, "-1000", 5) < 0)
+		errno = 0;
+	safe_close(null_fd);
+	if (chdir("/") < 0)
+		errno = 0;
 	sigemptyset(&none);
 	sigprocmask(SIG_SETMASK, &none, NULL);
 	signal(SIGTERM, SIG_DFL);
@@ -58,8 +66,9 @@ static _Noreturn void guard_main(int sock)
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n <= 0) {
-			/* memrun is gone without a word: end the job. */
-			if (n == 0 && kill_fd >= 0 && write(kill_fd, "1", 1) < 0)
+			/* memrun is gone without a word (end of file, or a reset
+			 * with words unread): end the job. */
+			if (kill_fd >= 0 && write(kill_fd, "1", 1) < 0)
 				_exit(1);
 			_exit(0);
 		}

@@ -120,7 +120,7 @@ bool kernel_log_parse_journal_message(const void *message, size_t size, const ch
 	return kmsg_parse_oom_message(text, job_suffix, v);
 }
 
-static void journal_closep(sd_journal **j)
+void system_journal_closep(sd_journal **j)
 {
 	if (*j)
 		sym_sd_journal_close(*j);
@@ -146,11 +146,9 @@ static int journal_files_err(void)
 	return -ENOENT;
 }
 
-/* The system journal, where memrun may read a file of it: 0, else -errno
- * and why (malloc'ed). */
-static int journal_open(sd_journal **ret, char **ret_why)
+int system_journal_open(sd_journal **ret, char **ret_why)
 {
-	_cleanup_(journal_closep) sd_journal *j = NULL;
+	_cleanup_(system_journal_closep) sd_journal *j = NULL;
 	int r;
 
 	r = libsystemd_load(ret_why);
@@ -180,6 +178,18 @@ static int journal_open(sd_journal **ret, char **ret_why)
 
 /* The system journal holds a message of the kernel's: journald reads
  * /dev/kmsg (it does not in a container). */
+uint64_t system_journal_since_usec(uint64_t job_start_mono_ns)
+{
+	uint64_t mono = now_usec(CLOCK_MONOTONIC), real = now_usec(CLOCK_REALTIME);
+
+	/* The wall clock may have been set since: journald stamps an entry
+	 * with the wall clock when it gets it, after the event.  The job's
+	 * cgroup name is unique, so starting earlier would only read more. */
+	if (job_start_mono_ns / 1000 <= mono && mono - job_start_mono_ns / 1000 < real)
+		return real - (mono - job_start_mono_ns / 1000);
+	return 0;
+}
+
 static bool journal_has_kernel_records(sd_journal *j)
 {
 	return sym_sd_journal_add_match(j, "_TRANSPORT=kernel", 0) >= 0 &&
@@ -208,21 +218,15 @@ static void journal_take_entry(sd_journal *j, const char *job_suffix, struct oom
 static int journal_collect_oom(sd_journal *j, const char *job_suffix, uint64_t job_start_mono_ns,
 			       uint64_t expected_kills, struct oom_victims *ret)
 {
-	uint64_t mono = now_usec(CLOCK_MONOTONIC), real = now_usec(CLOCK_REALTIME);
-	uint64_t deadline = mono + JOURNAL_WAIT_USEC, since = 0;
+	uint64_t mono = now_usec(CLOCK_MONOTONIC);
+	uint64_t deadline = mono + JOURNAL_WAIT_USEC;
 	int r;
 
 	*ret = (struct oom_victims){ 0 };
-	/* The job's start on today's wall clock, which may have been set since:
-	 * journald stamps an entry with the wall clock when it gets it, after
-	 * the kill.  The job's cgroup name is unique, so starting earlier would
-	 * only read more. */
-	if (job_start_mono_ns / 1000 <= mono && mono - job_start_mono_ns / 1000 < real)
-		since = real - (mono - job_start_mono_ns / 1000);
 	r = sym_sd_journal_add_match(j, "_TRANSPORT=kernel", 0);
 	if (r < 0)
 		return r;
-	r = sym_sd_journal_seek_realtime_usec(j, since);
+	r = sym_sd_journal_seek_realtime_usec(j, system_journal_since_usec(job_start_mono_ns));
 	if (r < 0)
 		return r;
 	for (;;) {
@@ -245,7 +249,7 @@ enum kernel_log_source kernel_log_collect_oom(const char *job_suffix, uint64_t j
 					      char **ret_why)
 {
 	_cleanup_close_ int kmsg_fd = kmsg_open();
-	_cleanup_(journal_closep) sd_journal *j = NULL;
+	_cleanup_(system_journal_closep) sd_journal *j = NULL;
 	_cleanup_free_ char *journal_why = NULL;
 	int r;
 
@@ -254,7 +258,7 @@ enum kernel_log_source kernel_log_collect_oom(const char *job_suffix, uint64_t j
 		kmsg_collect_oom(kmsg_fd, job_suffix, ret);
 		return KERNEL_LOG_KMSG;
 	}
-	r = journal_open(&j, &journal_why);
+	r = system_journal_open(&j, &journal_why);
 	if (r < 0) {
 		*ret_why = kernel_log_unreadable_why(kmsg_fd, r, journal_why);
 		return KERNEL_LOG_NONE;
@@ -269,12 +273,12 @@ enum kernel_log_source kernel_log_collect_oom(const char *job_suffix, uint64_t j
 
 void kernel_log_access_check(struct kernel_log_access *ret)
 {
-	_cleanup_(journal_closep) sd_journal *j = NULL;
+	_cleanup_(system_journal_closep) sd_journal *j = NULL;
 	int fd = kmsg_open();
 
 	*ret = (struct kernel_log_access){ .kmsg_err = fd < 0 ? fd : 0 };
 	safe_close(fd);
-	ret->journal_err = journal_open(&j, &ret->journal_why);
+	ret->journal_err = system_journal_open(&j, &ret->journal_why);
 	if (ret->journal_err == 0)
 		ret->journal_kernel_records = journal_has_kernel_records(j);
 }

@@ -56,6 +56,15 @@ enum kernel_log_source kernel_log_collect_oom(const char *job_suffix, uint64_t j
 					      uint64_t expected_kills, struct oom_victims *ret,
 					      char **ret_why);
 
+/* The system journal for its other readers (systemd-oomd's records,
+ * oomd.c): opened where memrun may read a file of it, 0; else -errno and
+ * why (malloc'ed).  And the job's start on today's wall clock (µs), where
+ * a reading of the job's entries seeks to. */
+struct sd_journal;
+int system_journal_open(struct sd_journal **ret, char **ret_why);
+void system_journal_closep(struct sd_journal **j);
+uint64_t system_journal_since_usec(uint64_t job_start_mono_ns);
+
 /* Exposed for the unit tests: one journal entry's fields as
  * sd_journal_get_data() gives them ("SYSLOG_FACILITY=0", not
  * NUL-terminated).  Whether the kernel wrote it (facility NULL: the field

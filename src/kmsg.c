@@ -201,6 +201,37 @@ static int job_relation(struct span path, const char *job_suffix)
 	return -1;
 }
 
+/* Where the job's cgroup ends in a path where job_relation() finds it. */
+static const char *job_end(struct span path, const char *job_suffix)
+{
+	size_t n = strlen(job_suffix);
+
+	for (const char *s = path.p; (s = memmem(s, (size_t)(path.end - s), job_suffix, n)); s++)
+		if (s + n == path.end || s[n] == '/')
+			return s + n;
+	return NULL;
+}
+
+/* The limit hit was an enclosing cgroup's (a user's slice with the
+ * MemoryMax an admin set, a container's): which, and how far above the
+ * job's cgroup, where the task's path shows the job's within it. */
+static void note_enclosing_limit(struct oom_victim *v, struct span oom, struct span task,
+				 const char *job_suffix)
+{
+	struct span job = { task.p, job_end(task, job_suffix) };
+	size_t n = (size_t)(oom.end - oom.p);
+	unsigned levels = 0;
+
+	if (!job.end || n > KMSG_CGROUP_MAX || (n == 1 && oom.p[0] == '/') ||
+	    !path_within(job, oom) || job.end - job.p == (ptrdiff_t)n)
+		return;
+	for (const char *s = job.p + n; s < job.end; s++)
+		levels += *s == '/';
+	memcpy(v->limit_cgroup, oom.p, n);
+	v->limit_cgroup[n] = '\0';
+	v->limit_levels_up = levels;
+}
+
 /* The record's PRI field says the kernel wrote it (facility 0). */
 static bool kernel_facility(const char *record, const char *header_end)
 {
@@ -279,6 +310,8 @@ bool kmsg_parse_oom_message(const char *message, const char *job_suffix, struct 
 	relation = global_oom ? -1 : job_relation(oom_memcg, job_suffix);
 	v->by_job_limit = relation == 0;
 	v->by_inner_limit = relation == 1;
+	if (relation < 0 && !global_oom)
+		note_enclosing_limit(v, oom_memcg, task_memcg, job_suffix);
 	return true;
 }
 

@@ -9,6 +9,8 @@
 #define OOM_VICTIMS_MAX 8
 /* The kernel's task name: at most 15 bytes (TASK_COMM_LEN - 1). */
 #define KMSG_COMM_MAX 15
+/* The longest path of an enclosing cgroup kept from a record. */
+#define KMSG_CGROUP_MAX 255
 
 struct oom_victim {
 	pid_t pid;
@@ -18,6 +20,12 @@ struct oom_victim {
 	bool by_job_limit;	/* the OOM was the job's own cgroup limit */
 	bool by_inner_limit;	/* the limit of a cgroup the job made below its own */
 	bool global;		/* CONSTRAINT_NONE: the whole system ran out */
+	/* The cgroup whose limit was hit (oom_memcg, from the hierarchy's
+	 * root) when it lies above the job's cgroup, and how many levels
+	 * above; "" when the limit was the job's, one below it or the whole
+	 * system's, or its path is longer than KMSG_CGROUP_MAX. */
+	char limit_cgroup[KMSG_CGROUP_MAX + 1];
+	unsigned limit_levels_up;
 };
 
 struct oom_victims {

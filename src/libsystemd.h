@@ -19,6 +19,7 @@
 	X(sd_bus_open_system)				\
 	X(sd_bus_open_user)				\
 	X(sd_bus_flush_close_unref)			\
+	X(sd_bus_set_method_call_timeout)		\
 	X(sd_bus_call_method)				\
 	X(sd_bus_call)					\
 	X(sd_bus_get_property)				\

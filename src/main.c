@@ -247,6 +247,23 @@ static int adopt_child(pid_t child, void *data)
 	return cgroup_adopt_child(a->cg, child, a->plan, a->o);
 }
 
+static int spawn_in_cgroup(const struct plan *plan, struct supervisor *sup, struct job_cgroup *cg,
+			   struct probe_host *probe, struct adopt_context *adopt, pid_t *ret_pid,
+			   struct spawn_failure *ret_failure)
+{
+	return spawn_job(plan,
+			 &(struct spawn_options){
+				 .child_mask = &sup->caller_mask,
+				 .child_ignored = &sup->caller_ignored,
+				 .cgroup_join_fd = cg->join_fd,
+				 .clone_into_cgroup_fd = cgroup_clone_fd(cg),
+				 .announce_pid = probe->region ? &probe->region->main_pid : NULL,
+				 .place_child = cgroup_adopts_child(cg) ? adopt_child : NULL,
+				 .place_child_data = adopt,
+			 },
+			 ret_pid, ret_failure);
+}
+
 static int run_job(struct plan *plan, const struct cgroup_place *place, struct outcome *o)
 {
 	struct supervisor sup;
@@ -304,17 +321,15 @@ static int run_job(struct plan *plan, const struct cgroup_place *place, struct o
 
 	fflush(NULL);	/* nothing buffered may be written twice after fork */
 	supervisor_mark_start(&sup, o);
-	r = spawn_job(plan,
-		      &(struct spawn_options){
-			      .child_mask = &sup.caller_mask,
-			      .child_ignored = &sup.caller_ignored,
-			      .cgroup_join_fd = cg.join_fd,
-			      .clone_into_cgroup_fd = cgroup_clone_fd(&cg),
-			      .announce_pid = probe.region ? &probe.region->main_pid : NULL,
-			      .place_child = cgroup_adopts_child(&cg) ? adopt_child : NULL,
-			      .place_child_data = &adopt,
-		      },
-		      &pid, &failure);
+	r = spawn_in_cgroup(plan, &sup, &cg, &probe, &adopt, &pid, &failure);
+	/* The manager could not make the cgroup around the held child, which
+	 * never ran: the best-effort policy says whether it runs without. */
+	if (r > 0 && failure.stage == SPAWN_STAGE_CGROUP && failure.explained) {
+		if (cgroup_adopt_failed(&cg, place, plan, o, failure.err) == 0)
+			r = spawn_in_cgroup(plan, &sup, &cg, &probe, &adopt, &pid, &failure);
+		else
+			o->started = false;
+	}
 	if (r < 0) {
 		o->start_error = xasprintf("cannot fork: %s", strerror(-r));
 		log_error("%s", o->start_error);

@@ -23,12 +23,28 @@ void outcome_record_limits(struct outcome *o, const struct plan *plan)
 	}
 }
 
-/* Who killed what, from the counters and, where readable, the kernel log. */
+/* The processes systemd-oomd killed: an action whose count oomd has not
+ * written (yet) killed one at least. */
+static uint64_t oomd_kills(const struct outcome *o)
+{
+	return o->oomd.processes + o->oomd.pending;
+}
+
+/* Who killed what, from the counters, systemd-oomd's marks and, where
+ * readable, the kernel log. */
 static void decide_oom(struct outcome *o)
 {
-	bool any_kill = o->oom_kills.known ? o->oom_kills.value > 0 : o->oom_kills_at_least > 0;
+	uint64_t counted = o->oom_kills.known ? o->oom_kills.value : o->oom_kills_at_least;
+	bool any_kill = counted > 0;
+	/* oomd's kills are counted with the kernel's (cgroup_finish): the
+	 * kernel's are the rest. */
+	bool kernel_kill = counted > oomd_kills(o);
+	/* oomd killed the cgroup the main process was in, which died of
+	 * SIGKILL: oomd's own signal. */
+	bool oomd_main = oomd_kills(o) > 0 && o->oomd_whole_job && o->signal == SIGKILL;
 
 	o->oom_killer = OOM_KILLER_UNKNOWN;
+	o->oom_killed_by = OOM_KILLED_BY_NONE;
 	o->main_oom_killed = false;
 	o->main_oom_killed_known = false;
 	if (!o->oom_kills.known && !o->oom_kills_unknown)
@@ -36,18 +52,21 @@ static void decide_oom(struct outcome *o)
 
 	o->main_oom_killed_known = true;
 	if (o->victims_known && o->victims.total > 0) {
-		bool by_job = false;
+		bool by_job = false, main_by_kernel = false;
 
 		for (unsigned i = 0; i < o->victims.count; i++) {
 			/* A limit the job set below its own is the job's doing too. */
 			by_job |= o->victims.list[i].by_job_limit || o->victims.list[i].by_inner_limit;
-			o->main_oom_killed |= o->victims.list[i].pid == o->main_pid;
+			main_by_kernel |= o->victims.list[i].pid == o->main_pid;
 		}
 		o->oom_killer = by_job ? OOM_KILLER_CGROUP : OOM_KILLER_OTHER;
-		if (o->oom_kills.value < o->victims.total)
-			o->oom_kills.value = o->victims.total;
+		if (o->oom_kills.value < o->victims.total + oomd_kills(o))
+			o->oom_kills.value = o->victims.total + oomd_kills(o);
 		/* memrun's oom_group kill (v1) took the main process with it. */
-		o->main_oom_killed |= o->oom_group_killed && o->signal == SIGKILL;
+		main_by_kernel |= o->oom_group_killed && o->signal == SIGKILL;
+		o->main_oom_killed = main_by_kernel || oomd_main;
+		o->oom_killed_by = !main_by_kernel && oomd_main ? OOM_KILLED_BY_OOMD :
+								  OOM_KILLED_BY_KERNEL;
 		return;
 	}
 	/* Kills may have gone uncounted, and the main process died of
@@ -58,10 +77,16 @@ static void decide_oom(struct outcome *o)
 	}
 	/* No log: the main process died of SIGKILL while the kernel counted
 	 * a kill of the job's: that was the OOM killer.  A kill -9 is not. */
-	o->main_oom_killed = any_kill && o->signal == SIGKILL;
-	if (any_kill)
+	o->main_oom_killed = oomd_main || (kernel_kill && o->signal == SIGKILL);
+	if (oomd_main || (!kernel_kill && oomd_kills(o) > 0))
+		o->oom_killed_by = OOM_KILLED_BY_OOMD;
+	else if (kernel_kill)
+		o->oom_killed_by = OOM_KILLED_BY_KERNEL;
+	if (kernel_kill)
 		o->oom_killer = o->cgroup_oom_events > 0 || o->inner_limit_hit ? OOM_KILLER_CGROUP :
 										   OOM_KILLER_OTHER;
+	else if (oomd_kills(o) > 0)
+		o->oom_killer = OOM_KILLER_OTHER;	/* not the job's own limit */
 }
 
 /* The first rule that matches wins. */
@@ -103,6 +128,8 @@ static enum oom_cause decide_cause(const struct outcome *o)
 
 	if (o->kind != OUTCOME_OOM_KILLED)
 		return OOM_CAUSE_NONE;
+	if (o->oom_killed_by == OOM_KILLED_BY_OOMD)
+		return OOM_CAUSE_OOMD;
 	for (unsigned i = 0; o->victims_known && i < o->victims.count; i++)
 		global |= o->victims.list[i].global;
 	if (o->oom_killer == OOM_KILLER_CGROUP)
@@ -111,6 +138,8 @@ static enum oom_cause decide_cause(const struct outcome *o)
 		return OOM_CAUSE_SYSTEM;
 	if (o->enclosing_attributed)
 		return OOM_CAUSE_ENCLOSING;
+	if (o->limit_cgroup)
+		return OOM_CAUSE_NAMED_LIMIT;
 	return OOM_CAUSE_AROUND;
 }
 
@@ -159,6 +188,19 @@ const char *oom_killer_name(enum oom_killer killer)
 	}
 }
 
+const char *oom_killed_by_name(enum oom_killed_by by)
+{
+	switch (by) {
+	case OOM_KILLED_BY_KERNEL:
+		return "kernel";
+	case OOM_KILLED_BY_OOMD:
+		return "systemd-oomd";
+	case OOM_KILLED_BY_NONE:
+	default:
+		return NULL;
+	}
+}
+
 void outcome_free(struct outcome *o)
 {
 	free(o->start_error);
@@ -171,6 +213,11 @@ void outcome_free(struct outcome *o)
 	o->hint = NULL;
 	free(o->enclosing_dir);
 	free(o->victims_unknown);
+	free(o->limit_cgroup);
+	free(o->oomd_record_unknown);
+	free(o->cgroup_unit_result);
+	oomd_record_free(&o->oomd_record);
+	o->limit_cgroup = o->oomd_record_unknown = o->cgroup_unit_result = NULL;
 	o->start_error = o->cgroup_dir = o->cgroup_error = o->alloc_not_observed = NULL;
 	o->cgroup_manager_why = o->cgroup_unit = NULL;
 	o->enclosing_dir = o->victims_unknown = NULL;

@@ -13,6 +13,7 @@
 #include <sys/types.h>
 
 #include "kernel-log.h"
+#include "oomd.h"
 #include "probe/probe-abi.h"
 
 struct plan;
@@ -38,7 +39,16 @@ enum oom_cause {
 	OOM_CAUSE_INNER_LIMIT,	/* only limits the job set on cgroups below its own */
 	OOM_CAUSE_SYSTEM,	/* the kernel's global OOM killer */
 	OOM_CAUSE_ENCLOSING,	/* memrun's own cgroup, which held only the job */
+	OOM_CAUSE_NAMED_LIMIT,	/* the limit of an enclosing cgroup the kernel log names */
 	OOM_CAUSE_AROUND,	/* some limit around the job's cgroup */
+	OOM_CAUSE_OOMD,		/* systemd-oomd, by its rule */
+};
+
+/* Which OOM killer: the kernel's or systemd-oomd (the report's oom.killed_by). */
+enum oom_killed_by {
+	OOM_KILLED_BY_NONE,
+	OOM_KILLED_BY_KERNEL,
+	OOM_KILLED_BY_OOMD,
 };
 
 /* A count that may be unknown: the report prints null for it. */
@@ -84,6 +94,21 @@ struct outcome {
 	bool oom_group_killed;
 	/* The limit of a cgroup the job made below its own was reached. */
 	bool inner_limit_hit;
+	/* The enclosing cgroup whose limit the kernel log names for a kill
+	 * of the job's (a victim's limit_cgroup), and its limit at the end. */
+	char *limit_cgroup;
+	struct maybe_count limit_cgroup_max;
+
+	/* systemd-oomd's kills (oomd.c): the actions and processes its marks
+	 * on the job's cgroups count (the processes are in oom_kills too);
+	 * whether it killed the job's cgroup whole, the main process with
+	 * it, not only a cgroup the job made; its record of the kill in the
+	 * journal, or why none was read. */
+	struct oomd_marks oomd;
+	bool oomd_whole_job;
+	bool oomd_record_known;
+	struct oomd_record oomd_record;
+	char *oomd_record_unknown;
 
 	/* Allocation-failure evidence (the probe). */
 	bool alloc_observed;		/* the main program was probed */
@@ -114,6 +139,7 @@ struct outcome {
 	const char *cgroup_manager;	/* "cgroupfs", "systemd"; NULL: no cgroup */
 	char *cgroup_manager_why;	/* why that manager */
 	char *cgroup_unit;		/* the systemd scope, or NULL */
+	char *cgroup_unit_result;	/* the scope's Result at the end, as systemd says it */
 	char *cgroup_error;		/* why the job ran without a cgroup */
 	bool limits_not_applied;	/* --best-effort ran it without its cgroup limits */
 	uint64_t memory_max, memory_high, swap_max;	/* in force; LIMIT_UNLIMITED: none */
@@ -133,6 +159,7 @@ struct outcome {
 	/* The verdict: set by outcome_decide() alone. */
 	enum outcome_kind kind;
 	enum oom_killer oom_killer;
+	enum oom_killed_by oom_killed_by;
 	enum oom_cause oom_cause;
 	bool main_oom_killed_known;
 	bool main_oom_killed;
@@ -153,6 +180,7 @@ int outcome_exit_status(const struct outcome *o);
 /* "exited", "oom-killed", ... */
 const char *outcome_kind_name(enum outcome_kind kind);
 const char *oom_killer_name(enum oom_killer killer);	/* NULL for unknown */
+const char *oom_killed_by_name(enum oom_killed_by by);	/* "kernel", ...; NULL for none */
 
 /* Whether the job ran in a cgroup of its own (a manager other than none). */
 static inline bool outcome_had_cgroup(const struct outcome *o)

@@ -78,6 +78,46 @@ static void print_victims(FILE *out, const struct outcome *o, bool skip_main)
 		fputc(')', out);
 }
 
+/* The rule systemd-oomd acted on, from its record: "memory pressure on
+ * user@1000.service was 82.39% > 50.00% for more than 20s". */
+static void print_oomd_rule(FILE *out, const struct outcome *o)
+{
+	const struct oomd_record *r = &o->oomd_record;
+	char used[32], total[32], swap_used[32], swap_total[32];
+	const char *unit;
+
+	if (!o->oomd_record_known) {
+		fprintf(out, "its rule unknown (%s)",
+			o->oomd_record_unknown ? o->oomd_record_unknown : "no record of it");
+		return;
+	}
+	switch (r->rule) {
+	case OOMD_RULE_PRESSURE:
+		/* The unit as people know it, the last part of its cgroup. */
+		unit = strrchr(r->monitored, '/');
+		unit = unit && unit[1] ? unit + 1 : r->monitored;
+		fprintf(out,
+			"memory pressure on %s was %llu.%02llu%% > %llu.%02llu%% for more than %s",
+			unit, (unsigned long long)r->pressure / 100,
+			(unsigned long long)r->pressure % 100,
+			(unsigned long long)r->pressure_limit / 100,
+			(unsigned long long)r->pressure_limit % 100, r->duration);
+		break;
+	case OOMD_RULE_SWAP:
+		fprintf(out, "memory used %s of %s and swap used %s of %s, more than %llu.%02llu%%",
+			size_format(r->memory_used, used), size_format(r->memory_total, total),
+			size_format(r->swap_used, swap_used),
+			size_format(r->swap_total, swap_total),
+			(unsigned long long)r->swap_limit / 100,
+			(unsigned long long)r->swap_limit % 100);
+		break;
+	case OOMD_RULE_UNKNOWN:
+	default:
+		fputs("its rule unknown", out);
+		break;
+	}
+}
+
 /* Who did it: "cgroup memory.max 64 MiB reached". */
 static void print_oom_cause(FILE *out, const struct outcome *o)
 {
@@ -100,6 +140,17 @@ static void print_oom_cause(FILE *out, const struct outcome *o)
 	case OOM_CAUSE_ENCLOSING:
 		fprintf(out, "the limit of memrun's own cgroup was reached (%s counted it)",
 			o->enclosing_dir);
+		break;
+	case OOM_CAUSE_NAMED_LIMIT:
+		fprintf(out, "the limit of %s", o->limit_cgroup);
+		if (o->limit_cgroup_max.known && o->limit_cgroup_max.value != LIMIT_UNLIMITED)
+			fprintf(out, " (%s %s)", limit_file(o),
+				size_format(o->limit_cgroup_max.value, buf));
+		fputs(" was reached, not the job's own", out);
+		break;
+	case OOM_CAUSE_OOMD:
+		fputs("by systemd-oomd, ", out);
+		print_oomd_rule(out, o);
 		break;
 	case OOM_CAUSE_AROUND:
 	case OOM_CAUSE_NONE:
@@ -211,8 +262,13 @@ void report_print_summary(FILE *out, const struct plan *plan, const struct outco
 		fprintf(out, " after %s", format_duration(o->duration_s, dur));
 		print_refusal_hint(out, o);
 	} else if (kind == OUTCOME_OOM_KILLED && o->main_oom_killed) {
-		fputs(" was OOM-killed: ", out);
-		print_oom_cause(out, o);
+		if (o->oom_cause == OOM_CAUSE_OOMD) {
+			fputs(" was killed by systemd-oomd: ", out);
+			print_oomd_rule(out, o);
+		} else {
+			fputs(" was OOM-killed: ", out);
+			print_oom_cause(out, o);
+		}
 		print_peak(out, o, " (", false);
 		if (o->peak_memory_bytes.known || o->largest_rss_bytes > 0)
 			fputc(')', out);
@@ -367,6 +423,47 @@ static void write_alloc_failures(struct json_writer *w, const struct outcome *o)
 	json_end_object(w);
 }
 
+static void json_percent(struct json_writer *w, const char *key, uint64_t hundredths, bool known)
+{
+	if (known)
+		json_double(w, key, (double)hundredths / 100, 2);
+	else
+		json_null(w, key);
+}
+
+/* systemd-oomd's kills of the job's, and the rule from its record. */
+static void write_oomd(struct json_writer *w, const struct outcome *o)
+{
+	const struct oomd_record *r = &o->oomd_record;
+	bool pressure = o->oomd_record_known && r->rule == OOMD_RULE_PRESSURE;
+	bool swap = o->oomd_record_known && r->rule == OOMD_RULE_SWAP;
+
+	if (o->oomd.processes + o->oomd.pending == 0) {
+		json_null(w, "oomd");
+		return;
+	}
+	json_begin_object(w, "oomd");
+	json_uint(w, "kills", o->oomd.processes + o->oomd.pending);
+	json_uint(w, "actions", o->oomd.actions);
+	json_string(w, "cgroup", o->oomd_record_known ? r->cgroup : NULL);
+	json_string(w, "rule", o->oomd_record_known ? oomd_rule_name(r->rule) : NULL);
+	json_string(w, "monitored_cgroup", pressure ? r->monitored : NULL);
+	json_percent(w, "pressure_percent", r->pressure, pressure);
+	json_percent(w, "pressure_limit_percent", r->pressure_limit, pressure);
+	if (pressure)
+		json_double(w, "pressure_duration_s", r->duration_s, 0);
+	else
+		json_null(w, "pressure_duration_s");
+	json_limit(w, "memory_used_bytes", r->memory_used, swap);
+	json_limit(w, "memory_total_bytes", r->memory_total, swap);
+	json_limit(w, "swap_used_bytes", r->swap_used, swap);
+	json_limit(w, "swap_total_bytes", r->swap_total, swap);
+	json_percent(w, "swap_used_limit_percent", r->swap_limit, swap);
+	json_string(w, "record_source", o->oomd_record_known ? "journal" : NULL);
+	json_string(w, "record_unknown_reason", o->oomd_record_unknown);
+	json_end_object(w);
+}
+
 void report_write_json(FILE *out, const struct plan *plan, const struct outcome *o)
 {
 	struct json_writer w;
@@ -405,6 +502,7 @@ void report_write_json(FILE *out, const struct plan *plan, const struct outcome 
 	else
 		json_uint(&w, "kills_at_least", o->oom_kills_at_least);
 	json_string(&w, "killer", oom_killer_name(o->oom_killer));
+	json_string(&w, "killed_by", oom_killed_by_name(o->oom_killed_by));
 	/* Without a cgroup of its own: what memrun's cgroup counted meanwhile. */
 	if (o->enclosing_dir)
 		json_uint(&w, "enclosing_kills", o->enclosing_oom_kills);
@@ -441,6 +539,11 @@ void report_write_json(FILE *out, const struct plan *plan, const struct outcome 
 	}
 	json_string(&w, "victims_source", kernel_log_source_name(o->victims_source));
 	json_string(&w, "victims_unknown_reason", o->victims_unknown);
+	/* The enclosing cgroup whose limit the log names. */
+	json_string(&w, "limit_cgroup", o->limit_cgroup);
+	json_limit(&w, "limit_cgroup_memory_max_bytes", o->limit_cgroup_max.value,
+		   o->limit_cgroup_max.known);
+	write_oomd(&w, o);
 	json_end_object(&w);
 
 	write_alloc_failures(&w, o);
@@ -465,6 +568,7 @@ void report_write_json(FILE *out, const struct plan *plan, const struct outcome 
 	json_string(&w, "manager", o->cgroup_manager);
 	json_string(&w, "manager_reason", o->cgroup_manager_why);
 	json_string(&w, "unit", o->cgroup_unit);
+	json_string(&w, "unit_result", o->cgroup_unit_result);
 	json_string(&w, "error", o->cgroup_error);
 	json_end_object(&w);
 

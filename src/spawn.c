@@ -189,6 +189,8 @@ static pid_t fork_held(struct child_context *ctx, const struct spawn_options *op
 		ctx->failure->err = r;
 		ctx->failure->explained = true;
 	} else if (write(hold[1], "g", 1) != 1) {
+		ctx->failure->stage = SPAWN_STAGE_CGROUP;
+		ctx->failure->err = -errno;
 		kill(pid, SIGKILL);
 	}
 	close(hold[1]);

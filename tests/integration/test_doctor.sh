@@ -33,7 +33,7 @@ test_exit_0_with_every_topic() {
 	local topic
 	run_memrun doctor
 	expect_status 0
-	for topic in limits overcommit memory cgroup "OOM killer" malloc; do
+	for topic in limits overcommit memory cgroup systemd "OOM killer" malloc; do
 		grep -qx -- "$topic" "$out" || fail "no '$topic' heading"
 	done
 	grep -qE '^[0-9]+ warnings?, [0-9]+ notes?, [0-9]+ ok$' "$out" || fail "no summary line"
@@ -131,14 +131,22 @@ test_json_has_the_same_keys_and_findings_as_the_text() {
 	cp "$out" "$text"
 	run_memrun doctor --json
 	expect_status 0
-	python3 - "$out" "$text" <<'PY' || fail "the JSON does not match the text"
+	local systemd_keys=""
+	# Where systemd runs the host, its topic has every check (but the
+	# user's manager's and slice's for root); else cgroup_manager alone.
+	if [ -d /run/systemd/system ]; then
+		systemd_keys="user_slice_memory_max own_unit_memory_max systemd_oomd"
+		[ "$(id -u)" = 0 ] || systemd_keys="user_memory_delegated $systemd_keys"
+	fi
+	python3 - "$out" "$text" "$systemd_keys" <<'PY' || fail "the JSON does not match the text"
 import json, re, sys
 doc = json.load(open(sys.argv[1]))
 text = open(sys.argv[2]).read().splitlines()
 keys = ["rlimit_as", "rlimit_data", "rlimit_stack", "rlimit_memlock", "rlimit_nproc",
         "overcommit_memory", "overcommit_ratio", "commit_limit", "mem_available", "swap",
         "cgroup_version", "cgroup_path", "cgroup_memory_limit", "cgroup_memory_usage",
-        "cgroup_job", "cgroup_swap_accounting", "cgroup_join", "panic_on_oom",
+        "cgroup_job", "cgroup_swap_accounting", "cgroup_join", "cgroup_manager"]
+keys += sys.argv[3].split() + ["panic_on_oom",
         "oom_kill_allocating_task",
         "oom_score_adj", "oom_score_adj_lower", "kmsg", "journal", "dmesg_restrict",
         "glibc_version",
@@ -177,6 +185,24 @@ for key in ("overcommit_memory", "swap", "cgroup_version", "oom_score_adj", "pan
         bad(f"the text lacks the message of {key}: {message}")
 sys.exit(0 if ok else 1)
 PY
+}
+
+# Where systemd does not run the host, its topic says so once, and warns
+# of nothing.
+test_systemd_topic_without_systemd() {
+	if [ -d /run/systemd/system ]; then
+		skip "systemd runs this host (tests/systemd/test_doctor.sh covers it)"
+		return
+	fi
+	run_memrun doctor
+	expect_status 0
+	expect_finding "note  systemd does not run this host (no /run/systemd/system): memrun makes a job's cgroup itself (cgroupfs)" \
+		/run/systemd/system
+	[ "$(sed -n '/^systemd$/,/^$/p' "$out" | grep -cE '^  (ok|note|warn) ')" = 1 ] ||
+		{ fail "the systemd topic has more than one line"; show_output; }
+	run_memrun doctor --json
+	expect_status 0
+	expect_json "[(f['key'], f['level'], f['value']) for f in r['findings'] if f['topic'] == 'systemd'] == [('cgroup_manager', 'note', 'cgroupfs')]" "$out"
 }
 
 test_test_cgroup_is_gone_afterwards() {

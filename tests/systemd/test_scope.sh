@@ -101,22 +101,31 @@ test_user_oom_kill_reported() {
 	check_oom_killed "$USER_WORK/oom.json"
 }
 
+test_root_python_oom_kill() {
+	run_memrun --memory-max 64M --report "$report" -- python3 -c 'b = bytearray(200 << 20)'
+	check_oom_killed "$report"
+	expect_json 'any(v["comm"].startswith("python3") for v in r["oom"]["victims"])'
+}
+
 test_user_python_oom_kill() {
 	run_memrun_as_user --memory-max 64M --report "$USER_WORK/py.json" -- \
 		python3 -c 'b = bytearray(200 << 20)'
 	check_oom_killed "$USER_WORK/py.json"
 }
 
-# kill -9 of memrun: the guard kills the scope, systemd collects it.
+# kill -9 of memrun: the guard kills the scope, systemd collects it.  The
+# job's main process would die anyway (PR_SET_PDEATHSIG): the one it
+# started in the background dies only by the guard.
+BACKGROUND_JOB='sleep 1000 & exec sleep 1001'
 sigkill_leaves_nothing() {
 	local who=$1 pid job i
 	if [ "$who" = user ]; then
 		# exec: $! is memrun itself (setpriv and env exec it in turn).
 		(exec setpriv --reuid="$TEST_UID" --regid="$TEST_GID" --init-groups \
 			env XDG_RUNTIME_DIR="$TEST_USER_RUNTIME_DIR" \
-			"$MEMRUN" -q --memory-max 64M -- sleep 1000) &
+			"$MEMRUN" -q --memory-max 64M -- sh -c "$BACKGROUND_JOB") &
 	else
-		"$MEMRUN" -q --memory-max 64M -- sleep 1000 &
+		"$MEMRUN" -q --memory-max 64M -- sh -c "$BACKGROUND_JOB" &
 	fi
 	pid=$!
 	for i in $(seq 100); do
@@ -181,6 +190,7 @@ set_user_memory() {
 }
 
 test_user_undelegated_memory_controller_is_refused() {
+	trap 'set_user_memory +' RETURN
 	set_user_memory -
 	if grep -qw memory "$user_slice/user@$TEST_UID.service/cgroup.controllers"; then
 		fail "memory is still in user@$TEST_UID.service's cgroup.controllers"
@@ -194,9 +204,35 @@ test_user_undelegated_memory_controller_is_refused() {
 	expect_status 0
 	expect_json 'r["limits"]["memory_max_bytes"] is None' "$USER_WORK/u.json"
 	expect_json '"not delegated" in (r["limits"]["not_applied_reason"] or "")' "$USER_WORK/u.json"
+	# A job that asks for no cgroup setting runs, without a scope.
+	run_memrun_as_user -q --report "$USER_WORK/u.json" -- true
+	expect_status 0
+	expect_json 'r["cgroup"]["manager"] is None' "$USER_WORK/u.json"
 	set_user_memory +
+	trap - RETURN
 	grep -qw memory "$user_slice/user@$TEST_UID.service/cgroup.controllers" ||
 		fail "memory not delegated again"
+	expect no_scope_left no_scope_left
+}
+
+# systemd refuses the scope (here: its slice is masked): 125 with
+# systemd's word for it; --best-effort, or a job that asked for no cgroup
+# setting, runs without a cgroup of its own; nothing is left behind.
+test_a_refused_scope_follows_the_best_effort_policy() {
+	systemctl mask --runtime memrun-masked.slice >/dev/null 2>&1
+	run_memrun --slice memrun-masked.slice --memory-max 64M --report "$report" -- true
+	expect_status 125
+	expect_err "systemd refused the scope"
+	expect_err "masked"
+	expect_json 'r["outcome"] == "failed-to-start"'
+	run_memrun -q --slice memrun-masked.slice --memory-max 64M --best-effort \
+		--report "$report" -- sh -c 'echo ran'
+	expect_status 0
+	expect_out "ran"
+	expect_json 'r["limits"]["memory_max_bytes"] is None'
+	expect_json '"masked" in r["limits"]["not_applied_reason"]'
+	systemctl unmask --runtime memrun-masked.slice >/dev/null 2>&1
+	! pgrep -x memrun-guard >/dev/null || fail "a guard was left: $(pgrep -a -x memrun-guard)"
 	expect no_scope_left no_scope_left
 }
 

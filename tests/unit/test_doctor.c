@@ -293,6 +293,82 @@ static void test_commit_limit(void **state)
 	}
 }
 
+/* Debian's /etc/systemd/oomd.conf: the defaults, commented out. */
+static const char oomd_conf_debian[] = "#  This file is part of systemd.\n"
+				       "# See oomd.conf(5) for details\n"
+				       "\n"
+				       "[OOM]\n"
+				       "#SwapUsedLimit=90%\n"
+				       "#DefaultMemoryPressureLimit=60%\n"
+				       "#DefaultMemoryPressureDurationSec=30s\n";
+
+static const struct {
+	const char *what;
+	const char *texts[2]; /* applied in this order, as a file and a drop-in */
+	const char *swap, *pressure, *duration;
+} oomd_conf_cases[] = {
+	{ "the defaults, commented out", { oomd_conf_debian }, NULL, NULL, NULL },
+	{ "each setting",
+	  { "[OOM]\nSwapUsedLimit=80%\nDefaultMemoryPressureLimit=40%\n"
+	    "DefaultMemoryPressureDurationSec=1min 30s\n" },
+	  "80%", "40%", "1min 30s" },
+	{ "blanks around key, value and head",
+	  { "  [OOM]  \n\t DefaultMemoryPressureLimit = 45.5% \t\n" }, NULL, "45.5%", NULL },
+	{ "another section", { "[Other]\nSwapUsedLimit=10%\n" }, NULL, NULL, NULL },
+	{ "before any section", { "SwapUsedLimit=10%\n[OOM]\n" }, NULL, NULL, NULL },
+	{ "a section after [OOM] ends it", { "[OOM]\n[OOMX]\nSwapUsedLimit=10%\n" }, NULL, NULL,
+	  NULL },
+	{ "comments", { "[OOM]\n#SwapUsedLimit=1%\n; SwapUsedLimit=2%\n" }, NULL, NULL, NULL },
+	{ "keys are case-sensitive", { "[OOM]\nswapusedlimit=1%\n" }, NULL, NULL, NULL },
+	{ "a key is matched whole", { "[OOM]\nSwapUsedLimitX=1%\nSwapUsed=2%\n" }, NULL, NULL,
+	  NULL },
+	{ "a drop-in wins", { "[OOM]\nSwapUsedLimit=80%\n", "[OOM]\nSwapUsedLimit=70%\n" },
+	  "70%", NULL, NULL },
+	{ "the last line of a file wins", { "[OOM]\nSwapUsedLimit=80%\nSwapUsedLimit=75%" },
+	  "75%", NULL, NULL },
+	{ "an empty value is the default again",
+	  { "[OOM]\nSwapUsedLimit=80%\n", "[OOM]\nSwapUsedLimit=\n" }, NULL, NULL, NULL },
+	{ "a drop-in without the key keeps it",
+	  { "[OOM]\nSwapUsedLimit=80%\n", "[OOM]\nDefaultMemoryPressureLimit=50%\n" }, "80%",
+	  "50%", NULL },
+	{ "no newline at the end", { "[OOM]\nDefaultMemoryPressureDurationSec=20s" }, NULL, NULL,
+	  "20s" },
+	{ "a line without =", { "[OOM]\nSwapUsedLimit\n" }, NULL, NULL, NULL },
+	{ "empty text", { "" }, NULL, NULL, NULL },
+};
+
+static bool same_setting(const char *got, const char *expected)
+{
+	return got == expected || (got && expected && streq(got, expected));
+}
+
+static void test_parse_oomd_conf(void **state)
+{
+	(void)state;
+	for (size_t i = 0; i < ELEMENTSOF(oomd_conf_cases); i++) {
+		struct doctor_oomd_conf conf = { 0 };
+
+		for (size_t t = 0; t < ELEMENTSOF(oomd_conf_cases[i].texts); t++)
+			if (oomd_conf_cases[i].texts[t])
+				doctor_parse_oomd_conf(oomd_conf_cases[i].texts[t], &conf);
+		if (!same_setting(conf.swap_used_limit, oomd_conf_cases[i].swap) ||
+		    !same_setting(conf.default_memory_pressure_limit, oomd_conf_cases[i].pressure) ||
+		    !same_setting(conf.default_memory_pressure_duration,
+				  oomd_conf_cases[i].duration))
+			fail_msg("%s: SwapUsedLimit %s, DefaultMemoryPressureLimit %s, "
+				 "DefaultMemoryPressureDurationSec %s",
+				 oomd_conf_cases[i].what,
+				 conf.swap_used_limit ? conf.swap_used_limit : "(default)",
+				 conf.default_memory_pressure_limit ?
+					 conf.default_memory_pressure_limit :
+					 "(default)",
+				 conf.default_memory_pressure_duration ?
+					 conf.default_memory_pressure_duration :
+					 "(default)");
+		doctor_oomd_conf_free(&conf);
+	}
+}
+
 /* ---- checks over literal hosts ---------------------------------------- */
 
 static const char meminfo_no_swap[] = "MemTotal:       24684084 kB\n"
@@ -392,6 +468,250 @@ static void base_host(struct doctor_host *h)
 	{ .kmsg_err = -EPERM, .journal_err = -EACCES,                                   \
 	  .journal_why = "only members of the groups systemd-journal and adm may read it" }
 
+/* ---- systemd hosts ---- */
+
+#define MIB (1ULL << 20)
+/* ManagedOOMMemoryPressureLimit=50%, as systemd keeps it (a share of
+ * UINT32_MAX). */
+#define PRESSURE_50 0x80000000U
+
+static struct doctor_cgroup_limits unit_cgroups[] = {
+	{ .path = (char *)"/system.slice/memrun-vm-job.service",
+	  .dir = (char *)"/sys/fs/cgroup/system.slice/memrun-vm-job.service",
+	  .memory_max = UNLIMITED, .memory_high = UNLIMITED, .swap_max = UNLIMITED },
+	{ .path = (char *)"/system.slice", .dir = (char *)"/sys/fs/cgroup/system.slice",
+	  .memory_max = UNLIMITED, .memory_high = UNLIMITED, .swap_max = UNLIMITED },
+};
+
+static struct doctor_unit oomd_units[] = {
+	{ .name = (char *)"-.slice", .managed_oom_swap = (char *)"kill",
+	  .managed_oom_memory_pressure = (char *)"auto" },
+	{ .name = (char *)"user-4242.slice", .managed_oom_swap = (char *)"auto",
+	  .managed_oom_memory_pressure = (char *)"auto" },
+	{ .name = (char *)"user@4242.service", .managed_oom_swap = (char *)"auto",
+	  .managed_oom_memory_pressure = (char *)"kill", .memory_pressure_limit = PRESSURE_50 },
+	{ .name = (char *)"memrun-vm-job.service", .managed_oom_swap = (char *)"auto",
+	  .managed_oom_memory_pressure = (char *)"auto" },
+};
+
+/* The test VM's: memrun as memrun-user (4242) in a system service, its
+ * jobs in scopes of the user's manager; Debian's systemd-oomd settings. */
+static void systemd_user(struct doctor_systemd *s)
+{
+	for (size_t i = 0; i < ELEMENTSOF(unit_cgroups); i++) {
+		unit_cgroups[i].memory_max = UNLIMITED;
+		unit_cgroups[i].memory_high = UNLIMITED;
+	}
+	*s = (struct doctor_systemd){
+		.running = true,
+		.manager = CGROUP_BY_SYSTEMD,
+		.manager_why = (char *)"systemd owns memrun's cgroup /system.slice/memrun-vm-job.service "
+				       "(unit memrun-vm-job.service)",
+		.system_bus = { .tried = true, .version = (char *)"252.39-1~deb12u2" },
+		.user_bus = { .tried = true, .version = (char *)"252.39-1~deb12u2" },
+		.uid = 4242,
+		.user_manager_cgroup = (char *)"/user.slice/user-4242.slice/user@4242.service",
+		.user_controllers_file = (char *)"/sys/fs/cgroup/user.slice/user-4242.slice/"
+						 "user@4242.service/cgroup.controllers",
+		.user_controllers = (char *)"cpu memory pids",
+		.user_slice = { .path = (char *)"/user.slice/user-4242.slice",
+				.dir = (char *)"/sys/fs/cgroup/user.slice/user-4242.slice",
+				.memory_max = UNLIMITED, .memory_high = UNLIMITED,
+				.swap_max = UNLIMITED },
+		.ancestors = unit_cgroups,
+		.n_ancestors = ELEMENTSOF(unit_cgroups),
+		.own_unit_at = 0,
+		.scope_parent = (char *)"/user.slice/user-4242.slice/user@4242.service",
+		.oomd_state = (char *)"active",
+		.oomd_socket = true,
+		.units = oomd_units,
+		.n_units = ELEMENTSOF(oomd_units),
+	};
+}
+
+/* The same as root: scopes of the system manager, in system.slice. */
+static void systemd_root(struct doctor_systemd *s)
+{
+	systemd_user(s);
+	s->uid = 0;
+	s->user_bus = (struct doctor_bus){ 0 };
+	s->user_manager_cgroup = NULL;
+	s->scope_parent = (char *)"/system.slice";
+	s->n_units = 1;
+}
+
+static void systemd_user_no_bus(struct doctor_systemd *s)
+{
+	systemd_user(s);
+	s->user_bus = (struct doctor_bus){ .tried = true, .err = -ENOMEDIUM,
+					   .why = (char *)"No medium found" };
+}
+
+static void systemd_no_libsystemd(struct doctor_systemd *s)
+{
+	systemd_user(s);
+	s->libsystemd_why = (char *)"cannot load libsystemd.so.0: install libsystemd0";
+}
+
+/* memrun's unit has Delegate=yes: memrun makes the job's cgroups. */
+static void systemd_delegated(struct doctor_systemd *s)
+{
+	systemd_user(s);
+	s->manager = CGROUP_BY_MEMRUN;
+	s->manager_why = (char *)"memrun's unit memrun-vm-job.service has Delegate=yes";
+	s->scope_parent = NULL;
+}
+
+static void systemd_asked_without_systemd(struct doctor_systemd *s)
+{
+	*s = (struct doctor_systemd){
+		.manager = CGROUP_BY_SYSTEMD,
+		.manager_why = (char *)"--cgroup-manager=systemd (or cgroup_manager = systemd) asked "
+				       "for it",
+		.own_unit_at = -1,
+	};
+}
+
+static void systemd_user_undelegated(struct doctor_systemd *s)
+{
+	systemd_user(s);
+	s->user_controllers = (char *)"cpu pids";
+}
+
+static void systemd_delegated_undelegated(struct doctor_systemd *s)
+{
+	systemd_delegated(s);
+	s->user_controllers = (char *)"";
+}
+
+static void systemd_user_no_manager(struct doctor_systemd *s)
+{
+	systemd_user(s);
+	s->user_controllers = NULL;
+	s->user_controllers_err = -ENOENT;
+}
+
+static void systemd_user_slice_limited(struct doctor_systemd *s)
+{
+	systemd_user(s);
+	s->user_slice.memory_max = 1ULL << 30;
+}
+
+static void systemd_user_slice_high(struct doctor_systemd *s)
+{
+	systemd_user(s);
+	s->user_slice.memory_high = 512 * MIB;
+}
+
+/* memrun's own cgroup outside the slice, and it makes the job's itself. */
+static void systemd_user_slice_elsewhere(struct doctor_systemd *s)
+{
+	systemd_delegated(s);
+	s->user_slice.memory_max = 1ULL << 30;
+}
+
+/* systemd-run -p MemoryMax=200M memrun ...: a scope would escape it. */
+static void systemd_root_unit_limited(struct doctor_systemd *s)
+{
+	systemd_root(s);
+	unit_cgroups[0].memory_max = 200 * MIB;
+}
+
+static void systemd_root_unit_high(struct doctor_systemd *s)
+{
+	systemd_root(s);
+	unit_cgroups[0].memory_high = 150 * MIB;
+}
+
+/* ... with Delegate=yes: the job's cgroup is inside, under the limit. */
+static void systemd_delegated_unit_limited(struct doctor_systemd *s)
+{
+	systemd_delegated(s);
+	unit_cgroups[0].memory_max = 200 * MIB;
+}
+
+/* A limit on system.slice: a root scope is in it, a user's is not. */
+static void systemd_slice_limited(struct doctor_systemd *s)
+{
+	systemd_user(s);
+	unit_cgroups[1].memory_max = 2ULL << 30;
+}
+
+static void systemd_root_slice_limited(struct doctor_systemd *s)
+{
+	systemd_slice_limited(s);
+	systemd_root(s);
+	unit_cgroups[1].memory_max = 2ULL << 30;
+}
+
+static void systemd_no_unit(struct doctor_systemd *s)
+{
+	systemd_delegated(s);
+	s->own_unit_at = -1;
+}
+
+static void systemd_oomd_inactive(struct doctor_systemd *s)
+{
+	systemd_user(s);
+	s->oomd_state = (char *)"inactive";
+}
+
+static void systemd_oomd_missing(struct doctor_systemd *s)
+{
+	systemd_user(s);
+	s->oomd_state = (char *)"not-found";
+	s->oomd_socket = false;
+}
+
+static void systemd_oomd_unknown(struct doctor_systemd *s)
+{
+	systemd_user(s);
+	s->oomd_state = NULL;
+	s->system_bus = (struct doctor_bus){ .tried = true, .err = -ENOENT,
+					     .why = (char *)"No such file or directory" };
+}
+
+/* Only -.slice, and oomd.conf lowering the default pressure limit. */
+static struct doctor_unit oomd_pressure_default[] = {
+	{ .name = (char *)"-.slice", .managed_oom_swap = (char *)"auto",
+	  .managed_oom_memory_pressure = (char *)"kill",
+	  .memory_pressure_duration_usec = 20000000 },
+	{ .name = (char *)"user@4242.service", .err = -EACCES, .why = (char *)"Access denied" },
+};
+
+static void systemd_oomd_defaults(struct doctor_systemd *s)
+{
+	systemd_user(s);
+	s->units = oomd_pressure_default;
+	s->n_units = 1;
+	s->oomd_conf.default_memory_pressure_limit = (char *)"40%";
+	s->oomd_conf_files = (char *)"/etc/systemd/oomd.conf, /etc/systemd/oomd.conf.d/site.conf";
+}
+
+static void systemd_oomd_unit_unknown(struct doctor_systemd *s)
+{
+	systemd_oomd_defaults(s);
+	s->n_units = 2;
+}
+
+static void systemd_oomd_nothing(struct doctor_systemd *s)
+{
+	systemd_root(s);
+	s->units = &oomd_units[1];
+}
+
+static void systemd_oomd_precise_limit(struct doctor_systemd *s)
+{
+	static struct doctor_unit unit = { .name = (char *)"user@4242.service",
+					   .managed_oom_swap = (char *)"auto",
+					   .managed_oom_memory_pressure = (char *)"kill",
+					   .memory_pressure_limit = 0xc0a3d70aU };
+
+	systemd_user(s);
+	s->units = &unit;
+	s->n_units = 1;
+}
+
 /* A file that cannot be read (0: none). */
 #define UNREADABLE(file) ((file) + 1)
 /* Who memrun is (0: the base host's, root). */
@@ -409,6 +729,8 @@ static const struct {
 	const char *glibc_version;
 	const char *glibc_tunables;
 	struct kernel_log_access kernel_log; /* 0s: both readable, no kernel message */
+	void (*systemd)(struct doctor_systemd *s); /* NULL: systemd does not run the host */
+	const char *meminfo;			   /* NULL: the base host's */
 	/* What must be found. */
 	const char *key;
 	enum doctor_level level;
@@ -558,6 +880,139 @@ static const struct {
 	  .level = DOCTOR_WARN, .says = "honours no --malloc key" },
 	{ "GLIBC_TUNABLES set", .glibc_tunables = "glibc.malloc.check=3", .key = "glibc_tunables",
 	  .level = DOCTOR_NOTE, .says = "\"glibc.malloc.check=3\"" },
+	{ "no systemd", .key = "cgroup_manager", .level = DOCTOR_NOTE,
+	  .says = "systemd does not run this host (no /run/systemd/system): memrun makes a job's "
+		  "cgroup itself (cgroupfs)" },
+	{ "a user's scopes", .systemd = systemd_user, .key = "cgroup_manager", .level = DOCTOR_OK,
+	  .says = "a job's cgroup is a transient scope that your systemd user manager makes over "
+		  "D-Bus (systemd owns memrun's cgroup /system.slice/memrun-vm-job.service (unit "
+		  "memrun-vm-job.service)); your user bus answers (systemd 252.39-1~deb12u2)" },
+	{ "root's scopes", .systemd = systemd_root, .key = "cgroup_manager", .level = DOCTOR_OK,
+	  .says = "the systemd system manager makes over D-Bus (systemd owns memrun's cgroup" },
+	{ "root's scopes: the system bus answers", .systemd = systemd_root,
+	  .key = "cgroup_manager", .level = DOCTOR_OK, .says = "; the system bus answers" },
+	{ "no user bus", .systemd = systemd_user_no_bus, .key = "cgroup_manager",
+	  .level = DOCTOR_WARN,
+	  .says = "but your user bus does not answer (No medium found): a job that asks for "
+		  "--memory-max, --memory-high or --swap-max stops memrun with exit 125" },
+	{ "no user bus: the remedy", .systemd = systemd_user_no_bus, .key = "cgroup_manager",
+	  .level = DOCTOR_WARN,
+	  .says = "through DBUS_SESSION_BUS_ADDRESS or XDG_RUNTIME_DIR (/run/user/4242), which "
+		  "sudo and su do not set, and your user manager runs while you are logged in, or "
+		  "always after 'loginctl enable-linger'" },
+	{ "no libsystemd", .systemd = systemd_no_libsystemd, .key = "cgroup_manager",
+	  .level = DOCTOR_WARN, .says = "but cannot load libsystemd.so.0: install libsystemd0: a job" },
+	{ "Delegate=yes", .systemd = systemd_delegated, .key = "cgroup_manager", .level = DOCTOR_OK,
+	  .says = "memrun makes a job's cgroup itself, inside its own (cgroupfs): memrun's unit "
+		  "memrun-vm-job.service has Delegate=yes" },
+	{ "systemd asked for, not running", .systemd = systemd_asked_without_systemd,
+	  .key = "cgroup_manager", .level = DOCTOR_WARN,
+	  .says = "but systemd does not run this host: a job that asks for" },
+	{ "systemd makes the job's cgroup", .systemd = systemd_user, .key = "cgroup_job",
+	  .level = DOCTOR_OK,
+	  .says = "memrun makes no job cgroup itself here: a job's cgroup is a transient scope that "
+		  "systemd makes" },
+	{ "systemd makes the job's cgroup: swap accounting", .systemd = systemd_user,
+	  .key = "cgroup_swap_accounting", .level = DOCTOR_NOTE,
+	  .says = "doctor makes no test cgroup where systemd makes the job's" },
+	{ "memory delegated", .systemd = systemd_user, .key = "user_memory_delegated",
+	  .level = DOCTOR_OK,
+	  .says = "the memory controller is delegated to your systemd user manager "
+		  "(user@4242.service's cgroup.controllers: cpu memory pids)" },
+	{ "memory not delegated", .systemd = systemd_user_undelegated, .key = "user_memory_delegated",
+	  .level = DOCTOR_WARN,
+	  .says = "(user@4242.service's cgroup.controllers: cpu pids): no memory limit can be put "
+		  "on a job's scope, so --memory-max, --memory-high and --swap-max stop memrun "
+		  "with exit 125" },
+	{ "memory not delegated: the remedy", .systemd = systemd_user_undelegated,
+	  .key = "user_memory_delegated", .level = DOCTOR_WARN,
+	  .says = "mkdir -p /etc/systemd/system/user@.service.d && printf "
+		  "'[Service]\\nDelegate=pids memory cpu\\n' > "
+		  "/etc/systemd/system/user@.service.d/delegate.conf && systemctl daemon-reload, "
+		  "then log in again (or restart user@4242.service)" },
+	{ "memory not delegated, memrun makes the cgroups", .systemd = systemd_delegated_undelegated,
+	  .key = "user_memory_delegated", .level = DOCTOR_NOTE,
+	  .says = "cgroup.controllers: empty): memrun makes its jobs' cgroups itself here, but" },
+	{ "no user manager", .systemd = systemd_user_no_manager, .key = "user_memory_delegated",
+	  .level = DOCTOR_NOTE,
+	  .says = "cannot tell whether the memory controller is delegated to your systemd user "
+		  "manager: reading /sys/fs/cgroup/user.slice/user-4242.slice/user@4242.service/"
+		  "cgroup.controllers failed: No such file or directory (ENOENT)" },
+	{ "user slice unlimited", .systemd = systemd_user, .key = "user_slice_memory_max",
+	  .level = DOCTOR_OK,
+	  .says = "no memory limit on your slice user-4242.slice (MemoryMax and MemoryHigh are "
+		  "infinity)" },
+	{ "user slice limited", .systemd = systemd_user_slice_limited, .key = "user_slice_memory_max",
+	  .level = DOCTOR_NOTE,
+	  .says = "your slice user-4242.slice has MemoryMax 1 GiB: every job of yours is under it, "
+		  "with all your other processes, and when it is reached the OOM killer kills "
+		  "inside the slice" },
+	{ "user slice throttled", .systemd = systemd_user_slice_high, .key = "user_slice_memory_max",
+	  .level = DOCTOR_NOTE,
+	  .says = "your slice user-4242.slice has MemoryHigh 512 MiB and no MemoryMax" },
+	{ "user slice not above the jobs", .systemd = systemd_user_slice_elsewhere,
+	  .key = "user_slice_memory_max", .level = DOCTOR_NOTE,
+	  .says = "memrun's jobs are not under it here: memrun runs in /jobs, outside it" },
+	{ "own unit unlimited", .systemd = systemd_user, .key = "own_unit_memory_max",
+	  .level = DOCTOR_OK,
+	  .says = "memrun's unit memrun-vm-job.service has no memory limit (MemoryMax and "
+		  "MemoryHigh are infinity), and none above it would be left behind" },
+	{ "own unit limited: a scope would escape", .systemd = systemd_root_unit_limited,
+	  .key = "own_unit_memory_max", .level = DOCTOR_WARN,
+	  .says = "memrun runs under memory.max = 200 MiB in /system.slice/memrun-vm-job.service, "
+		  "which a job's systemd scope (in /system.slice) would not be under: rather than "
+		  "let a job escape it, memrun stops with exit 125" },
+	{ "own unit limited: the remedy", .systemd = systemd_root_unit_limited,
+	  .key = "own_unit_memory_max", .level = DOCTOR_WARN,
+	  .says = "give memrun-vm-job.service Delegate=yes (in its unit file, or systemd-run -p "
+		  "Delegate=yes ...)" },
+	{ "own unit throttled: a scope would escape", .systemd = systemd_root_unit_high,
+	  .key = "own_unit_memory_max", .level = DOCTOR_WARN,
+	  .says = "memrun runs under memory.high = 150 MiB in /system.slice/memrun-vm-job.service" },
+	{ "own unit limited, delegated", .systemd = systemd_delegated_unit_limited,
+	  .key = "own_unit_memory_max", .level = DOCTOR_NOTE,
+	  .says = "memrun's unit memrun-vm-job.service has MemoryMax 200 MiB: its jobs run inside "
+		  "it, under that limit" },
+	{ "a user's scope would escape a limit on the slice", .systemd = systemd_slice_limited,
+	  .key = "own_unit_memory_max", .level = DOCTOR_WARN,
+	  .says = "memrun runs under memory.max = 2 GiB in /system.slice, which a job's systemd "
+		  "scope (in /user.slice/user-4242.slice/user@4242.service) would not be under" },
+	{ "root's scope is in the limited slice", .systemd = systemd_root_slice_limited,
+	  .key = "own_unit_memory_max", .level = DOCTOR_OK,
+	  .says = "has no memory limit (MemoryMax and MemoryHigh are infinity), and none above it" },
+	{ "no unit", .systemd = systemd_no_unit, .key = "own_unit_memory_max", .level = DOCTOR_OK,
+	  .says = "memrun runs in no unit's cgroup (/jobs)" },
+	{ "oomd watches the user's manager", .systemd = systemd_user, .key = "systemd_oomd",
+	  .level = DOCTOR_NOTE,
+	  .says = "systemd-oomd runs and may kill a job's whole cgroup: ManagedOOMSwap=kill on "
+		  "-.slice: the cgroup below it that uses the most swap, when swap use passes 90% "
+		  "(this host has no swap, so it never does); ManagedOOMMemoryPressure=kill on "
+		  "user@4242.service: the cgroup below it that reclaims most, when its memory "
+		  "pressure stays above 50% for 30s; a job it kills dies of SIGKILL" },
+	{ "oomd's swap rule, with swap", .systemd = systemd_user, .meminfo = meminfo_strict_full,
+	  .key = "systemd_oomd", .level = DOCTOR_NOTE,
+	  .says = "when swap use passes 90%; ManagedOOMMemoryPressure=kill" },
+	{ "oomd's defaults from oomd.conf", .systemd = systemd_oomd_defaults, .key = "systemd_oomd",
+	  .level = DOCTOR_NOTE,
+	  .says = "ManagedOOMMemoryPressure=kill on -.slice: the cgroup below it that reclaims "
+		  "most, when its memory pressure stays above 40% for 20s; a job" },
+	{ "a unit doctor cannot ask", .systemd = systemd_oomd_unit_unknown, .key = "systemd_oomd",
+	  .level = DOCTOR_NOTE, .says = "; cannot tell for user@4242.service (Access denied); a job" },
+	{ "a limit in hundredths", .systemd = systemd_oomd_precise_limit, .key = "systemd_oomd",
+	  .level = DOCTOR_NOTE, .says = "stays above 75.25% for 30s" },
+	{ "oomd watches nothing above", .systemd = systemd_oomd_nothing, .key = "systemd_oomd",
+	  .level = DOCTOR_OK,
+	  .says = "systemd-oomd runs, but none of the units above memrun and its jobs "
+		  "(user-4242.slice) has ManagedOOMSwap=kill or ManagedOOMMemoryPressure=kill" },
+	{ "oomd inactive", .systemd = systemd_oomd_inactive, .key = "systemd_oomd",
+	  .level = DOCTOR_OK, .says = "systemd-oomd does not run (systemd-oomd.service is inactive)" },
+	{ "oomd not installed", .systemd = systemd_oomd_missing, .key = "systemd_oomd",
+	  .level = DOCTOR_OK, .says = "systemd-oomd is not installed" },
+	{ "oomd's socket, no bus", .systemd = systemd_oomd_unknown, .key = "systemd_oomd",
+	  .level = DOCTOR_NOTE,
+	  .says = "systemd-oomd's socket is there (/run/systemd/oom/io.systemd.ManagedOOM), but the "
+		  "system bus cannot say whether it runs nor what it watches (No such file or "
+		  "directory)" },
 };
 
 static const struct doctor_finding *find_key(const struct doctor_finding *f, size_t n,
@@ -601,6 +1056,12 @@ static void test_checks(void **state)
 			h.glibc_version = host_cases[i].glibc_version;
 		h.glibc_tunables = host_cases[i].glibc_tunables;
 		h.kernel_log = host_cases[i].kernel_log;
+		if (host_cases[i].systemd)
+			host_cases[i].systemd(&h.systemd);
+		else
+			h.systemd = (struct doctor_systemd){ .own_unit_at = -1 };
+		if (host_cases[i].meminfo)
+			h.files[DOCTOR_FILE_MEMINFO].text = (char *)host_cases[i].meminfo;
 
 		n = doctor_check_all(&h, &findings);
 		f = find_key(findings, n, host_cases[i].key);
@@ -649,6 +1110,51 @@ static void test_findings_are_complete(void **state)
 	doctor_findings_free(f, n);
 }
 
+static size_t count_topic(const struct doctor_finding *f, size_t n, const char *topic)
+{
+	size_t count = 0;
+
+	for (size_t i = 0; i < n; i++)
+		count += streq(f[i].topic, topic);
+	return count;
+}
+
+/* Without systemd the topic says so once; with it, every check speaks
+ * (but the user's manager's and slice's, for root). */
+static void test_systemd_topic(void **state)
+{
+	static const struct {
+		const char *what;
+		void (*systemd)(struct doctor_systemd *s);
+		size_t findings;
+	} cases[] = {
+		{ "no systemd", NULL, 1 },
+		{ "a user", systemd_user, 5 },
+		{ "root", systemd_root, 3 },
+	};
+
+	(void)state;
+	for (size_t i = 0; i < ELEMENTSOF(cases); i++) {
+		struct doctor_finding *f = NULL;
+		struct doctor_host h;
+		size_t n;
+
+		base_host(&h);
+		if (cases[i].systemd)
+			cases[i].systemd(&h.systemd);
+		n = doctor_check_all(&h, &f);
+		if (count_topic(f, n, "systemd") != cases[i].findings)
+			fail_msg("%s: %zu systemd findings, expected %zu", cases[i].what,
+				 count_topic(f, n, "systemd"), cases[i].findings);
+		if (!find_key(f, n, "cgroup_manager"))
+			fail_msg("%s: no cgroup_manager", cases[i].what);
+		for (size_t j = 0; j < n; j++)
+			if (!f[j].message || !f[j].key || !f[j].topic)
+				fail_msg("%s: finding %zu is incomplete", cases[i].what, j);
+		doctor_findings_free(f, n);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -656,6 +1162,7 @@ int main(void)
 		cmocka_unit_test(test_parse_number),  cmocka_unit_test(test_parse_version),
 		cmocka_unit_test(test_cgroup_layout), cmocka_unit_test(test_commit_limit),
 		cmocka_unit_test(test_checks),	      cmocka_unit_test(test_findings_are_complete),
+		cmocka_unit_test(test_parse_oomd_conf), cmocka_unit_test(test_systemd_topic),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

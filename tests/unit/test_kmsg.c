@@ -275,6 +275,63 @@ static void test_message_alone(void **state)
 	}
 }
 
+#define A50 "/aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
+/* 255 and 256 bytes (KMSG_CGROUP_MAX is 255). */
+#define LONG_PATH_MAX A50 A50 A50 A50 A50 "/bbbb"
+#define LONG_PATH A50 A50 A50 A50 A50 "/bbbbb"
+
+/* The limit of an enclosing cgroup: which, and how many levels above the
+ * job's cgroup (as the job's unique name shows it in the task's path). */
+static const struct {
+	const char *what;
+	const char *message;
+	const char *job;
+	const char *limit_cgroup;
+	unsigned levels_up;
+} enclosing[] = {
+	{ "a user's slice, the job in a scope of the user's manager",
+	  "oom-kill:constraint=CONSTRAINT_MEMCG,nodemask=(null),cpuset=/,mems_allowed=0,"
+	  "oom_memcg=/user.slice/user-4242.slice,task_memcg=/user.slice/user-4242.slice/"
+	  "user@4242.service/app.slice/memrun-7-ab.scope/memrun-7-cd,task=hog,pid=42,uid=4242",
+	  "/memrun-7-ab.scope", "/user.slice/user-4242.slice", 3 },
+	{ "the parent of the job's cgroup",
+	  OOM_KILL "oom_memcg=/process_api/x,task_memcg=/process_api/x/memrun-10-20/sub," TAIL,
+	  JOB, "/process_api/x", 1 },
+	{ "the job's own limit names none", OOM_KILL "oom_memcg=/a/memrun-10-20,"
+						"task_memcg=/a/memrun-10-20," TAIL, JOB, "", 0 },
+	{ "a limit below the job's names none", OOM_KILL "oom_memcg=/a/memrun-10-20/s,"
+						   "task_memcg=/a/memrun-10-20/s," TAIL, JOB, "", 0 },
+	{ "the hierarchy's root has no limit to name",
+	  OOM_KILL "oom_memcg=/,task_memcg=/a/memrun-10-20," TAIL, JOB, "", 0 },
+	{ "the whole system names none",
+	  "oom-kill:constraint=CONSTRAINT_NONE,nodemask=(null),cpuset=/,mems_allowed=0,"
+	  "global_oom,task_memcg=/a/memrun-10-20," TAIL, JOB, "", 0 },
+	{ "an ancestor's path that is not the task's",
+	  OOM_KILL "oom_memcg=/b,task_memcg=/a/memrun-10-20," TAIL, JOB, "", 0 },
+	{ "a path longer than kept",
+	  OOM_KILL "oom_memcg=" LONG_PATH ",task_memcg=" LONG_PATH "/memrun-10-20," TAIL, JOB, "",
+	  0 },
+	{ "a path as long as kept",
+	  OOM_KILL "oom_memcg=" LONG_PATH_MAX ",task_memcg=" LONG_PATH_MAX "/memrun-10-20," TAIL,
+	  JOB, LONG_PATH_MAX, 1 },
+};
+
+static void test_enclosing_limit(void **state)
+{
+	(void)state;
+	for (size_t i = 0; i < ELEMENTSOF(enclosing); i++) {
+		struct oom_victim v;
+
+		if (!kmsg_parse_oom_message(enclosing[i].message, enclosing[i].job, &v))
+			fail_msg("%s: not parsed", enclosing[i].what);
+		if (!streq(v.limit_cgroup, enclosing[i].limit_cgroup) ||
+		    v.limit_levels_up != enclosing[i].levels_up)
+			fail_msg("%s: limit of '%s', %u levels up; expected '%s', %u",
+				 enclosing[i].what, v.limit_cgroup, v.limit_levels_up,
+				 enclosing[i].limit_cgroup, enclosing[i].levels_up);
+	}
+}
+
 /* Victims past OOM_VICTIMS_MAX are counted, not kept. */
 static void test_victims_add(void **state)
 {
@@ -296,6 +353,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_records),
 		cmocka_unit_test(test_message_alone),
+		cmocka_unit_test(test_enclosing_limit),
 		cmocka_unit_test(test_victims_add),
 	};
 

@@ -364,6 +364,106 @@ static void test_oom_attribution(void **state)
 	}
 }
 
+/* systemd-oomd's marks, as cgroup_finish records them: its kills are in
+ * oom_kills too.  And the kernel's: which OOM killer, for the report's
+ * oom.killed_by. */
+#define OOMD(actions_, processes_, pending_)                                   \
+	.oomd = { .actions = (actions_), .processes = (processes_), .pending = (pending_) }
+
+static const struct {
+	struct attribution a;
+	enum oom_killed_by by;
+} killers[] = {
+	{ { "oomd killed the job's cgroup, the main process with it",
+	    { .started = true, .signal = SIGKILL, .main_pid = MAIN, .oom_kills = KNOWN(1),
+	      .victims_known = true, OOMD(1, 1, 0), .oomd_whole_job = true },
+	    1, OOM_KILLER_OTHER, OOM_CAUSE_OOMD, OUTCOME_OOM_KILLED, 1 },
+	  OOM_KILLED_BY_OOMD },
+	{ { "oomd killed the job's cgroup, its count not written yet",
+	    { .started = true, .signal = SIGKILL, .main_pid = MAIN, .oom_kills = KNOWN(1),
+	      .victims_known = true, OOMD(1, 0, 1), .oomd_whole_job = true },
+	    1, OOM_KILLER_OTHER, OOM_CAUSE_OOMD, OUTCOME_OOM_KILLED, 1 },
+	  OOM_KILLED_BY_OOMD },
+	{ { "oomd killed a cgroup the job made, the main process exited 1",
+	    { .started = true, .main_exited = true, .exit_code = 1, .main_pid = MAIN,
+	      .oom_kills = KNOWN(2), .victims_known = true, OOMD(1, 2, 0) },
+	    0, OOM_KILLER_OTHER, OOM_CAUSE_OOMD, OUTCOME_OOM_KILLED, 2 },
+	  OOM_KILLED_BY_OOMD },
+	{ { "oomd killed a cgroup the job made, then a kill -9 of the main process",
+	    { .started = true, .signal = SIGKILL, .main_pid = MAIN, .oom_kills = KNOWN(2),
+	      .victims_known = true, OOMD(1, 2, 0) },
+	    0, OOM_KILLER_OTHER, OOM_CAUSE_OOMD, OUTCOME_OOM_KILLED, 2 },
+	  OOM_KILLED_BY_OOMD },
+	{ { "oomd acted on the job's cgroup but killed nothing: a kill -9",
+	    { .started = true, .signal = SIGKILL, .main_pid = MAIN, .oom_kills = KNOWN(0),
+	      .victims_known = true, OOMD(1, 0, 0), .oomd_whole_job = false },
+	    0, OOM_KILLER_UNKNOWN, OOM_CAUSE_NONE, OUTCOME_SIGNALED, 0 },
+	  OOM_KILLED_BY_NONE },
+	{ { "the kernel killed the main process at the job's limit, oomd others",
+	    { .started = true, .signal = SIGKILL, .main_pid = MAIN, .oom_kills = KNOWN(3),
+	      .cgroup_oom_events = 1, OOMD(1, 2, 0),
+	      LOG(1, VICTIM(MAIN, "hog", .by_job_limit = true)) },
+	    1, OOM_KILLER_CGROUP, OOM_CAUSE_JOB_LIMIT, OUTCOME_OOM_KILLED, 3 },
+	  OOM_KILLED_BY_KERNEL },
+	{ { "the kernel killed a child, oomd the job's cgroup and the main process",
+	    { .started = true, .signal = SIGKILL, .main_pid = MAIN, .oom_kills = KNOWN(2),
+	      .cgroup_oom_events = 1, OOMD(1, 1, 0), .oomd_whole_job = true,
+	      LOG(1, VICTIM(CHILD, "cc1plus", .by_job_limit = true)) },
+	    1, OOM_KILLER_CGROUP, OOM_CAUSE_OOMD, OUTCOME_OOM_KILLED, 2 },
+	  OOM_KILLED_BY_OOMD },
+	{ { "the kernel log names more than counted, with oomd's kills",
+	    { .started = true, .signal = SIGKILL, .main_pid = MAIN, .oom_kills = KNOWN(2),
+	      OOMD(1, 1, 0), .oomd_whole_job = true,
+	      LOG(2, VICTIM(CHILD, "a", .by_job_limit = true),
+		  VICTIM(CHILD + 1, "b", .by_job_limit = true)) },
+	    1, OOM_KILLER_CGROUP, OOM_CAUSE_OOMD, OUTCOME_OOM_KILLED, 3 },
+	  OOM_KILLED_BY_OOMD },
+	{ { "no log, the kernel counted one, oomd killed the job's cgroup",
+	    { .started = true, .signal = SIGKILL, .main_pid = MAIN, .oom_kills = KNOWN(2),
+	      OOMD(1, 1, 0), .oomd_whole_job = true },
+	    1, OOM_KILLER_OTHER, OOM_CAUSE_OOMD, OUTCOME_OOM_KILLED, 2 },
+	  OOM_KILLED_BY_OOMD },
+	{ { "uncounted below, no log, oomd killed the job's cgroup",
+	    { .started = true, .signal = SIGKILL, .main_pid = MAIN, .oom_kills = UNKNOWN(0),
+	      .oom_kills_unknown = uncounted, .oom_kills_at_least = 1, OOMD(1, 1, 0),
+	      .oomd_whole_job = true },
+	    1, OOM_KILLER_OTHER, OOM_CAUSE_OOMD, OUTCOME_OOM_KILLED, 0 },
+	  OOM_KILLED_BY_OOMD },
+	{ { "the kernel, at an enclosing cgroup's limit the log names",
+	    { .started = true, .signal = SIGKILL, .main_pid = MAIN, .oom_kills = KNOWN(1),
+	      .limit_cgroup = (char *)"/user.slice/user-4242.slice",
+	      LOG(1, VICTIM(MAIN, "hog", .limit_cgroup = "/user.slice/user-4242.slice",
+			    .limit_levels_up = 3)) },
+	    1, OOM_KILLER_OTHER, OOM_CAUSE_NAMED_LIMIT, OUTCOME_OOM_KILLED, 1 },
+	  OOM_KILLED_BY_KERNEL },
+	{ { "the kernel, at the limit of a cgroup the job made",
+	    { .started = true, .main_exited = true, .exit_code = 1, .main_pid = MAIN,
+	      .oom_kills = KNOWN(1), LOG(1, VICTIM(CHILD, "inner", .by_inner_limit = true)) },
+	    0, OOM_KILLER_CGROUP, OOM_CAUSE_INNER_LIMIT, OUTCOME_OOM_KILLED, 1 },
+	  OOM_KILLED_BY_KERNEL },
+	{ { "no kill at all", { .started = true, .main_exited = true, .main_pid = MAIN,
+				.oom_kills = KNOWN(0), .victims_known = true },
+	    0, OOM_KILLER_UNKNOWN, OOM_CAUSE_NONE, OUTCOME_EXITED, 0 },
+	  OOM_KILLED_BY_NONE },
+};
+
+static void test_which_oom_killer(void **state)
+{
+	(void)state;
+	for (size_t i = 0; i < ELEMENTSOF(killers); i++) {
+		struct outcome o = killers[i].a.evidence;
+
+		for (int round = 0; round < 2; round++) {	/* again: the same */
+			outcome_decide(&o);
+			check_attribution(&killers[i].a, &o);
+			if (o.oom_killed_by != killers[i].by)
+				fail_msg("%s: killed by %s, expected %s", killers[i].a.what,
+					 oom_killed_by_name(o.oom_killed_by),
+					 oom_killed_by_name(killers[i].by));
+		}
+	}
+}
+
 static void test_record_limits_from_the_plan(void **state)
 {
 	struct outcome o = { 0 };
@@ -426,6 +526,9 @@ static void test_names(void **state)
 	assert_string_equal(oom_killer_name(OOM_KILLER_CGROUP), "cgroup");
 	assert_string_equal(oom_killer_name(OOM_KILLER_OTHER), "other");
 	assert_null(oom_killer_name(OOM_KILLER_UNKNOWN));
+	assert_string_equal(oom_killed_by_name(OOM_KILLED_BY_KERNEL), "kernel");
+	assert_string_equal(oom_killed_by_name(OOM_KILLED_BY_OOMD), "systemd-oomd");
+	assert_null(oom_killed_by_name(OOM_KILLED_BY_NONE));
 }
 
 static void test_outcome_free(void **state)
@@ -445,6 +548,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_kind_and_exit_status),
 		cmocka_unit_test(test_oom_attribution),
+		cmocka_unit_test(test_which_oom_killer),
 		cmocka_unit_test(test_record_limits_from_the_plan),
 		cmocka_unit_test(test_record_limits_inherited),
 		cmocka_unit_test(test_names),

@@ -35,6 +35,17 @@
 	.memory_max = (max), .memory_high = LIMIT_UNLIMITED,                   \
 	.swap_max = LIMIT_UNLIMITED
 
+/* systemd-oomd's marks and its record, as cgroup_finish keeps them. */
+#define OOMD(actions_, processes_, pending_)                                   \
+	.oomd = { .actions = (actions_), .processes = (processes_), .pending = (pending_) }
+#define PRESSURE_RECORD                                                        \
+	{ .rule = OOMD_RULE_PRESSURE,                                          \
+	  .cgroup = (char *)"/user.slice/user-4242.slice/user@4242.service/"   \
+			    "app.slice/memrun-1-ab.scope/memrun-1-cd",          \
+	  .monitored = (char *)"/user.slice/user-4242.slice/user@4242.service", \
+	  .pressure = 8239, .pressure_limit = 5000, .duration = (char *)"20s",  \
+	  .duration_s = 20 }
+
 enum plan_limits {
 	NO_LIMITS,
 	AS_256M,
@@ -118,6 +129,55 @@ static const struct summary_case summaries[] = {
 	    .enclosing_dir = (char *)"/sys/fs/cgroup/box/memory.events" },
 	  "memrun: ./hog was OOM-killed: the limit of memrun's own cgroup was reached "
 	  "(/sys/fs/cgroup/box/memory.events counted it), 1 process killed, after 0.7 s\n" },
+	{ "oom-killed at the limit of the user's slice", "./hog", NO_LIMITS,
+	  { .started = true, .signal = SIGKILL, .duration_s = 2.5, .main_pid = 100,
+	    CGROUP_V2(LIMIT_UNLIMITED), .oom_kills = KNOWN(1),
+	    .peak_memory_bytes = KNOWN(100 * MiB),
+	    .limit_cgroup = (char *)"/user.slice/user-4242.slice",
+	    .limit_cgroup_max = KNOWN(100 * MiB),
+	    LOG(1, VICTIM(100, "hog", .limit_cgroup = "/user.slice/user-4242.slice",
+			  .limit_levels_up = 3)) },
+	  "memrun: ./hog was OOM-killed: the limit of /user.slice/user-4242.slice (memory.max "
+	  "100 MiB) was reached, not the job's own (peak 100 MiB), 1 process killed, after "
+	  "2.5 s\n" },
+	{ "the limit of a cgroup named, its limit gone since", "./hog", NO_LIMITS,
+	  { .started = true, .signal = SIGKILL, .duration_s = 2.5, .main_pid = 100,
+	    CGROUP_V2(LIMIT_UNLIMITED), .oom_kills = KNOWN(1),
+	    .limit_cgroup = (char *)"/user.slice/user-4242.slice",
+	    LOG(1, VICTIM(100, "hog", .limit_cgroup = "/user.slice/user-4242.slice",
+			  .limit_levels_up = 3)) },
+	  "memrun: ./hog was OOM-killed: the limit of /user.slice/user-4242.slice was reached, "
+	  "not the job's own, 1 process killed, after 2.5 s\n" },
+	{ "killed by systemd-oomd for memory pressure", "./hog", NO_LIMITS,
+	  { .started = true, .signal = SIGKILL, .duration_s = 6.2, .main_pid = 100,
+	    CGROUP_V2(LIMIT_UNLIMITED), .oom_kills = KNOWN(1), .victims_known = true,
+	    .peak_memory_bytes = KNOWN(40 * MiB), OOMD(1, 1, 0), .oomd_whole_job = true,
+	    .oomd_record_known = true, .oomd_record = PRESSURE_RECORD },
+	  "memrun: ./hog was killed by systemd-oomd: memory pressure on user@4242.service was "
+	  "82.39% > 50.00% for more than 20s (peak 40 MiB), 1 process killed, after 6.2 s\n" },
+	{ "killed by systemd-oomd for swap", "./hog", NO_LIMITS,
+	  { .started = true, .signal = SIGKILL, .duration_s = 60, .main_pid = 100,
+	    CGROUP_V2(LIMIT_UNLIMITED), .oom_kills = KNOWN(2), .victims_known = true,
+	    OOMD(1, 2, 0), .oomd_whole_job = true, .oomd_record_known = true,
+	    .oomd_record = { .rule = OOMD_RULE_SWAP, .cgroup = (char *)"/a/memrun-1-ab.scope",
+			     .memory_used = 3584 * MiB, .memory_total = 4 * GiB,
+			     .swap_used = 1945 * MiB, .swap_total = 2 * GiB, .swap_limit = 9000 } },
+	  "memrun: ./hog was killed by systemd-oomd: memory used 3.5 GiB of 4 GiB and swap used "
+	  "1.9 GiB of 2 GiB, more than 90.00%, 2 processes killed, after 1 min 00 s\n" },
+	{ "killed by systemd-oomd, its record unread", "./hog", NO_LIMITS,
+	  { .started = true, .signal = SIGKILL, .duration_s = 6.2, .main_pid = 100,
+	    CGROUP_V2(LIMIT_UNLIMITED), .oom_kills = KNOWN(1), .victims_known = true,
+	    OOMD(1, 1, 0), .oomd_whole_job = true,
+	    .oomd_record_unknown = (char *)"the system journal is not readable" },
+	  "memrun: ./hog was killed by systemd-oomd: its rule unknown (the system journal is not "
+	  "readable), 1 process killed, after 6.2 s\n" },
+	{ "a cgroup the job made killed by systemd-oomd", "make", NO_LIMITS,
+	  { .started = true, .main_exited = true, .exit_code = 2, .duration_s = 9.0,
+	    .main_pid = 100, CGROUP_V2(LIMIT_UNLIMITED), .oom_kills = KNOWN(3),
+	    .victims_known = true, OOMD(1, 3, 0), .oomd_record_known = true,
+	    .oomd_record = PRESSURE_RECORD },
+	  "memrun: make exited 2 after 9.0 s; 3 job processes were OOM-killed: by systemd-oomd, "
+	  "memory pressure on user@4242.service was 82.39% > 50.00% for more than 20s\n" },
 };
 
 static void plan_with(struct plan *plan, enum plan_limits limits, char **argv)
@@ -207,6 +267,7 @@ static const char expected_json[] =
 	"    \"kills_unknown_reason\": null,\n"
 	"    \"kills_at_least\": null,\n"
 	"    \"killer\": \"cgroup\",\n"
+	"    \"killed_by\": \"kernel\",\n"
 	"    \"enclosing_kills\": null,\n"
 	"    \"enclosing_source\": null,\n"
 	"    \"limit_events\": 1,\n"
@@ -229,7 +290,10 @@ static const char expected_json[] =
 	"      }\n"
 	"    ],\n"
 	"    \"victims_source\": \"journal\",\n"
-	"    \"victims_unknown_reason\": null\n"
+	"    \"victims_unknown_reason\": null,\n"
+	"    \"limit_cgroup\": null,\n"
+	"    \"limit_cgroup_memory_max_bytes\": null,\n"
+	"    \"oomd\": null\n"
 	"  },\n"
 	"  \"alloc_failures\": {\n"
 	"    \"observed\": true,\n"
@@ -265,6 +329,7 @@ static const char expected_json[] =
 	"    \"manager\": null,\n"
 	"    \"manager_reason\": null,\n"
 	"    \"unit\": null,\n"
+	"    \"unit_result\": null,\n"
 	"    \"error\": null\n"
 	"  },\n"
 	"  \"duration_s\": 0.400,\n"
@@ -371,8 +436,74 @@ static void test_json_victims_unknown(void **state)
 				     "    \"victims_source\": null,\n"
 				     "    \"victims_unknown_reason\": \"neither /dev/kmsg (Operation "
 				     "not permitted) nor the system journal (only members of the "
-				     "groups systemd-journal and adm may read it) is readable\"\n"));
+				     "groups systemd-journal and adm may read it) is readable\",\n"));
 	assert_non_null(strstr(json, "\"outcome\": \"oom-killed\","));
+	free(json);
+	plan_free(&plan);
+}
+
+/* systemd-oomd's kill: who, and the rule from its record. */
+static void test_json_oomd(void **state)
+{
+	char *argv[] = { "./hog", NULL };
+	struct outcome o = { .started = true, .signal = SIGKILL, .main_pid = 100,
+			     CGROUP_V2(LIMIT_UNLIMITED), .oom_kills = KNOWN(1),
+			     .victims_known = true, OOMD(1, 1, 0), .oomd_whole_job = true,
+			     .oomd_record_known = true, .oomd_record = PRESSURE_RECORD,
+			     .cgroup_unit = (char *)"memrun-1-ab.scope",
+			     .cgroup_unit_result = (char *)"success" };
+	struct outcome unread = { .started = true, .signal = SIGKILL, .main_pid = 100,
+				  CGROUP_V2(LIMIT_UNLIMITED), .oom_kills = KNOWN(1),
+				  .victims_known = true, OOMD(1, 0, 1), .oomd_whole_job = true,
+				  .oomd_record_unknown = (char *)"not readable" };
+	struct plan plan;
+	char *json = NULL;
+	size_t len = 0;
+	FILE *f;
+
+	(void)state;
+	plan_with(&plan, NO_LIMITS, argv);
+	outcome_decide(&o);
+	outcome_decide(&unread);
+	f = open_memstream(&json, &len);
+	assert_non_null(f);
+	report_write_json(f, &plan, &o);
+	report_write_json(f, &plan, &unread);
+	assert_int_equal(fclose(f), 0);
+	assert_non_null(strstr(json, "\"outcome\": \"oom-killed\","));
+	assert_non_null(strstr(json, "\"main_oom_killed\": true,"));
+	assert_non_null(strstr(json, "\"killer\": \"other\",\n"
+				     "    \"killed_by\": \"systemd-oomd\","));
+	assert_non_null(strstr(json,
+		"    \"oomd\": {\n"
+		"      \"kills\": 1,\n"
+		"      \"actions\": 1,\n"
+		"      \"cgroup\": \"/user.slice/user-4242.slice/user@4242.service/app.slice/"
+		"memrun-1-ab.scope/memrun-1-cd\",\n"
+		"      \"rule\": \"memory-pressure\",\n"
+		"      \"monitored_cgroup\": \"/user.slice/user-4242.slice/user@4242.service\",\n"
+		"      \"pressure_percent\": 82.39,\n"
+		"      \"pressure_limit_percent\": 50.00,\n"
+		"      \"pressure_duration_s\": 20,\n"
+		"      \"memory_used_bytes\": null,\n"
+		"      \"memory_total_bytes\": null,\n"
+		"      \"swap_used_bytes\": null,\n"
+		"      \"swap_total_bytes\": null,\n"
+		"      \"swap_used_limit_percent\": null,\n"
+		"      \"record_source\": \"journal\",\n"
+		"      \"record_unknown_reason\": null\n"
+		"    }\n"));
+	assert_non_null(strstr(json, "\"unit\": \"memrun-1-ab.scope\",\n"
+				     "    \"unit_result\": \"success\","));
+	/* The second: the count not written yet, the record unread. */
+	assert_non_null(strstr(json,
+		"    \"oomd\": {\n"
+		"      \"kills\": 1,\n"
+		"      \"actions\": 1,\n"
+		"      \"cgroup\": null,\n"
+		"      \"rule\": null,\n"));
+	assert_non_null(strstr(json, "\"record_source\": null,\n"
+				     "      \"record_unknown_reason\": \"not readable\"\n"));
 	free(json);
 	plan_free(&plan);
 }
@@ -397,6 +528,7 @@ int main(void)
 		cmocka_unit_test(test_json_report),
 		cmocka_unit_test(test_json_counts_null_where_not_kept),
 		cmocka_unit_test(test_json_victims_unknown),
+		cmocka_unit_test(test_json_oomd),
 		cmocka_unit_test(test_format_duration),
 	};
 
