@@ -9,6 +9,8 @@
 #                           directory, with this PATH and memrun's variables;
 #                           its exit status is CMD's
 #   USER_WORK               a directory the user may write (reports, ...)
+#   no_scope_left           no memrun scope (unit or cgroup) of the system's
+#                           or the user's manager is there
 source "$(dirname "${BASH_SOURCE[0]}")/../integration/lib.sh"
 
 # Made by tests/vm/init, with these ids.
@@ -40,4 +42,16 @@ in_user_manager() {
 	as_user systemd-run --user --quiet --wait --pipe --collect --same-dir \
 		--setenv=PATH --setenv=MEMRUN_PROFILE_PATH \
 		--setenv=ASAN_OPTIONS --setenv=UBSAN_OPTIONS -- "$@"
+}
+
+# No memrun scope of the system manager or the user's is loaded.
+no_scope_left() {
+	local units
+	units=$(systemctl list-units --all --plain --no-legend 'memrun-*.scope' 2>&1)
+	units+=$(as_user systemctl --user list-units --all --plain --no-legend 'memrun-*.scope' 2>&1)
+	[ -z "$units" ] || { echo "#   scopes left: $units"; return 1; }
+	! find /sys/fs/cgroup -name 'memrun-*.scope' -type d 2>/dev/null | grep -q . || {
+		echo "#   scope cgroups left: $(find /sys/fs/cgroup -name 'memrun-*.scope' -type d)"
+		return 1
+	}
 }

@@ -13,18 +13,6 @@ SLICE=memrun-oomd-test.slice
 OOMD_DROPIN=/run/systemd/oomd.conf.d/memrun-test.conf
 JOURNAL_GID=$(getent group systemd-journal | cut -d: -f3)
 
-# No memrun scope of the system manager or the user's is loaded.
-no_scope_left() {
-	local units
-	units=$(systemctl list-units --all --plain --no-legend 'memrun-*.scope' 2>&1)
-	units+=$(as_user systemctl --user list-units --all --plain --no-legend 'memrun-*.scope' 2>&1)
-	[ -z "$units" ] || { echo "#   scopes left: $units"; return 1; }
-	! find /sys/fs/cgroup -name 'memrun-*.scope' -type d 2>/dev/null | grep -q . || {
-		echo "#   scope cgroups left: $(find /sys/fs/cgroup -name 'memrun-*.scope' -type d)"
-		return 1
-	}
-}
-
 # What oomd saw and did, when a test failed.
 show_oomd() {
 	echo "#   systemd-oomd's log:"

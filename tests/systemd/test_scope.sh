@@ -9,18 +9,6 @@ source "$(dirname "$0")/lib.sh"
 
 HOG=$HELPERS/hog
 
-# No memrun scope of the system manager or the user's is loaded.
-no_scope_left() {
-	local units
-	units=$(systemctl list-units --all --plain --no-legend 'memrun-*.scope' 2>&1)
-	units+=$(as_user systemctl --user list-units --all --plain --no-legend 'memrun-*.scope' 2>&1)
-	[ -z "$units" ] || { echo "#   scopes left: $units"; return 1; }
-	! find /sys/fs/cgroup -name 'memrun-*.scope' -type d 2>/dev/null | grep -q . || {
-		echo "#   scope cgroups left: $(find /sys/fs/cgroup -name 'memrun-*.scope' -type d)"
-		return 1
-	}
-}
-
 # memrun ARGS... as the test user; report in $USER_WORK.
 run_memrun_as_user() {
 	{ as_user "$MEMRUN" "$@" >"$out" 2>"$err" </dev/null; } 2>/dev/null
@@ -177,16 +165,24 @@ test_no_escape_from_the_limit_of_memruns_own_unit() {
 }
 
 # The user's slice hands user@UID.service no memory controller, as on a
-# host where it is not delegated.  systemd 252 enables memory there
-# whatever the drop-ins say (memory accounting is on by default, and
-# systemd-oomd's drop-in watches user@.service), and does not take it
-# back from a slice once enabled: so the test takes it away by hand while
-# the user manager is stopped, which systemd leaves as it is.
+# host where it is not delegated.  Debian's systemd 252 gives it memory
+# whether delegated or not (memory accounting is on by default, and
+# systemd-oomd's drop-in watches user@.service), and drop-ins do not take
+# it back from a living slice: the test takes it away by hand, from the
+# leaves of the user manager's tree up to the slice (a controller a child
+# uses cannot go first), and gives it back by hand.
 user_slice=/sys/fs/cgroup/user.slice/user-$TEST_UID.slice
 set_user_memory() {
-	systemctl stop "user@$TEST_UID.service"
-	echo "$1memory" >"$user_slice/cgroup.subtree_control"
-	systemctl start "user@$TEST_UID.service"
+	local d
+	if [ "$1" = - ]; then
+		find "$user_slice/user@$TEST_UID.service" -depth -type d | while read -r d; do
+			echo -memory >"$d/cgroup.subtree_control"
+		done
+		echo -memory >"$user_slice/cgroup.subtree_control"
+	else
+		echo +memory >"$user_slice/cgroup.subtree_control"
+		systemctl restart "user@$TEST_UID.service"
+	fi
 }
 
 test_user_undelegated_memory_controller_is_refused() {
