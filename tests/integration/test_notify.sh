@@ -349,7 +349,12 @@ test_a_flooding_job_and_a_stuck_manager_do_not_stall_memrun() {
 		exec "$MEMRUN" -q -- "$PYTHON" "$job_py" flood 100000 sleep 60
 	) >"$out" 2>"$err" </dev/null &
 	memrun_pid=$!
-	sleep 1
+	# Until memrun has met the stuck manager (its sends time out after
+	# 2 s), however slow the machine: then it must still end at once.
+	for _ in $(seq 300); do
+		grep -qF 'the service manager took none' "$err" && break
+		sleep 0.1
+	done
 	start=$(date +%s%N)
 	kill -TERM "$memrun_pid"
 	wait "$memrun_pid"
