@@ -18,18 +18,20 @@
 #   systemd-run user   systemd-run --user --scope -q -p MemoryMax=1G /bin/true
 #                      as the test user
 #
-# and /bin/true and the user's wrapper alone as baselines.  The user's
-# commands start as root and switch to the user through setpriv and env,
-# as tests/systemd/lib.sh's as_user does; both sides of the comparison
-# pay that wrapper, so it cancels out of their ratio.
+# and as baselines /bin/true, the user's wrapper alone and memrun with no
+# cgroup at all (a measuring device: memrun's own launch, no scope).  The
+# user's commands start as root and switch to the user through setpriv and
+# env, as tests/systemd/lib.sh's as_user does; both sides of the
+# comparison pay that wrapper, so it cancels out of their ratio.
 #
 # Environment:
 #   BENCH_SYSTEMD_RUNS     timed runs per command (default 60)
 #   BENCH_SYSTEMD_WARMUP   warm-up runs per command (default 6)
 #   BENCH_SYSTEMD_GATE     largest accepted ratio of medians, memrun /
 #                          systemd-run (default 1.05)
-#   BENCH_SYSTEMD_TRACE    1: then one launch of each under strace -f -r -T,
-#                          with the slowest steps listed (default 0)
+#   BENCH_SYSTEMD_TRACE    1: then one launch of each memrun and systemd-run
+#                          command under strace, its steps as a timeline
+#                          (bench/timeline.py; default 0)
 #   MEMRUN                 the binary to measure (default build/memrun);
 #                          linked dynamically: a static-pie memrun cannot
 #                          load libsystemd
@@ -120,6 +122,7 @@ names=(
 	"systemd-run root"	# 3
 	"memrun user"		# 4
 	"systemd-run user"	# 5
+	"memrun, no scope"	# 6 no cgroup, no probe: memrun's own launch
 )
 commands=(
 	"$TRUE"
@@ -128,10 +131,11 @@ commands=(
 	"$SYSTEMD_RUN --scope -q -p MemoryMax=1G $TRUE"
 	"$AS_USER $MEMRUN -q --memory-max 1G -- $TRUE"
 	"$AS_USER $SYSTEMD_RUN --user --scope -q -p MemoryMax=1G $TRUE"
+	"$MEMRUN -q --no-probe --best-effort --cgroup-parent /nonexistent -- $TRUE"
 )
 # Blocks in symmetric (ABBA) order, pooled per command: a machine that
 # drifts during the run favours neither side.
-order=(0 1 2 3 4 5 5 4 3 2 1 0)
+order=(0 6 1 2 3 4 5 5 4 3 2 1 6 0)
 
 # Each command must succeed, and memrun must have made a systemd scope,
 # not fallen back to something cheaper.
@@ -228,6 +232,9 @@ for who in ("root", "user"):
           f" ({m['mean'] / s['mean']:.3f})  (allowed <= {gate:.2f})  medians"
           f" {m['median'] * 1e3:.2f} vs {s['median'] * 1e3:.2f} ms,"
           f" {(m['median'] - s['median']) * 1e3:+.2f} ms{net}")
+b, s = rows["memrun, no scope"], rows["systemd-run root"]
+print(f"info  systemd  root: memrun with no scope / systemd-run {b['median'] / s['median']:6.3f}"
+      f"  (memrun's own launch, no cgroup and no probe, against systemd-run's whole one)")
 spread = max(rows["true"]["blocks"]) / min(rows["true"]["blocks"]) - 1
 print(f"      /bin/true's own blocks differ by {spread * 100:.1f}%")
 print(f"{2 - failed} comparisons met, {failed} not met")
