@@ -331,10 +331,18 @@ int cgroup_enter(struct job_cgroup *cg, const struct cgroup_place *place,
 	_cleanup_free_ char *why = NULL;
 	int r;
 
-	if (cgroup_choose_manager(place, plan, &o->cgroup_manager_why) == CGROUP_BY_SYSTEMD)
+	if (cgroup_choose_manager(place, plan, &o->cgroup_manager_why) == CGROUP_BY_SYSTEMD) {
 		r = cgroup_systemd_enter(cg, place, plan, &why);
-	else
+	} else if (plan->values[SETTING_SLICE].set) {
+		/* A slice only a scope can go in: never dropped unsaid. */
+		r = -EINVAL;
+		why = xasprintf("slice = %s is for a systemd scope, and memrun makes the job's "
+				"cgroup itself here (%s): drop the slice, or pass "
+				"--cgroup-manager=systemd", plan->values[SETTING_SLICE].text,
+				o->cgroup_manager_why);
+	} else {
 		r = cgroup_create(cg, place, plan, &why);
+	}
 	if (r >= 0)
 		return 0;
 	return cgroup_unavailable(cg, place, plan, o, r, why);

@@ -82,4 +82,15 @@ test_bad_values_are_usage_errors() {
 	expect_out "a-b_c.slice"
 }
 
+test_a_slice_memrun_cannot_use_is_refused() {
+	needs_cgroup || return
+	run_memrun --cgroup-manager=cgroupfs --slice batch.slice --report "$report" -- true
+	expect_status 125
+	expect_err "slice = batch.slice is for a systemd scope"
+	expect_json 'r["outcome"] == "failed-to-start"'
+	run_memrun -q --cgroup-manager=cgroupfs --slice batch.slice --best-effort -- true
+	expect_status 0
+	expect_err "not in force"
+}
+
 run_tests
