@@ -338,23 +338,29 @@ static int check_user_memory(struct systemd_state *st, const char *manager_cgrou
 	return -EOPNOTSUPP;
 }
 
+/* "memrun: make (3 arguments)": the command by name, never its
+ * arguments, which the journal and `systemctl status` would show every
+ * user (a password on a command line). */
 static char *describe_command(const struct plan *plan)
 {
-	char *text = xstrdup("memrun:");
+	const char *slash = strrchr(plan->command[0], '/');
+	size_t args = 0;
+	char *text;
 
-	for (char **a = plan->command; *a && strlen(text) < DESCRIPTION_MAX; a++) {
-		char *more = xasprintf("%s %s", text, *a);
+	while (plan->command[args + 1])
+		args++;
+	text = xasprintf("memrun: %.*s", DESCRIPTION_MAX, slash ? slash + 1 : plan->command[0]);
+	/* D-Bus takes valid UTF-8 only, and systemctl prints it on one line:
+	 * a name's other bytes are not worth a refused scope. */
+	for (char *p = text; *p; p++)
+		if (*p < 0x20 || *p > 0x7e)
+			*p = '?';
+	if (args > 0) {
+		char *more = xasprintf("%s (%zu argument%s)", text, args, args == 1 ? "" : "s");
 
 		free(text);
 		text = more;
 	}
-	if (strlen(text) > DESCRIPTION_MAX)
-		strcpy(text + DESCRIPTION_MAX - 3, "...");
-	/* D-Bus takes valid UTF-8 only, and systemctl prints it on one line:
-	 * an argument's other bytes are not worth a refused scope. */
-	for (char *p = text; *p; p++)
-		if (*p < 0x20 || *p > 0x7e)
-			*p = '?';
 	return text;
 }
 
