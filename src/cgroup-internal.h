@@ -75,6 +75,11 @@ int cgroup_v2_read_events(int events_fd, int peak_fd, int dir_fd, struct cgroup_
 int cgroup_v2_read_local_oom_kills(int dir_fd, uint64_t *ret_kills, bool *ret_limit_hit);
 bool cgroup_v2_counters_cover_subtree(void);
 int cgroup_v2_kill_all(int dir_fd);
+/* memory.events (events_fd) into the epoll set watch_fd, which wakes the
+ * supervisor on its changes until the file is read; -errno. */
+int cgroup_v2_watch_events(int watch_fd, int events_fd);
+/* A wake-up of watch_fd: the evidence read, which settles it. */
+void cgroup_v2_events_read(struct job_cgroup *cg, int events_fd);
 
 /* ---- cgroup.c ---- */
 

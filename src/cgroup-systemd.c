@@ -6,7 +6,7 @@
  * as root, the user's own manager otherwise, in memrun's slice.
  *
  *   memrun-PID-TOKEN.scope        MemoryMax, MemoryHigh, MemorySwapMax,
- *   |                             Delegate=yes; its memory.events are the
+ *   |                             Delegate=memory; its memory.events are the
  *   |                             job's evidence (the limit is here)
  *   +-- memrun-guard              the guard (guard.c)
  *   +-- memrun-PID-TOKEN          the job: what memrun kills and removes
@@ -22,7 +22,8 @@
 #include <fcntl.h>
 #include <linux/magic.h>
 #include <poll.h>
-#include <sys/inotify.h>
+#include <sys/epoll.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/xattr.h>
 #include <time.h>
@@ -44,6 +45,8 @@
 
 struct systemd_state {
 	sd_bus *bus;
+	bool direct;		/* on the manager's private socket, not the bus */
+	pid_t manager_pid;	/* the manager, the private socket's peer (0: unknown) */
 	bool user_manager;	/* the user's own manager, not the system's */
 	const char *slice;	/* the scope's Slice=, or NULL: the manager's default */
 	char *slice_buf;
@@ -56,7 +59,7 @@ struct systemd_state {
 	int scope_fd;		/* the scope's cgroup, open while the job runs */
 	int events_fd, peak_fd;	/* the scope's memory.events and memory.peak */
 	int leaf_events_fd;	/* the job's leaf's memory.events */
-	int tree_wd;		/* the watch on the job's leaf */
+	struct timespec leaf_mark;	/* the job's leaf's ctime (cg_subdirs_mark) */
 	bool made_cgroups;
 	bool started;		/* the scope exists */
 };
@@ -66,7 +69,7 @@ static void *systemd_new_state(void)
 	struct systemd_state *st = xmalloc(sizeof(*st));
 
 	*st = (struct systemd_state){ .guard = GUARD_INIT, .scope_fd = -1, .events_fd = -1,
-				      .peak_fd = -1, .leaf_events_fd = -1, .tree_wd = -1 };
+				      .peak_fd = -1, .leaf_events_fd = -1 };
 	return st;
 }
 
@@ -203,12 +206,65 @@ static char *bus_error_text(const sd_bus_error *error, int r)
 	return xstrdup(strerror(-r));
 }
 
+/* Only characters a D-Bus address may hold unescaped. */
+static bool address_safe(const char *path)
+{
+	return path[0] == '/' && path[strspn(path, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+					       "0123456789/_.-")] == '\0';
+}
+
+/*
+ * The manager's private socket, as systemctl and systemd-run use it: no
+ * broker in between, no Hello, and systemd sends its signals to every
+ * private client, so no AddMatch either.  Root's is /run/systemd/private;
+ * the user manager's is in XDG_RUNTIME_DIR, where sd_bus_open_user looks
+ * for the user's bus too.  The peer must be root or the caller.
+ */
+static int connect_private(struct systemd_state *st)
+{
+	_cleanup_free_ char *address = NULL;
+	const char *runtime = getenv("XDG_RUNTIME_DIR");
+	struct ucred peer;
+	socklen_t len = sizeof(peer);
+	sd_bus *bus = NULL;
+	int r;
+
+	if (!st->user_manager)
+		address = xstrdup("unix:path=/run/systemd/private");
+	else if (runtime && address_safe(runtime))
+		address = xasprintf("unix:path=%s/systemd/private", runtime);
+	else
+		return -ENOENT;
+	r = sym_sd_bus_new(&bus);
+	if (r >= 0)
+		r = sym_sd_bus_set_address(bus, address);
+	if (r >= 0)
+		r = sym_sd_bus_start(bus);
+	if (r >= 0 && getsockopt(sym_sd_bus_get_fd(bus), SOL_SOCKET, SO_PEERCRED, &peer, &len) < 0)
+		r = -errno;
+	if (r >= 0 && peer.uid != 0 && peer.uid != geteuid())
+		r = -EPERM;
+	if (r < 0) {
+		if (bus)
+			sym_sd_bus_flush_close_unref(bus);
+		return r;
+	}
+	st->bus = bus;
+	st->direct = true;
+	st->manager_pid = peer.pid;
+	return 0;
+}
+
 static int connect_bus(struct systemd_state *st, char **ret_why)
 {
 	int r;
 
 	st->user_manager = geteuid() != 0;
-	r = st->user_manager ? sym_sd_bus_open_user(&st->bus) : sym_sd_bus_open_system(&st->bus);
+	/* The bus, where the private socket is out of reach (a container
+	 * given the bus's socket alone). */
+	r = connect_private(st);
+	if (r < 0)
+		r = st->user_manager ? sym_sd_bus_open_user(&st->bus) : sym_sd_bus_open_system(&st->bus);
 	/* No call may hold the job's start or end for sd-bus's 25 s. */
 	if (r >= 0)
 		r = sym_sd_bus_set_method_call_timeout(st->bus, CALL_TIMEOUT_USEC);
@@ -313,6 +369,26 @@ static int check_left_behind(struct systemd_state *st, const char *target, char 
 		*slash = '\0';
 	}
 	return 0;
+}
+
+/* The user manager's own cgroup: that of its init.scope, where the
+ * private socket's peer runs (no round trip), else asked over the bus. */
+static int user_manager_cgroup(struct systemd_state *st, char **ret, char **ret_why)
+{
+	if (st->manager_pid > 0) {
+		_cleanup_free_ char *proc = xasprintf("/proc/%d/cgroup", (int)st->manager_pid);
+		_cleanup_free_ char *text = NULL, *path = NULL, *v1_path = NULL;
+		char *last;
+
+		if (read_file_alloc(proc, &text) >= 0 &&
+		    cgroup_parse_proc_cgroup(text, &path, &v1_path) >= 0 && path &&
+		    (last = strrchr(path, '/')) && last != path && streq(last, "/init.scope")) {
+			*last = '\0';
+			*ret = TAKE_PTR(path);
+			return 0;
+		}
+	}
+	return manager_property(st, "ControlGroup", ret, ret_why);
 }
 
 /* The user's manager can put memory limits on its units only where the
@@ -498,7 +574,7 @@ int cgroup_systemd_enter(struct job_cgroup *cg, const struct cgroup_place *place
 		goto fail;
 	choose_slice(st, plan);
 	if (st->user_manager) {
-		r = manager_property(st, "ControlGroup", &manager_cgroup, ret_why);
+		r = user_manager_cgroup(st, &manager_cgroup, ret_why);
 		if (r < 0)
 			goto fail;
 		/* Without it the scope would have no memory.events either: no
@@ -517,7 +593,7 @@ int cgroup_systemd_enter(struct job_cgroup *cg, const struct cgroup_place *place
 	st->description = describe_command(plan);
 	/* The watch exists before the scope so that the supervisor can wait
 	 * on it from the start; the files are added once the scope is there. */
-	cg->watch_fd = inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
+	cg->watch_fd = epoll_create1(EPOLL_CLOEXEC);
 	if (cg->watch_fd < 0) {
 		r = -errno;
 		*ret_why = xasprintf("cannot watch for memory events: %s", strerror(-r));
@@ -577,7 +653,8 @@ static int start_scope(struct systemd_state *st, pid_t child, const struct plan 
 	int r;
 
 	/* Before the call, so that the signal cannot pass unseen. */
-	r = sym_sd_bus_match_signal(st->bus, &slot, "org.freedesktop.systemd1",
+	/* Signals on the private socket carry no sender. */
+	r = sym_sd_bus_match_signal(st->bus, &slot, st->direct ? NULL : "org.freedesktop.systemd1",
 				    "/org/freedesktop/systemd1", "org.freedesktop.systemd1.Manager",
 				    "JobRemoved", on_job_removed, &wait);
 	if (r < 0)
@@ -593,7 +670,11 @@ static int start_scope(struct systemd_state *st, pid_t child, const struct plan 
 	if (r >= 0)
 		r = sym_sd_bus_message_append(m, "(sv)(sv)(sv)(sv)",
 					      "Description", "s", st->description,
-					      "Delegate", "b", 1,
+					      /* Delegate=memory: Delegate=yes hands over
+					       * every controller, and systemd then enables
+					       * them in the slice and realizes every unit in
+					       * it again, at the scope's start and stop. */
+					      "DelegateControllers", "as", 1, "memory",
 					      "CollectMode", "s", "inactive-or-failed",
 					      "MemoryAccounting", "b", 1);
 	if (r >= 0 && st->slice)
@@ -669,26 +750,34 @@ out:
 	return r;
 }
 
-static int scope_control_group(struct systemd_state *st, char **ret, char **ret_why)
+/* The scope's cgroup: where systemd has just moved the held job, as the
+ * job's /proc/PID/cgroup says (no round trip to systemd), checked to be
+ * the scope's own. */
+static int scope_control_group(struct systemd_state *st, pid_t child, char **ret, char **ret_why)
 {
-	sd_bus_error error = SD_BUS_ERROR_NULL;
-	_cleanup_free_ char *path = NULL;
-	int r = sym_sd_bus_path_encode("/org/freedesktop/systemd1/unit", st->unit, &path);
+	_cleanup_free_ char *proc = NULL, *text = NULL, *v1_path = NULL;
+	const char *name;
+	int r;
 
+	proc = xasprintf("/proc/%d/cgroup", (int)child);
+	r = read_file_alloc(proc, &text);
 	if (r >= 0)
-		r = sym_sd_bus_get_property_string(st->bus, "org.freedesktop.systemd1", path,
-						   "org.freedesktop.systemd1.Scope", "ControlGroup",
-						   &error, ret);
-	if (r >= 0 && !**ret) {
-		free(*ret);
+		r = cgroup_parse_proc_cgroup(text, ret, &v1_path);
+	if (r >= 0 && !*ret)
 		r = -ENOENT;
+	if (r >= 0) {
+		name = strrchr(*ret, '/');
+		if (!name || !streq(name + 1, st->unit)) {
+			*ret_why = xasprintf("systemd started the scope %s, but the job is in %s, "
+					     "not in it", st->unit, *ret);
+			free(*ret);
+			*ret = NULL;
+			return -EIO;
+		}
+		return 0;
 	}
-	if (r < 0) {
-		_cleanup_free_ char *text = bus_error_text(&error, r);
-
-		*ret_why = xasprintf("cannot ask systemd where the scope %s is: %s", st->unit, text);
-	}
-	sym_sd_bus_error_free(&error);
+	*ret_why = xasprintf("cannot read %s to find the scope %s: %s", proc, st->unit,
+			     strerror(-r));
 	return r;
 }
 
@@ -755,7 +844,7 @@ static int systemd_adopt(struct job_cgroup *cg, pid_t child, const struct plan *
 	r = start_scope(st, child, plan, ret_why);
 	if (r < 0)
 		goto fail;
-	r = scope_control_group(st, &cgroup_path, ret_why);
+	r = scope_control_group(st, child, &cgroup_path, ret_why);
 	if (r < 0)
 		goto fail;
 	st->scope_dir = cgroup_path_to_dir(st->mountpoint, st->mount_root, cgroup_path);
@@ -819,13 +908,13 @@ static int systemd_adopt(struct job_cgroup *cg, pid_t child, const struct plan *
 	st->events_fd = openat(st->scope_fd, "memory.events", O_RDONLY | O_CLOEXEC);
 	st->peak_fd = openat(st->scope_fd, "memory.peak", O_RDONLY | O_CLOEXEC);
 	events = xasprintf("%s/memory.events", st->scope_dir);
-	if (st->events_fd < 0 || inotify_add_watch(cg->watch_fd, events, IN_MODIFY) < 0) {
-		r = -errno;
+	r = st->events_fd < 0 ? -errno : cgroup_v2_watch_events(cg->watch_fd, st->events_fd);
+	if (r < 0) {
 		*ret_why = xasprintf("cannot watch %s: %s", events, strerror(-r));
 		goto fail_leaf;
 	}
-	st->tree_wd = inotify_add_watch(cg->watch_fd, leaf_dir, IN_CREATE | IN_MOVED_TO | IN_ONLYDIR);
-	if (st->tree_wd < 0)
+	/* After the memory controller's files came into the leaf above. */
+	if (cg_subdirs_mark(dir_fd, &st->leaf_mark) < 0)
 		st->made_cgroups = true;	/* cannot tell: may have */
 	r = guard_arm(&st->guard, st->scope_fd);
 	if (r < 0) {
@@ -849,7 +938,7 @@ fail_leaf:
 fail:
 	/* What systemd made goes with what is in it; the caller reaps the child. */
 	if (st->scope_fd >= 0 && cg_write(st->scope_fd, "cgroup.kill", "1") == 0)
-		st->guard.sock = safe_close(st->guard.sock);
+		guard_forget(&st->guard);
 	else
 		guard_release(&st->guard);
 	return r;
@@ -857,37 +946,18 @@ fail:
 
 /* ---- the job's life: as the cgroupfs v2 manager, on the scope's files ---- */
 
-static void drain_watch(struct job_cgroup *cg)
-{
-	struct systemd_state *st = cg->state;
-	char buf[4096] __attribute__((aligned(__alignof__(struct inotify_event))));
-	ssize_t n;
-
-	while ((n = read(cg->watch_fd, buf, sizeof(buf))) > 0) {
-		for (ssize_t off = 0; off < n;) {
-			const struct inotify_event *ev = (const struct inotify_event *)(buf + off);
-
-			if ((st->tree_wd >= 0 && ev->wd == st->tree_wd) || (ev->mask & IN_Q_OVERFLOW))
-				st->made_cgroups = true;
-			off += (ssize_t)(sizeof(*ev) + ev->len);
-		}
-	}
-}
-
 static void systemd_on_event(struct job_cgroup *cg)
 {
-	struct cgroup_counters seen;
+	struct systemd_state *st = cg->state;
 
-	drain_watch(cg);
-	cgroup_read_evidence(cg, &seen);
+	cgroup_v2_events_read(cg, st->events_fd);
 }
 
 static bool systemd_made_cgroups(struct job_cgroup *cg)
 {
 	struct systemd_state *st = cg->state;
 
-	drain_watch(cg);
-	return st->made_cgroups;
+	return st->made_cgroups || cg_subdirs_changed(cg->dir_fd, &st->leaf_mark);
 }
 
 static int systemd_read_counters(struct job_cgroup *cg, struct cgroup_counters *ret)
@@ -909,83 +979,53 @@ static int systemd_read_counters(struct job_cgroup *cg, struct cgroup_counters *
 	return 0;
 }
 
-/* Whether the unit is still loaded. */
-static bool unit_loaded(struct systemd_state *st)
+/* Wait, at most timeout_ms, until no process is left in the scope: the
+ * kernel raises POLLPRI on cgroup.events when "populated" changes. */
+static void wait_scope_empty(struct systemd_state *st, int timeout_ms)
 {
-	sd_bus_error error = SD_BUS_ERROR_NULL;
-	sd_bus_message *reply = NULL;
-	int r = sym_sd_bus_call_method(st->bus, "org.freedesktop.systemd1",
-				       "/org/freedesktop/systemd1",
-				       "org.freedesktop.systemd1.Manager", "GetUnit", &error, &reply,
-				       "s", st->unit);
-	bool loaded = r >= 0 ||
-		      !sym_sd_bus_error_has_name(&error, "org.freedesktop.systemd1.NoSuchUnit");
-
-	sym_sd_bus_error_free(&error);
-	sym_sd_bus_message_unref(reply);
-	return loaded && r != -ENOTCONN && r != -ECONNRESET;
-}
-
-/* Wait, at most timeout_ms, until the scope's cgroup directory is gone:
- * systemd removes it as it stops the empty scope, just before it
- * unloads the unit.  Watched in the slice's directory: the scope's own
- * IN_DELETE_SELF waits for memrun's last fd of it to close. */
-static void wait_scope_removed(struct systemd_state *st, int timeout_ms)
-{
-	_cleanup_free_ char *slice_dir = xstrdup(st->scope_dir);
-	_cleanup_close_ int fd = inotify_init1(IN_CLOEXEC | IN_NONBLOCK);
-	char *name = strrchr(slice_dir, '/');
-	struct pollfd pfd = { .fd = fd, .events = POLLIN };
+	_cleanup_close_ int fd = openat(st->scope_fd, "cgroup.events", O_RDONLY | O_CLOEXEC);
+	struct pollfd pfd = { .fd = fd, .events = POLLPRI };
 	struct timespec start, now;
 
-	if (fd < 0 || !name)
-		return;
-	*name++ = '\0';
-	if (inotify_add_watch(fd, slice_dir, IN_DELETE | IN_ONLYDIR) < 0)
-		return;
 	clock_gettime(CLOCK_MONOTONIC, &start);
-	while (faccessat(AT_FDCWD, st->scope_dir, F_OK, AT_SYMLINK_NOFOLLOW) == 0) {
-		char buf[4096] __attribute__((aligned(__alignof__(struct inotify_event))));
+	while (fd >= 0) {
+		char buf[128];
+		uint64_t populated = 1;
 		long left;
 
+		if (cg_pread(fd, buf, sizeof(buf)) < 0 ||
+		    cg_keyed_u64(buf, "populated", &populated) < 0 || populated == 0)
+			return;
 		clock_gettime(CLOCK_MONOTONIC, &now);
 		left = timeout_ms - ((now.tv_sec - start.tv_sec) * 1000 +
 				     (now.tv_nsec - start.tv_nsec) / 1000000);
 		if (left <= 0 || (poll(&pfd, 1, (int)left) < 0 && errno != EINTR))
 			return;
-		while (read(fd, buf, sizeof(buf)) > 0)
-			;	/* any removal there: look again */
 	}
 }
 
 /*
- * The job's leaf is gone (cgroup_finish): let the guard go, so that the
- * scope is empty, and wait until systemd has collected it, so that
- * nothing of the job's outlives memrun.
+ * The job's leaf is gone (cgroup_finish): kill what else is in the scope,
+ * the guard too, and wait until nothing of the job's runs.  The
+ * empty scope is then systemd's to stop, remove and unload, as for
+ * systemd-run --scope: its cgroup goes within milliseconds, the unit when
+ * systemd next collects (waiting for that was most of a launch's time).
  */
 static void systemd_restore_parent(struct job_cgroup *cg)
 {
 	struct systemd_state *st = cg->state;
-	struct timespec start, now;
 
 	if (!st || !st->started)
 		return;
-	guard_release(&st->guard);
-	/* Something the job left in the scope's own cgroup (it may write
-	 * there: the scope is delegated) goes too; never memrun, which a
-	 * root job may have moved there. */
-	if (st->scope_fd >= 0 && cgroup_ensure_home(cg) == 0)
-		cg_write(st->scope_fd, "cgroup.kill", "1");
-	if (st->scope_dir)
-		wait_scope_removed(st, GONE_TIMEOUT_MS);
-	clock_gettime(CLOCK_MONOTONIC, &start);
-	while (unit_loaded(st)) {
-		clock_gettime(CLOCK_MONOTONIC, &now);
-		if ((now.tv_sec - start.tv_sec) * 1000 + (now.tv_nsec - start.tv_nsec) / 1000000 >=
-		    GONE_TIMEOUT_MS)
-			break;
-		sleep_ms(1);
-	}
+	/* The guard goes with whatever the job left in the scope's own
+	 * cgroup (it may write there: the scope is delegated), all at once;
+	 * never memrun, which a root job may have moved there. */
+	if (st->scope_fd >= 0 && cgroup_ensure_home(cg) == 0 &&
+	    cg_write(st->scope_fd, "cgroup.kill", "1") == 0) {
+		guard_forget(&st->guard);
+		wait_scope_empty(st, GONE_TIMEOUT_MS);
+	} else
+		guard_release(&st->guard);
 	st->started = false;
 }
 

@@ -176,6 +176,11 @@ static int walk_tree_below(struct tree_walk *w, int dir_fd)
 
 	if (fstat(dir_fd, &st) < 0)
 		return -errno;
+	/* kernfs counts a directory's subdirectories in st_nlink (2 + them):
+	 * with none, listing its dozens of files finds nothing (at the end a
+	 * job's cgroup is walked three times). */
+	if (st.st_nlink == 2)
+		return 0;
 	w->dev = st.st_dev;
 	return walk_below(w, dir_fd, 0);
 }

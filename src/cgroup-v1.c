@@ -8,7 +8,6 @@
 #include <linux/magic.h>
 #include <stdio.h>
 #include <sys/eventfd.h>
-#include <sys/inotify.h>
 
 #include "cgroup-internal.h"
 #include "cgroupfs.h"
@@ -18,9 +17,8 @@ struct v1_state {
 	int events_fd;		/* memory.oom_control, read by pread */
 	int failcnt_fd;		/* memory.failcnt, read by pread */
 	int peak_fd;		/* memory.max_usage_in_bytes */
-	/* inotify on the job's cgroup, where a cgroup the job makes below
-	 * its own queues an event, read at the end (-1: none). */
-	int tree_watch_fd;
+	/* The job's cgroup's ctime before the job ran (cg_subdirs_mark). */
+	struct timespec tree_mark;
 	bool made_cgroups;	/* the job made a cgroup below its own, or may have */
 	bool oom_group_emulated;	/* memrun ends the job on the first OOM */
 	uint64_t oom_notifications;	/* eventfd wake-ups */
@@ -30,8 +28,7 @@ static void *v1_new_state(void)
 {
 	struct v1_state *st = xmalloc(sizeof(*st));
 
-	*st = (struct v1_state){ .events_fd = -1, .failcnt_fd = -1, .peak_fd = -1,
-				 .tree_watch_fd = -1 };
+	*st = (struct v1_state){ .events_fd = -1, .failcnt_fd = -1, .peak_fd = -1 };
 	return st;
 }
 
@@ -44,7 +41,6 @@ static void v1_free_state(void *state)
 	safe_close(st->events_fd);
 	safe_close(st->failcnt_fd);
 	safe_close(st->peak_fd);
-	safe_close(st->tree_watch_fd);
 	free(st);
 }
 
@@ -176,14 +172,9 @@ static int v1_open_watch(struct job_cgroup *cg)
 	if (r < 0)
 		return r;
 	/* An OOM kill in a cgroup the job makes below its own is counted
-	 * there alone: note that the job made one, read at the end. */
-	st->tree_watch_fd = inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
-	snprintf(line, sizeof(line), "/proc/self/fd/%d", cg->dir_fd);
-	if (st->tree_watch_fd < 0 ||
-	    inotify_add_watch(st->tree_watch_fd, line, IN_CREATE | IN_MOVED_TO | IN_ONLYDIR) < 0) {
-		st->tree_watch_fd = safe_close(st->tree_watch_fd);
+	 * there alone: whether the job made one is read at the end. */
+	if (cg_subdirs_mark(cg->dir_fd, &st->tree_mark) < 0)
 		st->made_cgroups = true;	/* cannot tell: may have */
-	}
 	return TAKE_FD(efd);
 }
 
@@ -207,12 +198,8 @@ static void v1_on_event(struct job_cgroup *cg)
 static bool v1_made_cgroups(struct job_cgroup *cg)
 {
 	struct v1_state *st = cg->state;
-	char buf[4096] __attribute__((aligned(__alignof__(struct inotify_event))));
 
-	/* IN_CREATE, or IN_Q_OVERFLOW after very many, which is as good. */
-	if (st->tree_watch_fd >= 0 && read(st->tree_watch_fd, buf, sizeof(buf)) > 0)
-		st->made_cgroups = true;
-	return st->made_cgroups;
+	return st->made_cgroups || cg_subdirs_changed(cg->dir_fd, &st->tree_mark);
 }
 
 static int v1_read_counters(struct job_cgroup *cg, struct cgroup_counters *ret)

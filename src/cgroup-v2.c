@@ -8,8 +8,8 @@
 #include <dirent.h>
 #include <fcntl.h>
 #include <linux/magic.h>
+#include <sys/epoll.h>
 #include <sys/file.h>
-#include <sys/inotify.h>
 #include <sys/stat.h>
 #include <time.h>
 
@@ -23,7 +23,7 @@
 struct v2_state {
 	int events_fd;		/* memory.events, read by pread */
 	int peak_fd;		/* memory.peak; -1: none (before 5.19) */
-	int tree_wd;		/* the watch on the job's cgroup within watch_fd */
+	struct timespec tree_mark;	/* the job's cgroup's ctime (cg_subdirs_mark) */
 	bool made_cgroups;	/* the job made a cgroup below its own, or may have */
 	/* memrun's own cgroup, locked while the job's cgroup is made in it,
 	 * and the leaf memrun moved itself into there (prepare_parent), which
@@ -37,8 +37,8 @@ static void *v2_new_state(void)
 {
 	struct v2_state *st = xmalloc(sizeof(*st));
 
-	*st = (struct v2_state){ .events_fd = -1, .peak_fd = -1, .tree_wd = -1,
-				 .parent_lock_fd = -1, .own_fd = -1 };
+	*st = (struct v2_state){ .events_fd = -1, .peak_fd = -1, .parent_lock_fd = -1,
+				 .own_fd = -1 };
 	return st;
 }
 
@@ -412,57 +412,60 @@ static int v2_apply_limits(struct job_cgroup *cg, const struct plan *plan, char 
 static int v2_open_watch(struct job_cgroup *cg)
 {
 	struct v2_state *st = cg->state;
-	_cleanup_close_ int fd = inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
-	_cleanup_free_ char *events = NULL;
+	_cleanup_close_ int fd = epoll_create1(EPOLL_CLOEXEC);
+	int r;
 
+	/* An epoll set, not inotify, whose close waits for the kernel's mark
+	 * reaper (milliseconds). */
 	if (fd < 0)
 		return -errno;
-	events = xasprintf("%s/memory.events", cg->dir);
-	/* The kernel signals a change of memory.events as a modification. */
-	if (inotify_add_watch(fd, events, IN_MODIFY) < 0)
-		return -errno;
+	r = cgroup_v2_watch_events(fd, st->events_fd);
+	if (r < 0)
+		return r;
 	/* A cgroup the job makes below its own: its OOM kills are counted in
 	 * memory.events unless the hierarchy is mounted memory_localevents. */
-	st->tree_wd = inotify_add_watch(fd, cg->dir, IN_CREATE | IN_MOVED_TO | IN_ONLYDIR);
-	if (st->tree_wd < 0)
+	if (cg_subdirs_mark(cg->dir_fd, &st->tree_mark) < 0)
 		st->made_cgroups = true;	/* cannot tell: may have */
 	return TAKE_FD(fd);
 }
 
-/* Drain watch_fd, noting a cgroup the job made among the events. */
-static void drain_watch(struct job_cgroup *cg)
+/* kernfs raises EPOLLPRI on a change of memory.events and keeps it until
+ * the file is read again; a file just opened reads as changed. */
+int cgroup_v2_watch_events(int watch_fd, int events_fd)
 {
-	struct v2_state *st = cg->state;
-	char buf[4096] __attribute__((aligned(__alignof__(struct inotify_event))));
-	ssize_t n;
+	char buf[512];
 
-	while ((n = read(cg->watch_fd, buf, sizeof(buf))) > 0) {
-		for (ssize_t off = 0; off < n;) {
-			const struct inotify_event *ev = (const struct inotify_event *)(buf + off);
+	if (epoll_ctl(watch_fd, EPOLL_CTL_ADD, events_fd,
+		      &(struct epoll_event){ .events = EPOLLPRI, .data.fd = events_fd }) < 0)
+		return -errno;
+	(void)!cg_pread(events_fd, buf, sizeof(buf));
+	return 0;
+}
 
-			if (ev->wd == st->tree_wd || (ev->mask & IN_Q_OVERFLOW))
-				st->made_cgroups = true;
-			off += (ssize_t)(sizeof(*ev) + ev->len);
-		}
-	}
+void cgroup_v2_events_read(struct job_cgroup *cg, int events_fd)
+{
+	struct cgroup_counters seen;
+
+	/* The read clears EPOLLPRI.  A file that cannot be read (its cgroup
+	 * removed under the job) leaves the set, so as not to wake it again. */
+	if (cgroup_read_evidence(cg, &seen) < 0)
+		epoll_ctl(cg->watch_fd, EPOLL_CTL_DEL, events_fd, NULL);
 }
 
 /* The kernel acts on memory.oom.group itself: an event only feeds the
  * evidence (memory.current sampled where there is no memory.peak). */
 static void v2_on_event(struct job_cgroup *cg)
 {
-	struct cgroup_counters seen;
+	struct v2_state *st = cg->state;
 
-	drain_watch(cg);
-	cgroup_read_evidence(cg, &seen);
+	cgroup_v2_events_read(cg, st->events_fd);
 }
 
 static bool v2_made_cgroups(struct job_cgroup *cg)
 {
 	struct v2_state *st = cg->state;
 
-	drain_watch(cg);	/* the events not read yet */
-	return st->made_cgroups;
+	return st->made_cgroups || cg_subdirs_changed(cg->dir_fd, &st->tree_mark);
 }
 
 int cgroup_v2_read_events(int events_fd, int peak_fd, int dir_fd, struct cgroup_counters *ret)

@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
+#include <sys/xattr.h>
 
 #include "util.h"
 
@@ -159,4 +160,45 @@ int cg_pread_u64(int fd, uint64_t *ret)
 bool cg_exists(int dir_fd, const char *name)
 {
 	return faccessat(dir_fd, name, F_OK, 0) == 0;
+}
+
+/*
+ * kernfs (kernfs_add_one, __kernfs_remove) stamps a directory's ctime on
+ * a child's mkdir and rmdir only once the directory has attributes of its
+ * own (kernfs_iattrs), and a cgroup root made has none yet.  listxattr
+ * makes them, with a fine-grained ctime, and changes nothing else; a
+ * setattr would stamp the coarse clock, which a chmod of the job's in the
+ * same tick could match.  The job cannot set ctime: any setattr of its
+ * own stamps "now", which only reads as changed.
+ */
+int cg_subdirs_mark(int dir_fd, struct timespec *ret_mark)
+{
+	struct stat before, after;
+
+	if (fstat(dir_fd, &before) < 0)
+		return -errno;
+	(void)flistxattr(dir_fd, NULL, 0);
+	if (fstat(dir_fd, &after) < 0)
+		return -errno;
+	/* Unchanged for root's directory: listxattr made no attributes (one
+	 * of another owner has them from its mkdir).  A no-op chmod does. */
+	if (after.st_ctim.tv_sec == before.st_ctim.tv_sec &&
+	    after.st_ctim.tv_nsec == before.st_ctim.tv_nsec && after.st_uid == 0 &&
+	    after.st_gid == 0) {
+		if (fchmod(dir_fd, after.st_mode & 07777) < 0 || fstat(dir_fd, &after) < 0)
+			return -errno;
+	}
+	*ret_mark = after.st_ctim;
+	return 0;
+}
+
+bool cg_subdirs_changed(int dir_fd, const struct timespec *mark)
+{
+	struct stat st;
+
+	if (fstat(dir_fd, &st) < 0)
+		return true;
+	/* st_nlink: 2 + the subdirectories there now. */
+	return st.st_nlink > 2 || st.st_ctim.tv_sec != mark->tv_sec ||
+	       st.st_ctim.tv_nsec != mark->tv_nsec;
 }

@@ -5,6 +5,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 #include <sys/types.h>
+#include <time.h>
 
 /* Write value to dir/name; -errno on failure. */
 int cg_write(int dir_fd, const char *name, const char *value);
@@ -25,6 +26,16 @@ int cg_open_subdir(int dir_fd, const char *name);
 /* rmdir of the cgroup name in parent_fd, waiting up to a second while the
  * kernel still counts a process that has just exited (EBUSY). */
 int cg_rmdir(int parent_fd, const char *name);
+/*
+ * Whether cgroups were made (or made and removed) below a directory,
+ * without an inotify instance (closing one that had a watch waits for the
+ * kernel's mark reaper, milliseconds): kernfs stamps a directory's ctime
+ * when a child comes or goes.  cg_subdirs_mark takes the stamp before the
+ * job runs (-errno: cannot tell); cg_subdirs_changed is true when a
+ * cgroup is there now, one came or went since, or it cannot tell.
+ */
+int cg_subdirs_mark(int dir_fd, struct timespec *ret_mark);
+bool cg_subdirs_changed(int dir_fd, const struct timespec *mark);
 /* One number from an open file, by pread (no allocation). */
 int cg_pread_u64(int fd, uint64_t *ret);
 /* One number from text as the kernel writes it: "max", "123\n". */

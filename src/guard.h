@@ -33,3 +33,6 @@ int guard_arm(struct guard *g, int dir_fd);
 /* memrun is done with the scope: the guard ends without killing, and
  * memrun waits for that a bounded time. */
 void guard_release(struct guard *g);
+/* memrun has killed the scope, the guard with it: let go of it without a
+ * word or a wait (were it still there, it would kill the scope too). */
+void guard_forget(struct guard *g);

@@ -18,6 +18,10 @@
 #define LIBSYSTEMD_SYMBOLS(X)				\
 	X(sd_bus_open_system)				\
 	X(sd_bus_open_user)				\
+	X(sd_bus_new)					\
+	X(sd_bus_set_address)				\
+	X(sd_bus_start)					\
+	X(sd_bus_get_fd)				\
 	X(sd_bus_flush_close_unref)			\
 	X(sd_bus_set_method_call_timeout)		\
 	X(sd_bus_call_method)				\

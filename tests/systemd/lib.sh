@@ -9,8 +9,9 @@
 #                           directory, with this PATH and memrun's variables;
 #                           its exit status is CMD's
 #   USER_WORK               a directory the user may write (reports, ...)
-#   no_scope_left           no memrun scope (unit or cgroup) of the system's
-#                           or the user's manager is there
+#   no_scope_left           no process in a memrun scope, and no memrun scope
+#                           (unit or cgroup) of the system's or the user's
+#                           manager left after systemd has collected them
 source "$(dirname "${BASH_SOURCE[0]}")/../integration/lib.sh"
 
 # Made by tests/vm/init, with these ids.
@@ -44,14 +45,25 @@ in_user_manager() {
 		--setenv=ASAN_OPTIONS --setenv=UBSAN_OPTIONS -- "$@"
 }
 
-# No memrun scope of the system manager or the user's is loaded.
+# Nothing of memrun's runs in a scope once memrun has exited (it waits for
+# that), and systemd has collected every memrun scope, unit and cgroup,
+# within 10 s (it does so as it gets to it, as for systemd-run --scope).
 no_scope_left() {
-	local units
-	units=$(systemctl list-units --all --plain --no-legend 'memrun-*.scope' 2>&1)
-	units+=$(as_user systemctl --user list-units --all --plain --no-legend 'memrun-*.scope' 2>&1)
-	[ -z "$units" ] || { echo "#   scopes left: $units"; return 1; }
-	! find /sys/fs/cgroup -name 'memrun-*.scope' -type d 2>/dev/null | grep -q . || {
-		echo "#   scope cgroups left: $(find /sys/fs/cgroup -name 'memrun-*.scope' -type d)"
-		return 1
-	}
+	local units dirs events
+	for events in $(find /sys/fs/cgroup -path '*/memrun-*.scope/cgroup.events' 2>/dev/null); do
+		grep -qx 'populated 0' "$events" 2>/dev/null || [ ! -e "$events" ] || {
+			echo "#   processes left in ${events%/cgroup.events}: $(cat "${events%/cgroup.events}"/cgroup.procs 2>&1)"
+			return 1
+		}
+	done
+	for _ in $(seq 100); do
+		units=$(systemctl list-units --all --plain --no-legend 'memrun-*.scope' 2>&1)
+		units+=$(as_user systemctl --user list-units --all --plain --no-legend 'memrun-*.scope' 2>&1)
+		dirs=$(find /sys/fs/cgroup -name 'memrun-*.scope' -type d 2>/dev/null)
+		[ -z "$units$dirs" ] && return 0
+		sleep 0.1
+	done
+	[ -z "$units" ] || echo "#   scopes left: $units"
+	[ -z "$dirs" ] || echo "#   scope cgroups left: $dirs"
+	return 1
 }

@@ -137,8 +137,7 @@ stop_and_check() {
 		fail "memrun's end, as systemd saw it: '$(cat "$stop_record" 2>/dev/null)', expected '$1'"
 	! kill -0 "$memrun_pid" 2>/dev/null || fail "memrun (pid $memrun_pid) is still there"
 	! kill -0 "$job_pid" 2>/dev/null || fail "the job (pid $job_pid) is still there"
-	[ -z "$(systemctl list-units --all --plain --no-legend 'memrun-*.scope')" ] ||
-		fail "a scope is left: $(systemctl list-units --all --plain --no-legend 'memrun-*.scope')"
+	no_scope_left || fail "a scope is left"
 }
 
 # Watchdog pings go through the relay: past WatchdogSec= the unit lives on.

@@ -220,6 +220,24 @@ static void test_write_u64(void **state)
 	assert_int_equal(value, 512);
 }
 
+/* A directory's subdirectories, by its ctime and link count.  One made
+ * and removed again is the integration tests' (on kernfs, whose stamps
+ * memrun relies on; here a coarse clock may stamp both alike). */
+static void test_subdirs(void **state)
+{
+	struct tmp *t = *state;
+	struct timespec mark;
+
+	assert_int_equal(cg_subdirs_mark(t->dir_fd, &mark), 0);
+	assert_false(cg_subdirs_changed(t->dir_fd, &mark));
+	assert_int_equal(mkdirat(t->dir_fd, "inner", 0755), 0);
+	assert_true(cg_subdirs_changed(t->dir_fd, &mark));
+	assert_int_equal(unlinkat(t->dir_fd, "inner", AT_REMOVEDIR), 0);
+	/* Cannot tell: changed. */
+	assert_true(cg_subdirs_changed(-1, &mark));
+	assert_int_equal(cg_subdirs_mark(-1, &mark), -EBADF);
+}
+
 static void test_pread(void **state)
 {
 	struct tmp *t = *state;
@@ -260,6 +278,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_write_read, tmp_setup, tmp_teardown),
 		cmocka_unit_test_setup_teardown(test_write_u64, tmp_setup, tmp_teardown),
 		cmocka_unit_test_setup_teardown(test_pread, tmp_setup, tmp_teardown),
+		cmocka_unit_test_setup_teardown(test_subdirs, tmp_setup, tmp_teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
