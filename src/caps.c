@@ -17,17 +17,27 @@ static bool in_user_namespace(void)
 	return stat("/proc/self/ns/user", &st) == 0 && st.st_ino != USER_NS_INIT_INO;
 }
 
-bool caps_have_sys_resource(void)
+static bool have_effective(cap_value_t cap)
 {
 	cap_flag_value_t value = CAP_CLEAR;
 	cap_t caps = cap_get_proc();
 
 	if (!caps)
 		return false;
-	if (cap_get_flag(caps, CAP_SYS_RESOURCE, CAP_EFFECTIVE, &value) < 0)
+	if (cap_get_flag(caps, cap, CAP_EFFECTIVE, &value) < 0)
 		value = CAP_CLEAR;
 	cap_free(caps);
-	return value == CAP_SET && !in_user_namespace();
+	return value == CAP_SET;
+}
+
+bool caps_have_sys_resource(void)
+{
+	return have_effective(CAP_SYS_RESOURCE) && !in_user_namespace();
+}
+
+bool caps_have_sys_admin(void)
+{
+	return have_effective(CAP_SYS_ADMIN);
 }
 
 enum caps_standing caps_standing(void)

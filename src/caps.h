@@ -13,6 +13,13 @@
  */
 bool caps_have_sys_resource(void);
 
+/*
+ * True when memrun has CAP_SYS_ADMIN in its effective set.  The kernel
+ * checks it in memrun's own user namespace for what memrun asks it here
+ * (a seccomp filter without no_new_privs), so root of a container counts.
+ */
+bool caps_have_sys_admin(void);
+
 /* Who memrun is, for what lacking CAP_SYS_RESOURCE means and its remedy. */
 enum caps_standing {
 	CAPS_STANDING_USER,		/* not root */
