@@ -45,18 +45,19 @@ endif
 # What the tests need to know of this build.
 TEST_ENV := MEMRUN_BUILD=$(BUILD) MEMRUN_SANITIZED=$(if $(filter 1,$(SANITIZE)),1,0)
 
-# memrun is linked dynamically against libc and libcap only; libsystemd,
-# for the systemd cgroup manager and the journal, is loaded when a job
-# needs it (src/libsystemd.c), so a launch that needs no systemd does not
-# resolve it and what it pulls in (BENCHMARKS.md).  STATIC=1 links
-# memrun static-pie instead: about a fifth of a millisecond faster to
-# start, but without systemd support.  The probe is always a shared
-# library; sanitizer builds are always dynamic.
+# memrun is linked dynamically against libc, libcap and libseccomp (the
+# filter of --lock-limits) only; libsystemd, for the systemd cgroup
+# manager and the journal, is loaded when a job needs it
+# (src/libsystemd.c), so a launch that needs no systemd does not resolve
+# it and what it pulls in (BENCHMARKS.md).  STATIC=1 links memrun
+# static-pie instead: about a fifth of a millisecond faster to start, but
+# without systemd support.  The probe is always a shared library;
+# sanitizer builds are always dynamic.
 STATIC ?= 0
 ifeq ($(SANITIZE),1)
 STATIC := 0
 endif
-LIBS_PKGS := libcap
+LIBS_PKGS := libcap libseccomp
 # Headers only: libsystemd is dlopen'ed.
 HEADER_PKGS := libsystemd
 PKG_CFLAGS = $(shell $(PKG_CONFIG) --cflags $(LIBS_PKGS) $(HEADER_PKGS) 2>/dev/null)
@@ -85,7 +86,7 @@ all: $(BUILD)/memrun $(BUILD)/libmemrun-probe.so
 
 $(BUILD)/.pkgcheck:
 	@$(PKG_CONFIG) --exists $(LIBS_PKGS) $(HEADER_PKGS) || { \
-	  echo "memrun: the build needs $(LIBS_PKGS) $(HEADER_PKGS) (Debian: libcap-dev libsystemd-dev); run 'make deps' or scripts/install-deps.sh build" >&2; \
+	  echo "memrun: the build needs $(LIBS_PKGS) $(HEADER_PKGS) (Debian: libcap-dev libseccomp-dev libsystemd-dev); run 'make deps' or scripts/install-deps.sh build" >&2; \
 	  exit 1; }
 	@mkdir -p $(@D) && touch $@
 
