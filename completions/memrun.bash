@@ -4,7 +4,7 @@
 # Standalone: needs nothing from the bash-completion package, and uses its
 # _command_offset for the command's own arguments when it is loaded.
 
-_memrun_options='-p --profile --as --data --oom-score-adj --memory-max
+_memrun_options='-p --profile --as --data --lock-limits --oom-score-adj --memory-max
 	--memory-high --swap-max --oom-group --wait-all --cgroup-parent
 	--cgroup-manager --slice --best-effort --malloc --no-probe --report -q --quiet --dry-run -h --help
 	--version'
@@ -12,7 +12,8 @@ _memrun_malloc_keys='arena_max mmap_threshold trim_threshold top_pad mmap_max
 	tcache_count perturb hugetlb'
 
 # Options whose value is the next word (-qp too: -p ends the cluster).
-# --oom-group, --wait-all and --best-effort take theirs only after '='.
+# --lock-limits, --oom-group, --wait-all and --best-effort take theirs only
+# after '='.
 _memrun_takes_value()
 {
 	case $1 in
@@ -135,7 +136,7 @@ _memrun_value()
 	--as | --data | --memory-max | --memory-high | --swap-max)
 		_memrun_reply "${pre}max"
 		;;
-	--oom-group | --wait-all | --best-effort)
+	--lock-limits | --oom-group | --wait-all | --best-effort)
 		_memrun_reply "${pre}yes" "${pre}no"
 		;;
 	--malloc)

@@ -137,7 +137,8 @@ complete -c memrun -n __memrun_in_options -l oom-score-adj -x -d "The job's oom_
 complete -c memrun -n __memrun_in_options -l memory-max -x -a max -d 'cgroup memory.max (v1 memory.limit_in_bytes)'
 complete -c memrun -n __memrun_in_options -l memory-high -x -a max -d 'cgroup memory.high (v1 memory.soft_limit_in_bytes)'
 complete -c memrun -n __memrun_in_options -l swap-max -x -a max -d 'cgroup memory.swap.max (v1 memory.memsw.limit_in_bytes)'
-# --oom-group, --wait-all, --best-effort: an optional =yes or =no, never the next word.
+# --lock-limits, --oom-group, --wait-all, --best-effort: an optional =yes or =no, never the next word.
+complete -c memrun -n __memrun_in_options -l lock-limits -f -a 'yes no' -d 'The job cannot set RLIMIT_AS, RLIMIT_DATA or RLIMIT_MEMLOCK, even as root'
 complete -c memrun -n __memrun_in_options -l oom-group -f -a 'yes no' -d 'One OOM kill ends the whole job (memory.oom.group)'
 complete -c memrun -n __memrun_in_options -l wait-all -f -a 'yes no' -d "When the main process ends, wait for the job's other processes"
 complete -c memrun -n __memrun_in_options -l cgroup-parent -x -a '(__fish_complete_directories (commandline -ct))' \

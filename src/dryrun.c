@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 #include "dryrun.h"
 
+#include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
 
@@ -9,6 +10,7 @@
 #include "probe.h"
 #include "oomadj.h"
 #include "rlimit.h"
+#include "seccomp-lock.h"
 #include "util.h"
 
 /* As a shell would need it typed, so the line can be copied. */
@@ -100,6 +102,33 @@ static void print_settings(FILE *out, const struct plan *plan)
 			  origin_describe(&v->origin, from, sizeof(from)));
 		print_setting_note(out, plan, (enum setting_id)i);
 	}
+}
+
+static void print_lock_limits(FILE *out, const struct plan *plan)
+{
+	struct seccomp_lock lock = SECCOMP_LOCK_INIT;
+	_cleanup_free_ char *why = NULL;
+
+	if (!setting_enabled(plan->values, SETTING_LOCK_LIMITS)) {
+		fprintf(out, "lock_limits: off, the job may set its own rlimits (root: raise them "
+			"too)\n");
+		return;
+	}
+	fprintf(out, "lock_limits: on, setrlimit and prlimit64 calls that set %s fail with EPERM "
+		"in the job and everything it starts, as root too (a seccomp filter for %s "
+		"system calls)\n", seccomp_lock_limits(), seccomp_lock_abis());
+	if (seccomp_lock_build(&lock, &why) < 0)
+		fprintf(out, "  ! %s: a real run stops with exit 125\n", why);
+	seccomp_lock_free(&lock);
+	if (prctl(PR_GET_NO_NEW_PRIVS, 0, 0, 0, 0) == 1)
+		fprintf(out, "  no_new_privs: on already, set by memrun's caller\n");
+	else if (seccomp_lock_needs_no_new_privs())
+		fprintf(out, "  no_new_privs: on, as memrun lacks CAP_SYS_ADMIN, which a seccomp "
+			"filter needs otherwise: setuid and file-capability programs in the job "
+			"(sudo, ping) run without their privilege\n");
+	else
+		fprintf(out, "  no_new_privs: off (memrun has CAP_SYS_ADMIN): the job keeps the "
+			"caller's credentials\n");
 }
 
 static void print_probe(FILE *out, const struct plan *plan)
@@ -234,6 +263,7 @@ int dryrun_print(FILE *out, const struct plan *plan, const struct cgroup_place *
 	fprintf(out, "settings (100%% = %s, %s):\n", size_format(plan->memory_budget, tmp),
 		plan->memory_budget_source);
 	print_settings(out, plan);
+	print_lock_limits(out, plan);
 
 	print_cgroup(out, plan, place);
 	print_kernel_log(out);

@@ -43,6 +43,7 @@ static const struct option long_options[] = {
 	{ "profile",       required_argument, NULL, 'p' },
 	{ "as",            required_argument, NULL, OPT_SETTING + SETTING_AS },
 	{ "data",          required_argument, NULL, OPT_SETTING + SETTING_DATA },
+	{ "lock-limits",   optional_argument, NULL, OPT_SETTING + SETTING_LOCK_LIMITS },
 	{ "oom-score-adj", required_argument, NULL, OPT_SETTING + SETTING_OOM_SCORE_ADJ },
 	{ "memory-max",    required_argument, NULL, OPT_SETTING + SETTING_MEMORY_MAX },
 	{ "memory-high",   required_argument, NULL, OPT_SETTING + SETTING_MEMORY_HIGH },
@@ -76,6 +77,9 @@ static void usage(void)
 	       "  -p, --profile NAME|PATH  load a profile; repeatable, later wins\n"
 	       "      --as SIZE            RLIMIT_AS (address space), soft and hard\n"
 	       "      --data SIZE          RLIMIT_DATA (private writable memory), soft and hard\n"
+	       "      --lock-limits[=no]   the job cannot set RLIMIT_AS, RLIMIT_DATA or\n"
+	       "                           RLIMIT_MEMLOCK, even as root (a seccomp filter;\n"
+	       "                           without CAP_SYS_ADMIN, the job gets no_new_privs)\n"
 	       "      --oom-score-adj N    the job's oom_score_adj, -1000..1000\n"
 	       "      --memory-max SIZE    cgroup memory.max (v1 memory.limit_in_bytes)\n"
 	       "      --memory-high SIZE   cgroup memory.high (v1 memory.soft_limit_in_bytes)\n"
@@ -248,7 +252,8 @@ static int adopt_child(pid_t child, void *data)
 }
 
 static int spawn_in_cgroup(const struct plan *plan, struct supervisor *sup, struct job_cgroup *cg,
-			   struct probe_host *probe, struct adopt_context *adopt, pid_t *ret_pid,
+			   struct probe_host *probe, const struct seccomp_lock *lock,
+			   struct adopt_context *adopt, pid_t *ret_pid,
 			   struct spawn_failure *ret_failure)
 {
 	return spawn_job(plan,
@@ -258,6 +263,7 @@ static int spawn_in_cgroup(const struct plan *plan, struct supervisor *sup, stru
 				 .cgroup_join_fd = cg->join_fd,
 				 .clone_into_cgroup_fd = cgroup_clone_fd(cg),
 				 .announce_pid = probe->region ? &probe->region->main_pid : NULL,
+				 .lock_limits = lock->prog.len ? lock : NULL,
 				 .place_child = cgroup_adopts_child(cg) ? adopt_child : NULL,
 				 .place_child_data = adopt,
 			 },
@@ -270,6 +276,7 @@ static int run_job(struct plan *plan, const struct cgroup_place *place, struct o
 	struct spawn_failure failure;
 	struct job_cgroup cg;
 	struct probe_host probe = { .fd = -1 };
+	struct seccomp_lock lock = SECCOMP_LOCK_INIT;
 	struct adopt_context adopt = { .cg = &cg, .plan = plan, .o = o };
 	struct notify_relay relay = NOTIFY_RELAY_INIT;
 	char *job_env[NOTIFY_RELAY_ENV_MAX + 4];
@@ -283,6 +290,18 @@ static int run_job(struct plan *plan, const struct cgroup_place *place, struct o
 		o->start_error = xasprintf("cannot set up supervision: %s", strerror(-r));
 		log_error("%s", o->start_error);
 		goto out;
+	}
+	/* Compiled here: the child may not allocate. */
+	if (setting_enabled(plan->values, SETTING_LOCK_LIMITS)) {
+		_cleanup_free_ char *why = NULL;
+
+		r = seccomp_lock_build(&lock, &why);
+		if (r < 0) {
+			o->start_error = xasprintf("cannot lock the job's memory rlimits "
+						   "(lock_limits): %s", why);
+			log_error("%s", o->start_error);
+			goto out;
+		}
 	}
 	/* The job's own cgroup, or by policy none (cgroup_enter says which). */
 	r = cgroup_enter(&cg, place, plan, o);
@@ -321,12 +340,12 @@ static int run_job(struct plan *plan, const struct cgroup_place *place, struct o
 
 	fflush(NULL);	/* nothing buffered may be written twice after fork */
 	supervisor_mark_start(&sup, o);
-	r = spawn_in_cgroup(plan, &sup, &cg, &probe, &adopt, &pid, &failure);
+	r = spawn_in_cgroup(plan, &sup, &cg, &probe, &lock, &adopt, &pid, &failure);
 	/* The manager could not make the cgroup around the held child, which
 	 * never ran: the best-effort policy says whether it runs without. */
 	if (r > 0 && failure.stage == SPAWN_STAGE_CGROUP && failure.explained) {
 		if (cgroup_adopt_failed(&cg, place, plan, o, failure.err) == 0)
-			r = spawn_in_cgroup(plan, &sup, &cg, &probe, &adopt, &pid, &failure);
+			r = spawn_in_cgroup(plan, &sup, &cg, &probe, &lock, &adopt, &pid, &failure);
 		else
 			o->started = false;
 	}
@@ -360,6 +379,7 @@ out:
 		probe_collect(&probe, plan, o);
 	probe_free(&probe);
 	job_cgroup_free(&cg);
+	seccomp_lock_free(&lock);
 	supervisor_done(&sup);
 	return r;
 }

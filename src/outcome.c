@@ -15,6 +15,7 @@ void outcome_record_limits(struct outcome *o, const struct plan *plan)
 
 	o->rlimit_as_bytes = rlimit_in_force(plan, SETTING_AS);
 	o->rlimit_data_bytes = rlimit_in_force(plan, SETTING_DATA);
+	o->lock_limits = setting_enabled(plan->values, SETTING_LOCK_LIMITS);
 	if (adj->set) {
 		o->oom_score_adj = (int)adj->number;
 		o->oom_score_adj_known = true;

@@ -71,6 +71,8 @@ struct outcome {
 	uint64_t rlimit_as_bytes, rlimit_data_bytes;
 	bool oom_score_adj_known;
 	int oom_score_adj;
+	/* lock_limits: the job could not set its memory rlimits (seccomp). */
+	bool lock_limits;
 
 	/* The main process. */
 	pid_t main_pid;

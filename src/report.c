@@ -37,7 +37,7 @@ const char *signal_name(int sig, char buf[static 16])
 }
 
 /* "; limits: RLIMIT_AS 256 MiB, oom_score_adj 500" for what the plan set. */
-static void print_limits(FILE *out, const struct plan *plan)
+static void print_limits(FILE *out, const struct plan *plan, const struct outcome *o)
 {
 	const char *sep = "; limits: ";
 	char buf[32];
@@ -51,8 +51,12 @@ static void print_limits(FILE *out, const struct plan *plan)
 			size_format(plan->limit_bytes[i], buf));
 		sep = ", ";
 	}
-	if (plan->values[SETTING_OOM_SCORE_ADJ].set)
+	if (plan->values[SETTING_OOM_SCORE_ADJ].set) {
 		fprintf(out, "%soom_score_adj %lld", sep, plan->values[SETTING_OOM_SCORE_ADJ].number);
+		sep = ", ";
+	}
+	if (o->lock_limits)
+		fprintf(out, "%smemory rlimits locked", sep);
 }
 
 /* The limit file as the cgroup manager names it. */
@@ -303,7 +307,7 @@ void report_print_summary(FILE *out, const struct plan *plan, const struct outco
 		else if (o->alloc_not_observed && (o->signal > 0 || o->exit_code != 0))
 			fprintf(out, "; allocations not observed: %s", o->alloc_not_observed);
 	}
-	print_limits(out, plan);
+	print_limits(out, plan, o);
 	if (o->limits_not_applied)
 		fputs("; cgroup limits NOT applied (--best-effort)", out);
 	if (o->enclosing_oom_kills > 0 && !o->enclosing_attributed)
@@ -339,6 +343,7 @@ static void write_limits(struct json_writer *w, const struct plan *plan, const s
 	json_begin_object(w, "limits");
 	json_limit(w, "as_bytes", o->rlimit_as_bytes, true);
 	json_limit(w, "data_bytes", o->rlimit_data_bytes, true);
+	json_bool(w, "lock_limits", o->lock_limits);
 	json_limit(w, "memory_max_bytes", o->memory_max, outcome_had_cgroup(o));
 	json_limit(w, "memory_high_bytes", o->memory_high, outcome_had_cgroup(o));
 	json_limit(w, "swap_max_bytes", o->swap_max, outcome_had_cgroup(o));

@@ -15,6 +15,9 @@ const struct setting_desc setting_table[SETTING_COUNT] = {
 			 "RLIMIT_AS, soft and hard (address space)" },
 	[SETTING_DATA] = { "data", "data", VALUE_LIMIT, 0, 0, NULL,
 			   "RLIMIT_DATA, soft and hard (private writable memory)" },
+	[SETTING_LOCK_LIMITS] = { "lock_limits", "lock-limits", VALUE_BOOL, 0, 1, NULL,
+				  "the job cannot set RLIMIT_AS, RLIMIT_DATA or RLIMIT_MEMLOCK, "
+				  "root or not (seccomp)" },
 	[SETTING_OOM_SCORE_ADJ] = { "oom_score_adj", "oom-score-adj", VALUE_INTEGER,
 				    -1000, 1000, NULL,
 				    "the job's /proc/PID/oom_score_adj" },

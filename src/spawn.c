@@ -28,6 +28,7 @@ struct child_context {
 	int cgroup_join_fd;		/* -1: none, or already in (clone3) */
 	int hold_fd;			/* -1, or wait here for a byte before anything */
 	int32_t *announce_pid;
+	const struct seccomp_lock *lock_limits;	/* NULL: none */
 	pid_t parent;
 	struct spawn_failure *failure;	/* a MAP_SHARED page: seen by the parent either way */
 };
@@ -91,6 +92,13 @@ static int child_run(void *arg)
 	/* Last, so that nothing above runs with the caller's signals unblocked. */
 	sigprocmask(SIG_SETMASK, ctx->child_mask, NULL);
 	prctl(PR_SET_NAME, SPAWN_EXEC_COMM);
+	/* The very last: memrun's own rlimits are set above, and from here
+	 * on nothing in the job can set one of the locked ones. */
+	if (ctx->lock_limits) {
+		r = seccomp_lock_load(ctx->lock_limits);
+		if (r < 0)
+			child_fail(ctx, SPAWN_STAGE_LOCK_LIMITS, r, SETTING_LOCK_LIMITS);
+	}
 	ctx->failure->reached_exec = true;
 	execvpe(plan->command[0], plan->command, plan->environ ? plan->environ : environ);
 	child_fail(ctx, SPAWN_STAGE_EXEC, -errno, SETTING_COUNT);
@@ -206,7 +214,8 @@ int spawn_job(const struct plan *plan, const struct spawn_options *opts, pid_t *
 	struct child_context ctx = {
 		.plan = plan, .child_mask = opts->child_mask, .child_ignored = opts->child_ignored,
 		.cgroup_join_fd = opts->cgroup_join_fd, .hold_fd = -1,
-		.announce_pid = opts->announce_pid, .parent = getpid(),
+		.announce_pid = opts->announce_pid, .lock_limits = opts->lock_limits,
+		.parent = getpid(),
 	};
 	int clone_into_cgroup_fd = opts->clone_into_cgroup_fd;
 	pid_t pid = -ENOSYS;
@@ -401,6 +410,26 @@ static void explain_killed_before_exec(const struct plan *plan, int sig, struct 
 	log_error("%s", o->start_error);
 }
 
+/* The kernel refused the seccomp filter of lock_limits. */
+static void explain_lock_failure(const struct plan *plan, int err, struct outcome *o)
+{
+	char from[256];
+
+	origin_describe(&plan->values[SETTING_LOCK_LIMITS].origin, from, sizeof(from));
+	o->start_error = xasprintf("cannot lock the job's memory rlimits (lock_limits, from %s): "
+				   "the kernel refused the seccomp filter: %s", from,
+				   strerror(-err));
+	if (err == -EINVAL || err == -ENOSYS)
+		o->hint = xstrdup("this kernel has no seccomp filters (CONFIG_SECCOMP_FILTER); "
+				  "run without --lock-limits, or on a kernel that has them");
+	else if (err == -EACCES)
+		o->hint = xstrdup("the kernel wants no_new_privs or CAP_SYS_ADMIN for a filter "
+				  "and memrun could give neither");
+	log_error("%s", o->start_error);
+	if (o->hint)
+		log_hint("%s", o->hint);
+}
+
 void spawn_explain_failure(const struct plan *plan, const struct spawn_failure *failure,
 			   struct outcome *o)
 {
@@ -424,6 +453,9 @@ void spawn_explain_failure(const struct plan *plan, const struct spawn_failure *
 		o->start_error = xasprintf("cannot set oom_score_adj to %lld: %s",
 					   plan->values[SETTING_OOM_SCORE_ADJ].number,
 					   strerror(-failure->err));
+		break;
+	case SPAWN_STAGE_LOCK_LIMITS:
+		explain_lock_failure(plan, failure->err, o);
 		break;
 	case SPAWN_STAGE_CGROUP:
 		o->start_error = xasprintf("the job could not enter its cgroup: %s",

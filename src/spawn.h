@@ -15,6 +15,7 @@
 
 #include "outcome.h"
 #include "plan.h"
+#include "seccomp-lock.h"
 
 enum spawn_stage {
 	SPAWN_STAGE_NONE,
@@ -22,6 +23,7 @@ enum spawn_stage {
 	SPAWN_STAGE_CGROUP,
 	SPAWN_STAGE_RLIMIT,
 	SPAWN_STAGE_OOM_SCORE_ADJ,
+	SPAWN_STAGE_LOCK_LIMITS,	/* the seccomp filter of lock_limits */
 	SPAWN_STAGE_EXEC,
 	SPAWN_STAGE_KILLED,		/* by a signal, before it reached exec */
 };
@@ -56,6 +58,9 @@ struct spawn_options {
 	int cgroup_join_fd;
 	int clone_into_cgroup_fd;
 	int32_t *announce_pid;	/* the child writes its pid here before exec, or NULL */
+	/* lock_limits: loaded by the child as the last thing before exec,
+	 * or NULL. */
+	const struct seccomp_lock *lock_limits;
 	/* A manager that makes the job's cgroup around its main process
 	 * (systemd): the child waits before anything else until this
 	 * returns 0 (it goes on: its cgroup, limits, exec); when it returns

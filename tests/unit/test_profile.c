@@ -223,6 +223,12 @@ static const struct {
 		{ { SETTING_AS, "1 GiB", 2 } },
 	},
 	{
+		"yes/no keys",
+		"lock_limits = yes\noom_group = no # off\n",
+		NULL,
+		{ { SETTING_LOCK_LIMITS, "yes", 1 }, { SETTING_OOM_GROUP, "no", 2 } },
+	},
+	{
 		"unquoted description, every malloc key",
 		"description = For tests\n"
 		"malloc.arena_max = 4\nmalloc.mmap_threshold = 128K\n"
@@ -333,6 +339,8 @@ static const struct {
 	  "t.conf:1: bad value for key 'memory_max': 'lots': expected a number", NULL },
 	{ "zero limit", "data = 0\n", -ERANGE,
 	  "t.conf:1: bad value for key 'data': '0': a limit of 0 bytes", NULL },
+	{ "bad yes/no value", "\nlock_limits = maybe\n", -EINVAL,
+	  "t.conf:2: bad value for key 'lock_limits': 'maybe': expected yes or no\n", NULL },
 	{ "bad malloc value", "malloc.perturb = 256\n", -ERANGE,
 	  "t.conf:1: bad value for key 'malloc.perturb': '256': must be between 0 and 255\n",
 	  NULL },

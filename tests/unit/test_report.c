@@ -89,6 +89,13 @@ static const struct summary_case summaries[] = {
 	    .alloc_first = { .cause = PROBE_CAUSE_RLIMIT_AS, .rlimit_as = 256 * MiB } },
 	  "memrun: python3 ran out of memory: 3 allocations refused under RLIMIT_AS 256 MiB "
 	  "(largest 200 MiB); exited 1 after 0.5 s; limits: RLIMIT_AS 256 MiB\n" },
+	{ "exited, memory rlimits locked", "python3", AS_256M_ADJ_500,
+	  { .started = true, .main_exited = true, .duration_s = 0.2, .lock_limits = true },
+	  "memrun: python3 exited 0 after 0.2 s; limits: RLIMIT_AS 256 MiB, oom_score_adj 500, "
+	  "memory rlimits locked\n" },
+	{ "exited, only the lock", "python3", NO_LIMITS,
+	  { .started = true, .main_exited = true, .duration_s = 0.2, .lock_limits = true },
+	  "memrun: python3 exited 0 after 0.2 s; limits: memory rlimits locked\n" },
 	{ "oom-killed by the job's cgroup", "./hog", NO_LIMITS,
 	  { .started = true, .signal = SIGKILL, .duration_s = 0.4, .main_pid = 100,
 	    CGROUP_V2(64 * MiB), .oom_kills = KNOWN(1), .cgroup_oom_events = 1,
@@ -314,6 +321,7 @@ static const char expected_json[] =
 	"  \"limits\": {\n"
 	"    \"as_bytes\": 268435456,\n"
 	"    \"data_bytes\": null,\n"
+	"    \"lock_limits\": true,\n"
 	"    \"memory_max_bytes\": 67108864,\n"
 	"    \"memory_high_bytes\": null,\n"
 	"    \"swap_max_bytes\": null,\n"
@@ -347,7 +355,7 @@ static void test_json_report(void **state)
 	struct outcome o = {
 		.started = true, .signal = SIGKILL, .duration_s = 0.4, .main_pid = 100,
 		.rlimit_as_bytes = 256 * MiB, .rlimit_data_bytes = LIMIT_UNLIMITED,
-		.oom_score_adj_known = true, .oom_score_adj = -17,
+		.oom_score_adj_known = true, .oom_score_adj = -17, .lock_limits = true,
 		CGROUP_V2(64 * MiB), .cgroup_dir = (char *)"/sys/fs/cgroup/job/memrun-1",
 		.oom_group = true, .oom_kills = KNOWN(2),
 		.cgroup_oom_events = 1, .memory_max_events = 4,

@@ -107,6 +107,9 @@ static const struct {
 	{ SETTING_MALLOC_HUGETLB, "-1", -EINVAL, 0 },
 	{ SETTING_MALLOC_HUGETLB, "yes", -EINVAL, 0 },
 
+	{ SETTING_LOCK_LIMITS, "yes", 0, 1 },
+	{ SETTING_LOCK_LIMITS, "off", 0, 0 },
+	{ SETTING_LOCK_LIMITS, "locked", -EINVAL, 0 },
 	{ SETTING_OOM_GROUP, "yes", 0, 1 },
 	{ SETTING_OOM_GROUP, "YES", 0, 1 },
 	{ SETTING_OOM_GROUP, "true", 0, 1 },
