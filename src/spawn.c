@@ -421,7 +421,7 @@ static void explain_lock_failure(const struct plan *plan, int err, struct outcom
 				   strerror(-err));
 	if (err == -EINVAL || err == -ENOSYS)
 		o->hint = xstrdup("this kernel has no seccomp filters (CONFIG_SECCOMP_FILTER); "
-				  "run without --lock-limits, or on a kernel that has them");
+				  "run with --lock-limits=no, or on a kernel that has them");
 	else if (err == -EACCES)
 		o->hint = xstrdup("the kernel wants no_new_privs or CAP_SYS_ADMIN for a filter "
 				  "and memrun could give neither");

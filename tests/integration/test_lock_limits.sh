@@ -147,6 +147,56 @@ test_the_i386_system_calls_are_locked_too() {
 	expect_line "prlimit64-set NOFILE: ok"
 }
 
+# A kernel that refuses the filter (here: an outer filter makes
+# seccomp(SECCOMP_SET_MODE_FILTER) fail with EINVAL, as a kernel without
+# CONFIG_SECCOMP_FILTER does): 125 from the child, before the command.
+without_seccomp_filters_py=$WORK/without_seccomp_filters.py
+cat >"$without_seccomp_filters_py" <<'PY'
+import ctypes, os, struct, sys
+if os.uname().machine != "x86_64":
+    sys.exit(77)
+def insn(code, jt, jf, k):
+    return struct.pack("HBBI", code, jt, jf, k)
+LD_ABS, JEQ, RET = 0x20, 0x15, 0x06
+ALLOW, EINVAL = 0x7fff0000, 0x00050000 | 22
+program = b"".join([
+    insn(LD_ABS, 0, 0, 4), insn(JEQ, 0, 5, 0xc000003e),	# arch x86_64
+    insn(LD_ABS, 0, 0, 0), insn(JEQ, 0, 3, 317),		# seccomp
+    insn(LD_ABS, 0, 0, 16), insn(JEQ, 0, 1, 1),		# SECCOMP_SET_MODE_FILTER
+    insn(RET, 0, 0, EINVAL), insn(RET, 0, 0, ALLOW),
+])
+buf = ctypes.create_string_buffer(program)
+class Prog(ctypes.Structure):
+    _fields_ = [("len", ctypes.c_ushort), ("filter", ctypes.c_void_p)]
+prog = Prog(len(program) // 8, ctypes.addressof(buf))
+libc = ctypes.CDLL(None, use_errno=True)
+# PR_SET_NO_NEW_PRIVS, then PR_SET_SECCOMP with SECCOMP_MODE_FILTER.
+if libc.prctl(38, 1, 0, 0, 0) or libc.prctl(22, 2, ctypes.byref(prog), 0, 0):
+    sys.exit("cannot install the outer filter: " + os.strerror(ctypes.get_errno()))
+os.execv(sys.argv[1], sys.argv[1:])
+PY
+
+test_a_filter_the_kernel_refuses_is_125_before_the_command() {
+	{ python3 "$without_seccomp_filters_py" "$MEMRUN" --lock-limits --report "$report" -- \
+		touch "$WORK/ran" >"$out" 2>"$err" </dev/null; }
+	status=$?
+	if [ "$status" -eq 77 ]; then
+		skip "the outer filter is written for x86_64"
+		return
+	fi
+	expect_status 125
+	expect_err "cannot lock the job's memory rlimits (lock_limits, from flag --lock-limits): the kernel refused the seccomp filter: Invalid argument"
+	expect_err "CONFIG_SECCOMP_FILTER"
+	[ -e "$WORK/ran" ] && fail "the job ran"
+	expect_json "r['outcome'] == 'failed-to-start' and r['limits']['lock_limits'] is True"
+	# Without the lock the same memrun runs the job there.
+	{ python3 "$without_seccomp_filters_py" "$MEMRUN" -q -- touch "$WORK/ran" \
+		>"$out" 2>"$err" </dev/null; }
+	status=$?
+	expect_status 0
+	[ -e "$WORK/ran" ] || fail "the job did not run without the lock"
+}
+
 test_the_profile_key_locks() {
 	local conf=$WORK/locked.conf
 	printf '# no way back up\nlock_limits = yes\n' >"$conf"
