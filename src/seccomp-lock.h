@@ -28,8 +28,8 @@ const char *seccomp_lock_abis(void);
 /* "RLIMIT_AS, RLIMIT_DATA and RLIMIT_MEMLOCK": the limits it locks. */
 const char *seccomp_lock_limits(void);
 
-/* Whether the job will get no_new_privs with the lock: memrun lacks
- * CAP_SYS_ADMIN (and the caller has not set it already). */
+/* Whether the child sets no_new_privs with the lock: memrun lacks
+ * CAP_SYS_ADMIN.  (A caller's no_new_privs is inherited either way.) */
 bool seccomp_lock_needs_no_new_privs(void);
 
 /*
