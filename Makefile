@@ -45,8 +45,8 @@ endif
 # What the tests need to know of this build.
 TEST_ENV := MEMRUN_BUILD=$(BUILD) MEMRUN_SANITIZED=$(if $(filter 1,$(SANITIZE)),1,0)
 
-# memrun is linked dynamically against libc, libcap and libseccomp (the
-# filter of --lock-limits) only; libsystemd, for the systemd cgroup
+# memrun is linked dynamically against libc and libcap only, with
+# libseccomp's archive (the filter of --lock-limits) linked in; libsystemd, for the systemd cgroup
 # manager and the journal, is loaded when a job needs it
 # (src/libsystemd.c), so a launch that needs no systemd does not resolve
 # it and what it pulls in (BENCHMARKS.md).  STATIC=1 links memrun
@@ -66,7 +66,10 @@ PKG_LIBS = $(shell $(PKG_CONFIG) --static --libs $(LIBS_PKGS) 2>/dev/null)
 MEMRUN_BIN_LDFLAGS := -static-pie
 MEMRUN_CFLAGS += -DMEMRUN_STATIC
 else
-PKG_LIBS = $(shell $(PKG_CONFIG) --libs $(LIBS_PKGS) 2>/dev/null)
+# libseccomp's archive is linked in: its few functions cost nothing at a
+# start, a shared libseccomp the loader's opening and relocating.
+PKG_LIBS = $(shell $(PKG_CONFIG) --libs libcap 2>/dev/null) \
+	-Wl,-Bstatic $(shell $(PKG_CONFIG) --libs libseccomp 2>/dev/null) -Wl,-Bdynamic
 MEMRUN_BIN_LDFLAGS :=
 endif
 

@@ -1,9 +1,10 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * libsystemd (sd-bus, sd-journal), loaded only when a job needs it, as
- * systemd's own tools load their optional libraries: memrun links libc
- * and libcap alone, so a job that asks for no cgroup, or a host without
- * systemd, never pays for resolving libsystemd and what it pulls in.
+ * systemd's own tools load their optional libraries: memrun loads libc
+ * and libcap alone (libseccomp is linked in), so a job that asks for no
+ * cgroup, or a host without systemd, never pays for resolving libsystemd
+ * and what it pulls in.
  *
  * Call libsystemd_load() once before any sym_* pointer; it fails (with a
  * reason) where the library is missing or memrun was linked statically.
