@@ -330,6 +330,12 @@ struct doctor_finding check_own_unit_memory_max(const struct doctor_host *h,
 
 /* ---- systemd-oomd -------------------------------------------------------- */
 
+/* oomd.conf's value, or oomd's own default where the file sets none. */
+static void copy_or_default(char *buf, size_t size, const char *value, const char *builtin)
+{
+	snprintf(buf, size, "%s", value ? value : builtin);
+}
+
 static bool oomd_runs(const char *state)
 {
 	return streq(state, "active") || streq(state, "reloading");
@@ -388,18 +394,16 @@ struct doctor_finding check_systemd_oomd(const struct doctor_host *h, const stru
 			if (u->memory_pressure_limit)
 				format_pressure_limit(u->memory_pressure_limit, limit);
 			else
-				snprintf(limit, sizeof(limit), "%s",
-					 conf->default_memory_pressure_limit ?
-						 conf->default_memory_pressure_limit :
-						 OOMD_MEMORY_PRESSURE_LIMIT);
+				copy_or_default(limit, sizeof(limit),
+						conf->default_memory_pressure_limit,
+						OOMD_MEMORY_PRESSURE_LIMIT);
 			if (u->memory_pressure_duration_usec &&
 			    u->memory_pressure_duration_usec != UINT64_MAX)
 				format_duration(u->memory_pressure_duration_usec, duration);
 			else
-				snprintf(duration, sizeof(duration), "%s",
-					 conf->default_memory_pressure_duration ?
-						 conf->default_memory_pressure_duration :
-						 OOMD_MEMORY_PRESSURE_DURATION);
+				copy_or_default(duration, sizeof(duration),
+						conf->default_memory_pressure_duration,
+						OOMD_MEMORY_PRESSURE_DURATION);
 			append(&kills, "; ",
 			       "ManagedOOMMemoryPressure=kill on %s: the cgroup below it that reclaims "
 			       "most, when its memory pressure stays above %s for %s",

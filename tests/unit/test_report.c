@@ -215,6 +215,26 @@ static char *summary_of(const struct plan *plan, const struct outcome *o)
 	return text;
 }
 
+/* The JSON reports of first and (unless NULL) second, each decided, one
+ * after the other. */
+static char *reports_of(const struct plan *plan, struct outcome *first, struct outcome *second)
+{
+	char *json = NULL;
+	size_t len = 0;
+	FILE *f;
+
+	outcome_decide(first);
+	if (second)
+		outcome_decide(second);
+	f = open_memstream(&json, &len);
+	assert_non_null(f);
+	report_write_json(f, plan, first);
+	if (second)
+		report_write_json(f, plan, second);
+	assert_int_equal(fclose(f), 0);
+	return json;
+}
+
 static void test_summary_line(void **state)
 {
 	(void)state;
@@ -366,17 +386,11 @@ static void test_json_report(void **state)
 		.victims_source = KERNEL_LOG_JOURNAL,
 	};
 	struct plan plan;
-	char *json = NULL;
-	size_t len = 0;
-	FILE *f;
+	char *json;
 
 	(void)state;
 	plan_with(&plan, NO_LIMITS, argv);
-	outcome_decide(&o);
-	f = open_memstream(&json, &len);
-	assert_non_null(f);
-	report_write_json(f, &plan, &o);
-	assert_int_equal(fclose(f), 0);
+	json = reports_of(&plan, &o, NULL);
 	assert_string_equal(json, expected_json);
 	free(json);
 	plan_free(&plan);
@@ -393,19 +407,11 @@ static void test_json_counts_null_where_not_kept(void **state)
 				   .rlimit_as_bytes = LIMIT_UNLIMITED,
 				   .rlimit_data_bytes = LIMIT_UNLIMITED };
 	struct plan plan;
-	char *json = NULL;
-	size_t len = 0;
-	FILE *f;
+	char *json;
 
 	(void)state;
 	plan_with(&plan, NO_LIMITS, argv);
-	outcome_decide(&with_v1);
-	outcome_decide(&without);
-	f = open_memstream(&json, &len);
-	assert_non_null(f);
-	report_write_json(f, &plan, &with_v1);
-	report_write_json(f, &plan, &without);
-	assert_int_equal(fclose(f), 0);
+	json = reports_of(&plan, &with_v1, &without);
 	/* The first report counts memory.max events but not memory.high ones. */
 	assert_non_null(strstr(json, "\"memory_max_events\": 0,\n"
 				     "    \"memory_high_events\": null,"));
@@ -429,17 +435,11 @@ static void test_json_victims_unknown(void **state)
 							"members of the groups systemd-journal and "
 							"adm may read it) is readable" };
 	struct plan plan;
-	char *json = NULL;
-	size_t len = 0;
-	FILE *f;
+	char *json;
 
 	(void)state;
 	plan_with(&plan, NO_LIMITS, argv);
-	outcome_decide(&o);
-	f = open_memstream(&json, &len);
-	assert_non_null(f);
-	report_write_json(f, &plan, &o);
-	assert_int_equal(fclose(f), 0);
+	json = reports_of(&plan, &o, NULL);
 	assert_non_null(strstr(json, "\"victims\": null,\n"
 				     "    \"victims_source\": null,\n"
 				     "    \"victims_unknown_reason\": \"neither /dev/kmsg (Operation "
@@ -465,19 +465,11 @@ static void test_json_oomd(void **state)
 				  .victims_known = true, OOMD(1, 0, 1), .oomd_whole_job = true,
 				  .oomd_record_unknown = (char *)"not readable" };
 	struct plan plan;
-	char *json = NULL;
-	size_t len = 0;
-	FILE *f;
+	char *json;
 
 	(void)state;
 	plan_with(&plan, NO_LIMITS, argv);
-	outcome_decide(&o);
-	outcome_decide(&unread);
-	f = open_memstream(&json, &len);
-	assert_non_null(f);
-	report_write_json(f, &plan, &o);
-	report_write_json(f, &plan, &unread);
-	assert_int_equal(fclose(f), 0);
+	json = reports_of(&plan, &o, &unread);
 	assert_non_null(strstr(json, "\"outcome\": \"oom-killed\","));
 	assert_non_null(strstr(json, "\"main_oom_killed\": true,"));
 	assert_non_null(strstr(json, "\"killer\": \"other\",\n"
