@@ -4,6 +4,10 @@
 VERSION := 0.1.0
 
 PREFIX ?= /usr/local
+# The administrator's files (policy.conf, system profiles) live in
+# SYSCONFDIR/memrun, /etc/memrun unless the build says otherwise; never
+# a place the caller chooses.
+SYSCONFDIR ?= /etc
 BINDIR ?= $(PREFIX)/bin
 DATADIR ?= $(PREFIX)/share
 MANDIR ?= $(DATADIR)/man
@@ -82,7 +86,7 @@ HELPERS := $(patsubst tests/helpers/%.c,$(BUILD)/tests/helpers/%,$(wildcard test
 	$(BUILD)/tests/helpers/static_alloc_until_null \
 	$(patsubst tests/helpers/%.cpp,$(BUILD)/tests/helpers/%,$(wildcard tests/helpers/*.cpp))
 
-.PHONY: FORCE all deps demo check check-unit check-integration check-vm bench \
+.PHONY: FORCE all deps demo check check-unit check-integration check-vm site-build bench \
 	bench-systemd install uninstall format clean
 
 all: $(BUILD)/memrun $(BUILD)/libmemrun-probe.so
@@ -102,6 +106,8 @@ $(BUILD)/config.h: FORCE
 		'$(VERSION)' '$(PROFILEDIR)' '$(PROBEDIR)/libmemrun-probe.so' >$@.new
 	@printf '#define BUILD_TREE_DIR "%s"\n#define SOURCE_TREE_PROFILE_DIR "%s"\n' \
 		'$(abspath $(BUILD))' '$(CURDIR)/profiles' >>$@.new
+	@printf '#define SYSCONFDIR "%s"\n#define SYSTEM_PROFILE_DIR "%s"\n#define POLICY_FILE "%s"\n' \
+		'$(SYSCONFDIR)' '$(SYSCONFDIR)/memrun/profiles' '$(SYSCONFDIR)/memrun/policy.conf' >>$@.new
 	@cmp -s $@.new $@ && rm -f $@.new || mv -f $@.new $@
 
 FORCE:
@@ -157,15 +163,22 @@ demo:
 	@$(MAKE) --no-print-directory all
 	@scripts/demo.sh
 
+# A second memrun for the tests of the administrator's files
+# (tests/integration/test_policy.sh): the same source built with its
+# SYSCONFDIR inside the build tree, where those tests write policy.conf and
+# system profiles, root-owned as memrun demands.
+site-build:
+	@$(MAKE) --no-print-directory BUILD=$(BUILD)/site SYSCONFDIR=$(abspath $(BUILD))/site/etc all
+
 check:
 	@scripts/install-deps.sh build check
-	@$(MAKE) --no-print-directory all $(UNIT_TESTS) $(HELPERS)
+	@$(MAKE) --no-print-directory all $(UNIT_TESTS) $(HELPERS) site-build
 	@$(TEST_ENV) tests/run.sh
 
 check-unit: $(UNIT_TESTS)
 	@$(TEST_ENV) tests/run.sh unit
 
-check-integration: all $(HELPERS)
+check-integration: all $(HELPERS) site-build
 	@$(TEST_ENV) tests/run.sh integration
 
 # The launch is timed for this build and, beside it, a static-pie build of

@@ -100,6 +100,9 @@ static void print_settings(FILE *out, const struct plan *plan)
 			snprintf(value, sizeof(value), "%s", fmt);
 		print_row(out, setting_table[i].key, value,
 			  origin_describe(&v->origin, from, sizeof(from)));
+		if (plan->policy_asked[i])
+			fprintf(out, "  %-22s ! lowered by the policy (clamp = yes) from %s\n", "",
+				plan->policy_asked[i]);
 		print_setting_note(out, plan, (enum setting_id)i);
 	}
 }
@@ -259,6 +262,14 @@ int dryrun_print(FILE *out, const struct plan *plan, const struct cgroup_place *
 				plan->command[0]);
 		status = r == 0 ? 0 : r == -EACCES ? MEMRUN_EXIT_CANNOT_EXEC : MEMRUN_EXIT_NOT_FOUND;
 	}
+
+	fprintf(out, "policy:\n");
+	if (plan->policy_file)
+		fprintf(out, "  %s binds you: %s\n", plan->policy_file, plan->policy_sections);
+	else if (getuid() == 0)
+		fprintf(out, "  none binds root\n");
+	else
+		fprintf(out, "  none (no %s)\n", POLICY_FILE);
 
 	fprintf(out, "settings (100%% = %s, %s):\n", size_format(plan->memory_budget, tmp),
 		plan->memory_budget_source);

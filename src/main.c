@@ -18,6 +18,7 @@
 #include "probe.h"
 #include "outcome.h"
 #include "plan.h"
+#include "policy-enforce.h"
 #include "profiles_cmd.h"
 #include "report.h"
 #include "spawn.h"
@@ -384,6 +385,29 @@ out:
 	return r;
 }
 
+/*
+ * The administrator's policy for this caller (root: none) held to the
+ * plan.  binding points into policy, which must outlive it.
+ */
+static int apply_policy(struct plan *plan, struct policy *policy, struct policy_binding *binding)
+{
+	struct policy_caller caller;
+	int r;
+
+	*binding = (struct policy_binding){ 0 };
+	if (getuid() == 0)
+		return 0;
+	r = policy_load(policy, POLICY_FILE);
+	if (r < 0 || !policy->path)
+		return r;
+	r = policy_caller_self(&caller);
+	if (r < 0)
+		return log_error_errno(r, "cannot tell who you are for the policy %s", POLICY_FILE);
+	policy_bind(policy, &caller, binding);
+	policy_caller_free(&caller);
+	return policy_enforce(binding, plan);
+}
+
 /* "exited 0", "was killed by SIGTERM", "did not start (exit status 127)". */
 static const char *describe_job_end(const struct outcome *o, char buf[static 64])
 {
@@ -427,8 +451,11 @@ int main(int argc, char **argv)
 	struct report_file report = REPORT_FILE_INIT;
 	struct cgroup_place place = { 0 };
 	struct outcome o = { 0 };
+	struct policy policy = { 0 };
+	struct policy_binding binding = { 0 };
 	struct plan plan;
 	int r, status, job_signal = 0;
+	bool refused_by_policy = false;
 
 	/* Before anything is opened, so that nothing of memrun's (a report
 	 * file, a cgroup file) becomes a stdout or stderr that was closed. */
@@ -470,10 +497,16 @@ int main(int argc, char **argv)
 		r = plan_resolve(&plan, environ, place.enclosing_limit, place.enclosing_limit_dir,
 				 cgroup_place_limit_file(&place));
 	}
+	if (r >= 0) {
+		r = apply_policy(&plan, &policy, &binding);
+		refused_by_policy = r < 0;
+	}
 	/* Before exec, and before any setup failure the report tells of. */
 	outcome_record_limits(&o, &plan);
 	if (r < 0) {
-		o.start_error = xstrdup("setup failed: a profile or setting is invalid (see memrun's messages)");
+		o.start_error = xstrdup(refused_by_policy ?
+					"setup failed: the administrator's policy refuses what was asked (see memrun's messages)" :
+					"setup failed: a profile or setting is invalid (see memrun's messages)");
 	} else if (plan.dry_run) {
 		status = stdout_finish(dryrun_print(stdout, &plan, &place));
 		goto out;
@@ -506,6 +539,7 @@ out:
 	report_file_discard(&report);
 	outcome_free(&o);
 	plan_free(&plan);
+	policy_free(&policy);
 	cgroup_place_free(&place);
 	settings_free_strings();
 	free(opts.profiles);

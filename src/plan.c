@@ -18,6 +18,9 @@ void plan_free(struct plan *plan)
 	free(plan->glibc_tunables_entry);
 	free(plan->memory_budget_source);
 	free(plan->environ);	/* a shallow copy: its other strings are the caller's */
+	free(plan->policy_sections);
+	for (unsigned i = 0; i < SETTING_COUNT; i++)
+		free(plan->policy_asked[i]);
 }
 
 int plan_load_profiles(struct plan *plan, char **names, size_t count)
@@ -42,6 +45,7 @@ int plan_load_profiles(struct plan *plan, char **names, size_t count)
 
 void plan_apply_flags(struct plan *plan, const struct setting_value flags[SETTING_COUNT])
 {
+	memcpy(plan->profile_values, plan->values, sizeof(plan->values));
 	for (unsigned i = 0; i < SETTING_COUNT; i++)
 		if (flags[i].set)
 			plan->values[i] = flags[i];
@@ -126,20 +130,8 @@ budget_done:
 
 	for (unsigned i = 0; i < SETTING_COUNT; i++) {
 		const struct setting_value *v = &plan->values[i];
-		if (setting_table[i].kind != VALUE_LIMIT || !v->set)
-			continue;
-		switch (v->size.kind) {
-		case SIZE_UNLIMITED:
-			plan->limit_bytes[i] = LIMIT_UNLIMITED;
-			break;
-		case SIZE_PERCENT:
-			plan->limit_bytes[i] = size_percent_of(v->size.percent_milli,
-							       plan->memory_budget);
-			break;
-		case SIZE_BYTES:
-			plan->limit_bytes[i] = v->size.bytes;
-			break;
-		}
+		if (setting_table[i].kind == VALUE_LIMIT && v->set)
+			plan->limit_bytes[i] = plan_value_bytes(plan, v);
 	}
 
 	_cleanup_free_ char *tunables = mallocenv_merge(getenv("GLIBC_TUNABLES"), plan->values);
@@ -150,6 +142,19 @@ budget_done:
 	plan->environ_base = caller_environ;
 	plan_build_environ(plan, NULL);
 	return 0;
+}
+
+uint64_t plan_value_bytes(const struct plan *plan, const struct setting_value *v)
+{
+	switch (v->size.kind) {
+	case SIZE_PERCENT:
+		return size_percent_of(v->size.percent_milli, plan->memory_budget);
+	case SIZE_BYTES:
+		return v->size.bytes;
+	case SIZE_UNLIMITED:
+	default:
+		return LIMIT_UNLIMITED;
+	}
 }
 
 bool plan_has(const struct plan *plan, enum setting_id id)
@@ -166,6 +171,9 @@ const char *origin_describe(const struct origin *origin, char *buf, size_t size)
 	case ORIGIN_PROFILE:
 		snprintf(buf, size, "profile %s at %s:%u", origin->profile, origin->file,
 			 origin->line);
+		break;
+	case ORIGIN_POLICY:
+		snprintf(buf, size, "policy %s at %s:%u", origin->flag, origin->file, origin->line);
 		break;
 	case ORIGIN_DEFAULT:
 	default:

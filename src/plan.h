@@ -21,6 +21,9 @@
 
 struct plan {
 	struct setting_value values[SETTING_COUNT];
+	/* What the profiles alone set, before flags went over them: the
+	 * policy lets a flag tighten an allowed system profile's value. */
+	struct setting_value profile_values[SETTING_COUNT];
 	struct profile_set profiles;
 	bool default_profile_loaded;
 
@@ -37,6 +40,14 @@ struct plan {
 	const char *glibc_tunables;		/* its value */
 	char **environ;				/* the job's environment, or NULL: memrun's own */
 	char **environ_base;			/* the caller's, from plan_resolve */
+
+	/* Filled by policy_enforce(): the administrator's policy file when
+	 * one binds the caller, "[default] line 2, [user alice] line 9",
+	 * and, for each setting the policy lowered (clamp = yes), what was
+	 * asked ("1 GiB, flag --memory-max"). */
+	const char *policy_file;
+	char *policy_sections;
+	char *policy_asked[SETTING_COUNT];
 };
 
 void plan_init(struct plan *plan);
@@ -63,7 +74,11 @@ int plan_resolve(struct plan *plan, char **caller_environ, uint64_t enclosing_li
  * changes. */
 void plan_build_environ(struct plan *plan, char *const extra[]);
 
-/* "flag --as", "profile db at /etc/memrun/profiles/db.conf:7", "default". */
+/* Bytes a VALUE_LIMIT value stands for once the budget is known. */
+uint64_t plan_value_bytes(const struct plan *plan, const struct setting_value *v);
+
+/* "flag --as", "profile db at /etc/memrun/profiles/db.conf:7", "default",
+ * "policy max_as at /etc/memrun/policy.conf:3". */
 const char *origin_describe(const struct origin *origin, char *buf, size_t size);
 
 /* True when setting id is set to something the job will feel. */

@@ -13,6 +13,9 @@
 
 #include "util.h"
 
+#ifndef SYSTEM_PROFILE_DIR
+#define SYSTEM_PROFILE_DIR "/etc/memrun/profiles"
+#endif
 #ifndef PROFILE_DIR
 #define PROFILE_DIR "/usr/local/share/memrun/profiles"
 #endif
@@ -52,7 +55,7 @@ char **profile_search_dirs(void)
 	}
 	if (home && *home)
 		strv_push(&dirs, xasprintf("%s/.config/memrun/profiles", home));
-	strv_push(&dirs, xstrdup("/etc/memrun/profiles"));
+	strv_push(&dirs, xstrdup(SYSTEM_PROFILE_DIR));
 	strv_push(&dirs, xstrdup(PROFILE_DIR));
 	/* Not installed yet: the profiles of the tree memrun was built from are
 	 * the ones it would be installed with (unless already on the path). */

@@ -14,14 +14,14 @@ static void profiles_usage(void)
 	       "or show one: its file, the files it inherits, and the values it resolves to.\n"
 	       "\n"
 	       "A NAME is looked up as NAME%s in $MEMRUN_PROFILE_PATH (':'-separated),\n"
-	       "~/.config/memrun/profiles, /etc/memrun/profiles and %s,\n"
+	       "~/.config/memrun/profiles, %s and %s,\n"
 	       "the first found winning; a value with a '/' is a path.\n"
 	       "\n"
 	       "Options:\n"
 	       "  -h, --help   show this help and exit\n"
 	       "\n"
 	       "See memrun.profile(5) for the file format.\n",
-	       PROFILE_SUFFIX, PROFILE_DIR);
+	       PROFILE_SUFFIX, SYSTEM_PROFILE_DIR, PROFILE_DIR);
 }
 
 static int profiles_list(void)
@@ -46,7 +46,7 @@ static int profiles_list(void)
 	profile_entries_free(entries, n);
 	if (n == 0)
 		fprintf(stderr, "memrun: no profiles found; memrun looks in $MEMRUN_PROFILE_PATH, "
-			"~/.config/memrun/profiles, /etc/memrun/profiles and its install directory\n");
+			"~/.config/memrun/profiles, %s and its install directory\n", SYSTEM_PROFILE_DIR);
 	return 0;
 }
 

@@ -338,6 +338,34 @@ static void json_maybe_count(struct json_writer *w, const char *key, struct mayb
 		json_null(w, key);
 }
 
+/* The administrator's policy that bound the caller, and each setting it
+ * decided: a cap nobody asked past, or a request it lowered (clamp). */
+static void write_policy(struct json_writer *w, const struct plan *plan)
+{
+	if (!plan->policy_file) {
+		json_null(w, "policy");
+		return;
+	}
+	json_begin_object(w, "policy");
+	json_string(w, "file", plan->policy_file);
+	json_string(w, "sections", plan->policy_sections);
+	json_begin_object(w, "settings");
+	for (unsigned i = 0; i < SETTING_COUNT; i++) {
+		const struct origin *origin = &plan->values[i].origin;
+
+		if (!plan->values[i].set || origin->kind != ORIGIN_POLICY)
+			continue;
+		json_begin_object(w, setting_table[i].key);
+		json_string(w, "policy_key", origin->flag);
+		json_uint(w, "line", origin->line);
+		json_bool(w, "clamped", plan->policy_asked[i] != NULL);
+		json_string(w, "asked", plan->policy_asked[i]);
+		json_end_object(w);
+	}
+	json_end_object(w);
+	json_end_object(w);
+}
+
 static void write_limits(struct json_writer *w, const struct plan *plan, const struct outcome *o)
 {
 	json_begin_object(w, "limits");
@@ -360,6 +388,7 @@ static void write_limits(struct json_writer *w, const struct plan *plan, const s
 	json_bool(w, "oom_group", o->oom_group);
 	/* --best-effort: what was asked for but is not in force, and why. */
 	json_string(w, "not_applied_reason", o->limits_not_applied ? o->cgroup_error : NULL);
+	write_policy(w, plan);
 	json_end_object(w);
 }
 

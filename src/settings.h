@@ -66,12 +66,13 @@ enum origin_kind {
 	ORIGIN_DEFAULT,
 	ORIGIN_FLAG,
 	ORIGIN_PROFILE,
+	ORIGIN_POLICY,		/* the administrator's cap (policy.c) */
 };
 
 struct origin {
 	enum origin_kind kind;
-	const char *flag;	/* ORIGIN_FLAG: "--as" */
-	const char *file;	/* ORIGIN_PROFILE: path, owned by the profile set */
+	const char *flag;	/* ORIGIN_FLAG: "--as"; ORIGIN_POLICY: the policy key */
+	const char *file;	/* ORIGIN_PROFILE: path, owned by the profile set; ORIGIN_POLICY: the policy file */
 	const char *profile;	/* ORIGIN_PROFILE: name it was loaded as */
 	unsigned line;
 };

@@ -32,7 +32,7 @@ check-vm:
 		fi; \
 		exit $$rc; \
 	}; \
-	$(MAKE) --no-print-directory all $(UNIT_TESTS) $(HELPERS) || exit 1; \
+	$(MAKE) --no-print-directory all $(UNIT_TESTS) $(HELPERS) site-build || exit 1; \
 	export MEMRUN_IN_VM=1 VM_PASS_ENV="MEMRUN_IN_VM $${VM_PASS_ENV:-}"; \
 	status=0; \
 	echo "== check-vm: the integration suite, a shell as PID 1"; \
