@@ -6,6 +6,7 @@ source "$(dirname "$0")/lib.sh"
 
 man1=$TOP/man/memrun.1
 man5=$TOP/man/memrun.profile.5
+policy5=$TOP/man/memrun.policy.5
 bash_completion=$TOP/completions/memrun.bash
 zsh_completion=$TOP/completions/_memrun
 fish_completion=$TOP/completions/memrun.fish
@@ -109,6 +110,23 @@ test_every_malloc_key_is_documented_and_completed() {
 		for file in "$bash_completion" "$zsh_completion" "$fish_completion"; do
 			has_word "$file" "$key" || fail "${file##*/} does not complete --malloc $key"
 		done
+	done
+}
+
+# Every policy key, as the policy parser lists them for an unknown key
+# and as its table spells them, has an item in memrun.policy.5 KEYS.
+test_every_policy_key_is_in_memrun_policy_5() {
+	local keys key heads=$WORK/policy-key-items
+	keys=$(grep -oE '^[[:space:]]*\[POLICY_[A-Z0-9_]+\] = \{ "[^"]+"' "$TOP/src/policy.c" |
+		sed 's/.*"\(.*\)"/\1/')
+	for key in max_memory_max max_as max_data min_oom_score_adj allowed_profiles \
+		total_memory_max clamp; do
+		grep -qxF "$key" <<<"$keys" || { fail "policy key list lacks '$key': $keys"; return; }
+	done
+	item_heads "$policy5" KEYS >"$heads"
+	for key in $keys; do
+		grep -qE "^\.(B|BI|BR|IB) \"?${key}\"?( |\$)" "$heads" ||
+			fail "memrun.policy.5 KEYS has no item for '$key'"
 	done
 }
 
@@ -239,7 +257,7 @@ test_every_shipped_profile_is_described() {
 test_man_pages_are_lint_clean_and_render() {
 	local page lint
 	command -v mandoc >/dev/null || { skip "mandoc is not installed"; return; }
-	for page in "$man1" "$man5"; do
+	for page in "$man1" "$man5" "$policy5"; do
 		[ -s "$page" ] || { fail "${page##*/} is missing"; continue; }
 		lint=$(mandoc -Tlint "$page" 2>&1) || fail "mandoc -Tlint ${page##*/} failed"
 		[ -z "$lint" ] || fail "mandoc -Tlint ${page##*/}: $lint"
