@@ -52,7 +52,7 @@ run_as_nobody() {
 # on v2 a user may only move processes inside a subtree that holds them.
 deleg=
 make_delegated_cgroup() {
-	local f
+	local d f
 	probe_job_cgroup
 	needs_cgroup || return 1
 	deleg=$job_parent/memrun-policy-test-$$
@@ -62,10 +62,11 @@ make_delegated_cgroup() {
 			{ fail "cannot enable memory in $deleg"; return 1; }
 	fi
 	mkdir -p "$deleg/login"
-	for f in "$deleg" "$deleg/login" "$deleg"/cgroup.procs "$deleg"/cgroup.threads \
-		"$deleg"/cgroup.subtree_control "$deleg"/tasks "$deleg"/login/cgroup.procs \
-		"$deleg"/login/tasks; do
-		[ -e "$f" ] && chown nobody "$f"
+	for d in "$deleg" "$deleg/login"; do
+		for f in "$d" "$d"/cgroup.procs "$d"/cgroup.threads "$d"/cgroup.subtree_control \
+			"$d"/tasks; do
+			[ -e "$f" ] && chown nobody "$f"
+		done
 	done
 	return 0
 }
