@@ -25,13 +25,20 @@ PKG_CONFIG ?= pkg-config
 # SANITIZE=1: memrun under ASan and UBSan, the probe under UBSan (ASan
 # must be the first library of a process and reserves terabytes of address
 # space, so it cannot ride into arbitrary jobs).  Its own build directory.
+# VALGRIND=1: the tests run memrun and the unit tests under valgrind's
+# memcheck (tests/valgrind.sh); an -O1 build, its own directory too.
 ifeq ($(SANITIZE),1)
 BUILD := build/sanitize
+else ifeq ($(VALGRIND),1)
+BUILD := build/valgrind
 else
 BUILD := build
 endif
 
 # Hardening as Debian builds: fortify, stack protector, PIE, full RELRO.
+ifeq ($(VALGRIND),1)
+CFLAGS ?= -O1 -g
+endif
 CFLAGS ?= -O2 -g
 MEMRUN_CFLAGS := -std=gnu11 -D_GNU_SOURCE \
 	-Wall -Wextra -Werror -Wshadow -Wmissing-prototypes -Wformat=2 \
@@ -46,8 +53,22 @@ MEMRUN_CFLAGS += -fsanitize=address,undefined -fno-sanitize-recover=all \
 MEMRUN_LDFLAGS += -fsanitize=address,undefined
 PROBE_SANITIZE := -fsanitize=undefined -fno-sanitize-recover=all
 endif
+# clang, unlike gcc, warns of a positional initializer that leaves out
+# trailing fields, as the settings table's rows do by design.
+CLANG_CFLAGS := -Wno-missing-field-initializers
+# FUZZ=1: the objects 'make fuzz' links its harnesses with (clang with
+# libFuzzer's coverage, ASan and UBSan), in its own directory.
+ifeq ($(FUZZ),1)
+MEMRUN_CFLAGS += $(CLANG_CFLAGS) -fsanitize=fuzzer-no-link,address,undefined \
+	-fno-sanitize-recover=all -fno-omit-frame-pointer -U_FORTIFY_SOURCE
+MEMRUN_LDFLAGS += -fsanitize=fuzzer,address,undefined
+endif
 # What the tests need to know of this build.
-TEST_ENV := MEMRUN_BUILD=$(BUILD) MEMRUN_SANITIZED=$(if $(filter 1,$(SANITIZE)),1,0)
+TEST_ENV := MEMRUN_BUILD=$(BUILD) MEMRUN_SANITIZED=$(if $(filter 1,$(SANITIZE)),1,0) \
+	MEMRUN_VALGRIND=$(if $(filter 1,$(VALGRIND)),1,0)
+# VALGRIND=1: the memruns the tests run, this build's and the site build's,
+# each under tests/valgrind.sh (named memrun, as completions know it).
+VALGRIND_WRAPPER := $(if $(filter 1,$(VALGRIND)),$(BUILD)/memcheck/memrun $(BUILD)/site/memcheck/memrun)
 
 # memrun is linked dynamically against libc and libcap only, with
 # libseccomp's archive (the filter of --lock-limits) linked in; libsystemd, for the systemd cgroup
@@ -87,7 +108,7 @@ HELPERS := $(patsubst tests/helpers/%.c,$(BUILD)/tests/helpers/%,$(wildcard test
 	$(patsubst tests/helpers/%.cpp,$(BUILD)/tests/helpers/%,$(wildcard tests/helpers/*.cpp))
 
 .PHONY: FORCE all deps demo check check-unit check-integration check-vm site-build bench \
-	bench-systemd install uninstall format clean
+	bench-systemd fuzz lint install install-shared-host uninstall format clean
 
 all: $(BUILD)/memrun $(BUILD)/libmemrun-probe.so
 
@@ -171,15 +192,22 @@ site-build:
 	@$(MAKE) --no-print-directory BUILD=$(BUILD)/site SYSCONFDIR=$(abspath $(BUILD))/site/etc all
 
 check:
-	@scripts/install-deps.sh build check
-	@$(MAKE) --no-print-directory all $(UNIT_TESTS) $(HELPERS) site-build
+	@scripts/install-deps.sh build check $(if $(VALGRIND_WRAPPER),valgrind)
+	@$(MAKE) --no-print-directory all $(UNIT_TESTS) $(HELPERS) site-build $(VALGRIND_WRAPPER)
 	@$(TEST_ENV) tests/run.sh
 
 check-unit: $(UNIT_TESTS)
 	@$(TEST_ENV) tests/run.sh unit
 
-check-integration: all $(HELPERS) site-build
+check-integration: all $(HELPERS) site-build $(VALGRIND_WRAPPER)
 	@$(TEST_ENV) tests/run.sh integration
+
+%/memcheck/memrun: tests/valgrind.sh
+	@mkdir -p $(@D)
+	@printf '#!/bin/sh\n# memrun under memcheck, for make check VALGRIND=1\nexec "%s" "%s" "%s" "$$@"\n' \
+		'$(CURDIR)/tests/valgrind.sh' '$(abspath $(BUILD))/valgrind-logs' \
+		'$(abspath $*)/memrun' >$@
+	@chmod 0755 $@
 
 # The launch is timed for this build and, beside it, a static-pie build of
 # the same source (what dynamic linking costs; BENCHMARKS.md).
@@ -196,6 +224,30 @@ bench-systemd:
 	@$(MAKE) --no-print-directory all
 	@MEMRUN=$(BUILD)/memrun scripts/bench-systemd.sh
 
+# libFuzzer over the parsers of what memrun reads but does not write
+# (tests/fuzz/fuzz_*.c), FUZZ_SECONDS each on a copy of its seeds, built
+# with clang, ASan and UBSan in $(BUILD)/fuzz (scripts/fuzz.sh).
+FUZZ_SECONDS ?= 60
+FUZZ_HARNESSES := $(patsubst tests/fuzz/%.c,%,$(wildcard tests/fuzz/fuzz_*.c))
+
+fuzz:
+	@scripts/install-deps.sh build fuzz
+	@$(MAKE) --no-print-directory BUILD=$(BUILD)/fuzz FUZZ=1 SANITIZE=0 VALGRIND=0 CC=clang \
+		CFLAGS='-O1 -g' $(FUZZ_HARNESSES:%=$(BUILD)/fuzz/%)
+	@scripts/fuzz.sh $(BUILD)/fuzz $(FUZZ_SECONDS) $(FUZZ_HARNESSES)
+
+$(BUILD)/fuzz_%: tests/fuzz/fuzz_%.c tests/fuzz/fuzz.h $(BUILD)/libmemrun.a
+	$(CC) $(MEMRUN_CFLAGS) $(CFLAGS) $(PKG_CFLAGS) -Isrc $(MEMRUN_LDFLAGS) $(LDFLAGS) \
+		-o $@ $< $(BUILD)/libmemrun.a $(PKG_LIBS)
+
+# cppcheck and clang-tidy over src/ with the build's flags (scripts/lint.sh,
+# .clang-tidy, .cppcheck-suppressions); any finding fails.
+lint: $(BUILD)/config.h
+	@scripts/install-deps.sh build lint
+	@CONFIG_H=$(BUILD)/config.h CFLAGS='$(MEMRUN_CFLAGS) $(CLANG_CFLAGS) $(PKG_CFLAGS)' \
+		PROBE_CFLAGS='$(filter-out -fPIE -include $(BUILD)/config.h,$(MEMRUN_CFLAGS)) $(CLANG_CFLAGS)' \
+		scripts/lint.sh
+
 install: all
 	install -D -m 0755 $(BUILD)/memrun $(DESTDIR)$(BINDIR)/memrun
 	install -D -m 0644 $(BUILD)/libmemrun-probe.so $(DESTDIR)$(PROBEDIR)/libmemrun-probe.so
@@ -203,17 +255,38 @@ install: all
 	install -m 0644 profiles/*.conf $(DESTDIR)$(PROFILEDIR)/
 	install -D -m 0644 man/memrun.1 $(DESTDIR)$(MANDIR)/man1/memrun.1
 	install -D -m 0644 man/memrun.profile.5 $(DESTDIR)$(MANDIR)/man5/memrun.profile.5
+	install -D -m 0644 man/memrun.policy.5 $(DESTDIR)$(MANDIR)/man5/memrun.policy.5
 	install -D -m 0644 completions/memrun.bash $(DESTDIR)$(BASH_COMPDIR)/memrun
 	install -D -m 0644 completions/_memrun $(DESTDIR)$(ZSH_COMPDIR)/_memrun
 	install -D -m 0644 completions/memrun.fish $(DESTDIR)$(FISH_COMPDIR)/memrun.fish
 	install -D -m 0644 examples/memrun-db.service $(DESTDIR)$(EXAMPLEDIR)/memrun-db.service
 
+# A shared host's install, as root: memrun with the file capabilities
+# cap_sys_resource (what an allowed system profile asks beyond the caller:
+# a lower oom_score_adj, a raised hard limit) and cap_setpcap (the job's
+# bounding set and securebits), permitted and never effective (memrun(1),
+# ELEVATED INSTALL), and an example policy where the administrator has
+# none.  SETCAP=: leaves the capabilities to a package's maintainer script.
+SETCAP ?= setcap
+install-shared-host: install
+	@scripts/install-deps.sh shared-host
+	$(SETCAP) cap_setpcap,cap_sys_resource=p $(DESTDIR)$(BINDIR)/memrun
+	install -d -m 0755 $(DESTDIR)$(SYSCONFDIR)/memrun $(DESTDIR)$(SYSCONFDIR)/memrun/profiles
+	@if [ -e $(DESTDIR)$(SYSCONFDIR)/memrun/policy.conf ]; then \
+		echo "memrun: $(DESTDIR)$(SYSCONFDIR)/memrun/policy.conf exists: kept as it is"; \
+	else \
+		echo "install -m 0644 examples/policy.conf $(DESTDIR)$(SYSCONFDIR)/memrun/policy.conf"; \
+		install -m 0644 examples/policy.conf $(DESTDIR)$(SYSCONFDIR)/memrun/policy.conf; \
+	fi
+
+# The administrator's policy and profiles stay.
 uninstall:
 	rm -f $(DESTDIR)$(BINDIR)/memrun $(DESTDIR)$(PROBEDIR)/libmemrun-probe.so
 	-rmdir $(DESTDIR)$(PROBEDIR) 2>/dev/null
 	rm -f $(patsubst profiles/%,$(DESTDIR)$(PROFILEDIR)/%,$(wildcard profiles/*.conf))
 	-rmdir $(DESTDIR)$(PROFILEDIR) $(DESTDIR)$(DATADIR)/memrun 2>/dev/null
-	rm -f $(DESTDIR)$(MANDIR)/man1/memrun.1 $(DESTDIR)$(MANDIR)/man5/memrun.profile.5
+	rm -f $(DESTDIR)$(MANDIR)/man1/memrun.1 $(DESTDIR)$(MANDIR)/man5/memrun.profile.5 \
+		$(DESTDIR)$(MANDIR)/man5/memrun.policy.5
 	rm -f $(DESTDIR)$(BASH_COMPDIR)/memrun $(DESTDIR)$(ZSH_COMPDIR)/_memrun \
 		$(DESTDIR)$(FISH_COMPDIR)/memrun.fish
 	rm -f $(DESTDIR)$(EXAMPLEDIR)/memrun-db.service

@@ -228,6 +228,16 @@ _memrun()
 		return
 	fi
 
+	# memrun policy [show [USER] | apply]: likewise.
+	if ((n >= 2)) && [[ ${_memrun_words[1]} == policy ]]; then
+		if ((n == 2)); then
+			_memrun_reply show apply -h --help
+		elif ((n == 3)) && [[ ${_memrun_words[2]} == show ]]; then
+			mapfile -t COMPREPLY < <(compgen -u -- "$cur")
+		fi
+		return
+	fi
+
 	# The command is the first word that is neither an option nor an
 	# option's value, or the word after "--".
 	for ((i = 1; i < n; i++)); do
@@ -272,6 +282,7 @@ _memrun()
 		mapfile -t COMPREPLY < <(compgen -c -- "$cur")
 		((n == 1)) && [[ profiles == "$cur"* ]] && COMPREPLY=(profiles "${COMPREPLY[@]}")
 		((n == 1)) && [[ doctor == "$cur"* ]] && COMPREPLY=(doctor "${COMPREPLY[@]}")
+		((n == 1)) && [[ policy == "$cur"* ]] && COMPREPLY=(policy "${COMPREPLY[@]}")
 		;;
 	esac
 }

@@ -1,10 +1,10 @@
 # fish completion for memrun(1)
 # SPDX-License-Identifier: GPL-2.0-or-later
 
-# True when the first argument is a subcommand (profiles, doctor).
+# True when the first argument is a subcommand (profiles, doctor, policy).
 function __memrun_subcommand
     set -l tokens (commandline -opc)
-    contains -- "$tokens[2]" profiles doctor
+    contains -- "$tokens[2]" profiles doctor policy
 end
 
 # Where the job's command starts among the tokens before the cursor: prints
@@ -127,6 +127,14 @@ complete -c memrun -n 'test (count (commandline -opc)) -ge 2; and test (commandl
     -l json -d 'One JSON object instead of text'
 complete -c memrun -n 'test (count (commandline -opc)) -ge 2; and test (commandline -opc)[2] = doctor' \
     -s h -l help -d 'Show the help of memrun doctor and exit'
+
+# memrun policy [show [USER] | apply]
+complete -c memrun -n '__memrun_at_command; and test (count (commandline -opc)) -eq 1' \
+    -a policy -d 'Show what the administrator\'s policy binds a user to, or apply its totals'
+complete -c memrun -n 'test (count (commandline -opc)) -eq 2; and test (commandline -opc)[2] = policy' \
+    -a 'show\tShow\ what\ the\ policy\ binds\ a\ user\ to apply\tMake\ the\ per-user\ totals\ real\ \(root\)'
+complete -c memrun -n 'test (count (commandline -opc)) -eq 3; and test (commandline -opc)[2] = policy; and test (commandline -opc)[3] = show' \
+    -a '(__fish_complete_users)'
 
 # memrun's options, until the command.
 complete -c memrun -n __memrun_in_options -s p -l profile -x -a '(__memrun_profile_arg)' \

@@ -1,6 +1,6 @@
 #!/bin/sh
 # Install the Debian packages memrun needs for a purpose, when missing.
-#   scripts/install-deps.sh build check demo bench
+#   scripts/install-deps.sh build check demo bench vm fuzz lint valgrind shared-host
 # As root it runs apt-get; otherwise it prints the exact apt-get line and
 # fails, so nothing is half-installed behind the user's back.
 set -eu
@@ -8,11 +8,17 @@ set -eu
 packages_for() {
 	case "$1" in
 	build) echo "gcc make libc6-dev pkg-config libcap-dev libseccomp-dev libsystemd-dev" ;;
-	check) echo "libcmocka-dev libasan8 libubsan1 python3 mandoc zsh fish util-linux procps strace stress-ng g++ default-jre-headless" ;;
+	check) echo "libcmocka-dev libasan8 libubsan1 python3 mandoc zsh fish util-linux procps strace stress-ng g++ default-jre-headless libcap2-bin" ;;
 	demo) echo "python3 procps" ;;
 	bench) echo "hyperfine util-linux cgroup-tools python3" ;;
 	vm) echo "qemu-system-x86 busybox-static xz-utils cpio util-linux systemd dbus dbus-user-session libpam-systemd systemd-oomd" ;;
-	*) echo "install-deps.sh: unknown purpose '$1' (build, check, demo, bench)" >&2; exit 2 ;;
+	# clang's libFuzzer and sanitizer runtimes are only recommended by clang.
+	fuzz) echo "clang libclang-rt-dev" ;;
+	lint) echo "cppcheck clang-tidy" ;;
+	valgrind) echo "valgrind" ;;
+	# setcap, for make install-shared-host.
+	shared-host) echo "libcap2-bin" ;;
+	*) echo "install-deps.sh: unknown purpose '$1' (build, check, demo, bench, vm, fuzz, lint, valgrind, shared-host)" >&2; exit 2 ;;
 	esac
 }
 

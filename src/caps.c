@@ -6,6 +6,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "privilege.h"
+
 /* The inode of the initial user namespace (PROC_USER_INIT_INO). */
 #define USER_NS_INIT_INO 0xEFFFFFFDU
 
@@ -32,7 +34,9 @@ static bool have_effective(cap_value_t cap)
 
 bool caps_have_sys_resource(void)
 {
-	return have_effective(CAP_SYS_RESOURCE) && !in_user_namespace();
+	/* An elevated memrun has it in effect in the job's child only. */
+	return (have_effective(CAP_SYS_RESOURCE) || privilege_can_raise(CAP_SYS_RESOURCE)) &&
+	       !in_user_namespace();
 }
 
 bool caps_have_sys_admin(void)

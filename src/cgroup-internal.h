@@ -21,6 +21,30 @@
  */
 const char *cgroup_proc_path(const char *text, bool unified, size_t *ret_len);
 
+/* dir is inside (or is) ancestor, both resolved: no "..", no symlink. */
+bool cgroup_dir_is_within(const char *dir, const char *ancestor);
+
+/* ---- cgroup-total.c: the job under the caller's total ---- */
+
+/*
+ * Where the job's cgroup goes under a total that memrun's policy apply
+ * made (plan->total without a unit): 0 and its directory in *ret_dir;
+ * 0 and NULL where memrun's own cgroup lies in the total's already and
+ * the job's goes where it would without one; else -errno and why (the
+ * total not in force, cgroup v2's containment, a limit left behind).
+ */
+int cgroup_total_parent(const struct cgroup_place *place, const struct plan *plan,
+			char **ret_dir, const struct cgroup_manager **ret_manager, char **ret_why);
+/* On a systemd host: the slice's limit, where the slice's cgroup is
+ * there to read; 0, or -errno and why. */
+int cgroup_total_check_slice(const struct cgroup_place *place, const struct plan *plan,
+			     char **ret_why);
+/* The count of the total's limit_hits_file now, and at the end the times
+ * its limit was reached while the job ran, into o. */
+void cgroup_total_watch_start(struct job_cgroup *cg, const struct cgroup_place *place,
+			      const struct plan *plan);
+void cgroup_total_watch_finish(struct job_cgroup *cg, struct outcome *o);
+
 /* ---- cgroup.c ---- */
 
 /* Write a limit to the job's cgroup (LIMIT_UNLIMITED: the manager's
@@ -65,9 +89,18 @@ void cgroup_remove_stale_pending(struct job_cgroup *cg);
 	.swap_accounting_remedy = "the kernel was built or booted without it",	\
 	.join_file = "cgroup.procs",						\
 	.high_events_counted = true,						\
+	.limit_hits_file = "memory.events.local",				\
+	.limit_hits_key = "oom",						\
+	.delegate_files = cgroup_v2_delegate_files,				\
+	.subtree_control_file = "cgroup.subtree_control",			\
+	.move_needs_common_ancestor = true,					\
 	.unified = true,							\
 	.fs_magic = CGROUP2_SUPER_MAGIC,					\
 	.usual_mount = "/sys/fs/cgroup"
+
+/* cgroup.procs, cgroup.threads, cgroup.subtree_control: what a
+ * delegation hands over with the directory. */
+extern const char *const cgroup_v2_delegate_files[];
 
 /* memory.events (open as events_fd) and memory.peak (peak_fd, -1: none,
  * then memory.current of dir_fd sampled) into ret; no allocation. */

@@ -249,6 +249,9 @@ static int v1_kill_all(int dir_fd)
 	return -EOPNOTSUPP;	/* no cgroup.kill: the caller kills pid by pid */
 }
 
+/* What a user must own, besides the directory, to put processes in it. */
+static const char *const v1_delegate_files[] = { "tasks", "cgroup.procs", NULL };
+
 const struct cgroup_manager cgroup_v1_manager = {
 	.name = "cgroup v1",
 	.report_name = "cgroupfs",
@@ -269,6 +272,13 @@ const struct cgroup_manager cgroup_v1_manager = {
 	.join_file = "tasks",
 	.clone_into = false,
 	.high_events_counted = false,
+	/* failcnt: the charges its own limit refused. */
+	.limit_hits_file = "memory.failcnt",
+	.limit_hits_key = NULL,
+	.delegate_files = v1_delegate_files,
+	.subtree_control_file = NULL,
+	/* Only the destination's tasks file and the same user are asked. */
+	.move_needs_common_ancestor = false,
 
 	.unified = false,
 	.fs_magic = CGROUP_SUPER_MAGIC,

@@ -525,6 +525,10 @@ bool cgroup_v2_counters_cover_subtree(void)
 	return !list_contains(options, ',', "memory_localevents");
 }
 
+const char *const cgroup_v2_delegate_files[] = {
+	"cgroup.procs", "cgroup.threads", "cgroup.subtree_control", NULL,
+};
+
 int cgroup_v2_kill_all(int dir_fd)
 {
 	/* cgroup.kill (5.14+) ends every process at once, forks in flight too. */

@@ -51,9 +51,10 @@ bool cgroup_parse_job_name(const char *name, pid_t *ret_pid, uint64_t *ret_token
 	if (!startswith(name, JOB_PREFIX))
 		return false;
 	name += strlen(JOB_PREFIX);
-	/* strtol takes white space and a sign ("memrun- 1"): not a name
-	 * memrun makes, so not a cgroup memrun may remove. */
-	if (!isdigit((unsigned char)*name))
+	/* strtol takes white space, a sign ("memrun- 1") and leading zeros
+	 * ("memrun-01"): not a name memrun makes, so not a cgroup memrun may
+	 * remove. */
+	if (!isdigit((unsigned char)*name) || *name == '0')
 		return false;
 	errno = 0;
 	pid = strtol(name, &end, 10);
@@ -136,7 +137,7 @@ void job_cgroup_init(struct job_cgroup *cg)
 		.manager = &cgroup_none_manager,
 		.dir_fd = -1, .join_fd = -1, .watch_fd = -1, .parent_fd = -1, .home_fd = -1,
 		.memory_max = LIMIT_UNLIMITED, .memory_high = LIMIT_UNLIMITED,
-		.swap_max = LIMIT_UNLIMITED, .group_killed = -1,
+		.swap_max = LIMIT_UNLIMITED, .group_killed = -1, .total_watch.fd = -1,
 	};
 }
 
@@ -148,6 +149,7 @@ void job_cgroup_free(struct job_cgroup *cg)
 	safe_close(cg->watch_fd);
 	safe_close(cg->parent_fd);
 	safe_close(cg->home_fd);
+	safe_close(cg->total_watch.fd);
 	free(cg->home_path);
 	free(cg->dir);
 	free(cg->path);
@@ -303,6 +305,15 @@ static int cgroup_unavailable(struct job_cgroup *cg, const struct cgroup_place *
 
 	free(o->cgroup_error);
 	o->cgroup_error = xstrdup(why);
+	/* A total is the administrator's: no job of the user's runs outside
+	 * it, whatever the job asked for. */
+	if (plan->total.set && !plan->total.unit) {
+		log_error("%s", why);
+		free(o->start_error);
+		o->start_error = xasprintf("the job cannot run under your total: %s", why);
+		o->start_exit_status = MEMRUN_EXIT_FAILURE;
+		return r;
+	}
 	if (wanted == SETTING_COUNT) {
 		cgroup_none_enter(cg, place);
 		return 0;
@@ -325,8 +336,9 @@ static int cgroup_unavailable(struct job_cgroup *cg, const struct cgroup_place *
 	return r;
 }
 
-int cgroup_enter(struct job_cgroup *cg, const struct cgroup_place *place,
-		 const struct plan *plan, struct outcome *o)
+/* The manager, its cgroup made, or cgroup_unavailable's decision. */
+static int cgroup_enter_manager(struct job_cgroup *cg, const struct cgroup_place *place,
+				const struct plan *plan, struct outcome *o)
 {
 	_cleanup_free_ char *why = NULL;
 	int r;
@@ -346,6 +358,25 @@ int cgroup_enter(struct job_cgroup *cg, const struct cgroup_place *place,
 	if (r >= 0)
 		return 0;
 	return cgroup_unavailable(cg, place, plan, o, r, why);
+}
+
+int cgroup_enter(struct job_cgroup *cg, const struct cgroup_place *place,
+		 const struct plan *plan, struct outcome *o)
+{
+	_cleanup_free_ char *why = NULL;
+	int r;
+
+	/* A total in a slice binds wherever the job's cgroup goes in it. */
+	if (plan->total.set && plan->total.unit && cgroup_total_check_slice(place, plan, &why) < 0) {
+		log_error("%s", why);
+		o->start_error = xasprintf("the job cannot run under your total: %s", why);
+		o->start_exit_status = MEMRUN_EXIT_FAILURE;
+		return -ENOENT;
+	}
+	r = cgroup_enter_manager(cg, place, plan, o);
+	if (r >= 0)
+		cgroup_total_watch_start(cg, place, plan);
+	return r;
 }
 
 bool cgroup_adopts_child(const struct job_cgroup *cg)
@@ -371,11 +402,15 @@ int cgroup_adopt_failed(struct job_cgroup *cg, const struct cgroup_place *place,
 			const struct plan *plan, struct outcome *o, int err)
 {
 	_cleanup_free_ char *why = xstrdup(o->cgroup_error ? o->cgroup_error : strerror(-err));
+	int r;
 
 	/* Whatever the manager made goes first (a scope, its guard). */
 	cg->manager->restore_parent(cg);
 	job_cgroup_free(cg);
-	return cgroup_unavailable(cg, place, plan, o, err, why);
+	r = cgroup_unavailable(cg, place, plan, o, err, why);
+	if (r >= 0)
+		cgroup_total_watch_start(cg, place, plan);
+	return r;
 }
 
 int cgroup_write_limit(struct job_cgroup *cg, const char *file, uint64_t bytes, char **ret_why)
@@ -523,6 +558,7 @@ void cgroup_finish(struct job_cgroup *cg, struct outcome *o)
 	 * the job never started, and there is nothing to end or read. */
 	if (!cg->manager->finish && !cg->dir)
 		return;
+	cgroup_total_watch_finish(cg, o);
 	o->cgroup_version = cg->manager->version;
 	o->cgroup_manager = cg->manager->report_name;
 	o->memory_max_file = cg->manager->memory_max_file;

@@ -54,6 +54,14 @@ struct cgroup_counters {
 struct job_cgroup;
 struct cgroup_place;
 
+/* The limit_hits_file of the cgroup of the caller's total, open, and its
+ * count when the job started. */
+struct total_watch {
+	int fd;			/* -1: no total to watch */
+	const char *key;	/* the manager's limit_hits_key */
+	uint64_t before;
+};
+
 /* One cgroup manager.  Every field is filled in by the cgroupfs
  * managers; the none manager fills in those of the job's life only. */
 struct cgroup_manager {
@@ -81,6 +89,20 @@ struct cgroup_manager {
 	bool clone_into;
 	/* memory.high events are counted (the report's memory_high_events). */
 	bool high_events_counted;
+	/* Where a cgroup counts the times its own limit was reached, for a
+	 * cgroup around the job's (the user's total): the file, and the key
+	 * of its line (NULL: the file is one number). */
+	const char *limit_hits_file, *limit_hits_key;
+	/* What a delegation hands to a user besides the directory
+	 * (cgroup-v2.rst "Delegation"; v1: the directory's ownership). */
+	const char *const *delegate_files;
+	/* Where a cgroup hands the memory controller to its children, "+memory";
+	 * NULL: every child has it (v1). */
+	const char *subtree_control_file;
+	/* Moving a process between two cgroups takes write access to
+	 * cgroup.procs of their common ancestor (v2's delegation containment),
+	 * not only to the destination's. */
+	bool move_needs_common_ancestor;
 
 	/* ---- finding the place (cgroup-place.c) ---- */
 	/* One hierarchy for every controller: "0::PATH" in /proc/self/cgroup,
@@ -203,6 +225,9 @@ struct job_cgroup {
 	/* Stale cgroups whose processes the sweep at the start killed and
 	 * could not remove yet: tried again at the end. */
 	unsigned stale_pending;
+	/* The caller's total (plan->total): how often its limit was reached
+	 * (cgroup-total.c). */
+	struct total_watch total_watch;
 };
 
 /* Find memrun's place.  Never fails: place->manager is NULL when there is

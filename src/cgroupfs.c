@@ -28,7 +28,7 @@ int cg_open_subdir(int dir_fd, const char *name)
 	if (errno != ENOSYS)
 		return -errno;
 	{
-		_cleanup_close_ int child = openat(dir_fd, name, how.flags);
+		_cleanup_close_ int child = openat(dir_fd, name, (int)how.flags);
 		struct statx parent_stx, child_stx;
 
 		if (child < 0)

@@ -6,6 +6,7 @@
  */
 #include "doctor-internal.h"
 
+#include <limits.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
@@ -65,7 +66,14 @@ int host_meminfo(const struct doctor_host *h, const char *field, uint64_t *ret)
 
 unsigned percent(uint64_t part, uint64_t whole)
 {
-	return whole ? (unsigned)((double)part * 100.0 / (double)whole + 0.5) : 0;
+	double share;
+
+	if (!whole)
+		return 0;
+	/* A part far over the whole (usage over a small limit, a
+	 * container's made-up meminfo) must not overflow the conversion. */
+	share = (double)part * 100.0 / (double)whole + 0.5;
+	return share < (double)UINT_MAX ? (unsigned)share : UINT_MAX;
 }
 
 /* ---- the table ---------------------------------------------------------- */

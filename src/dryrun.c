@@ -9,6 +9,7 @@
 #include "kernel-log.h"
 #include "probe.h"
 #include "oomadj.h"
+#include "privilege.h"
 #include "rlimit.h"
 #include "seccomp-lock.h"
 #include "util.h"
@@ -138,7 +139,7 @@ static void print_probe(FILE *out, const struct plan *plan)
 {
 	const struct setting_value *v = &plan->values[SETTING_PROBE];
 	_cleanup_free_ char *library = NULL;
-	const char *caller = getenv("LD_PRELOAD");
+	const char *caller = secure_getenv("LD_PRELOAD");
 	char from[512];
 
 	if (v->set && !v->number) {
@@ -266,6 +267,12 @@ int dryrun_print(FILE *out, const struct plan *plan, const struct cgroup_place *
 	fprintf(out, "policy:\n");
 	if (plan->policy_file)
 		fprintf(out, "  %s binds you: %s\n", plan->policy_file, plan->policy_sections);
+	if (plan->total.set)
+		fprintf(out, "  total: %s for all your jobs (total_memory_max, line %u), %s%s\n",
+			size_format(plan->total.bytes, tmp), plan->total.line,
+			plan->total.unit ? "the MemoryMax of " : "your jobs' cgroups go in ",
+			plan->total.unit ? plan->total.unit :
+			plan->total.dir ? plan->total.dir : "(no memory cgroup hierarchy here)");
 	else if (getuid() == 0)
 		fprintf(out, "  none binds root\n");
 	else
@@ -275,6 +282,7 @@ int dryrun_print(FILE *out, const struct plan *plan, const struct cgroup_place *
 		plan->memory_budget_source);
 	print_settings(out, plan);
 	print_lock_limits(out, plan);
+	privilege_dryrun_print(out);
 
 	print_cgroup(out, plan, place);
 	print_kernel_log(out);

@@ -41,8 +41,11 @@ static enum program_kind kind_at_depth(const char *path, int depth)
 	struct stat st;
 	ssize_t n;
 
-	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
-	if (fd < 0 || fstat(fd, &st) < 0)
+	/* The job may have put a FIFO or a device in its program's place (or
+	 * its interpreter's) by the time memrun looks: opened without
+	 * blocking, and read only when it is a regular file. */
+	fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC | O_NOCTTY);
+	if (fd < 0 || fstat(fd, &st) < 0 || !S_ISREG(st.st_mode))
 		return PROGRAM_UNKNOWN;
 	if (st.st_mode & (S_ISUID | S_ISGID))
 		return PROGRAM_SETID;

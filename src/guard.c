@@ -9,6 +9,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "privilege.h"
 #include "util.h"
 
 #define GUARD_ARM 'A'
@@ -110,6 +111,9 @@ int guard_start(struct guard *g)
 
 		if (guard == 0) {
 			close(pair[0]);
+			/* An elevated memrun's capabilities are the job's
+			 * child's business, not the guard's. */
+			privilege_shed();
 			guard_main(pair[1]);
 		}
 		_exit(guard < 0 ? 1 : 0);

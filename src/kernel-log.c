@@ -21,7 +21,7 @@
  * most 10 records in 5 s, and one for a whole memory.oom.group kill): the
  * wait is bounded, and only taken after an OOM kill.
  */
-#define JOURNAL_WAIT_USEC (1000 * 1000)
+#define JOURNAL_WAIT_USEC (1000ULL * 1000)
 
 const char *kernel_log_source_name(enum kernel_log_source source)
 {

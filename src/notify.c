@@ -67,6 +67,8 @@ static bool manager_address(const char *name, struct sockaddr_un *addr, socklen_
  * another process, sends them. */
 static bool watchdog_is_memruns(void)
 {
+	/* getenv, not secure_getenv, here and for NOTIFY_SOCKET: an elevated
+	 * memrun relays with no capability in effect, as its caller could. */
 	const char *value = getenv("WATCHDOG_PID");
 	long long pid;
 
@@ -92,7 +94,7 @@ int notify_relay_open(struct notify_relay *relay)
 	const char *name = getenv("NOTIFY_SOCKET");
 	struct timeval timeout = {
 		.tv_sec = NOTIFY_SEND_TIMEOUT_MS / 1000,
-		.tv_usec = (NOTIFY_SEND_TIMEOUT_MS % 1000) * 1000,
+		.tv_usec = (suseconds_t)(NOTIFY_SEND_TIMEOUT_MS % 1000) * 1000,
 	};
 	_cleanup_close_ int fd = -1;
 	int one = 1;

@@ -11,7 +11,7 @@
 /* oomd logs right after its kill, and journald tells readers of new
  * entries up to a quarter of a second later (kernel-log.c): waited for
  * after an oomd kill only. */
-#define RECORD_WAIT_USEC (1000 * 1000)
+#define RECORD_WAIT_USEC (1000ULL * 1000)
 
 /* ---- the marks ------------------------------------------------------------ */
 

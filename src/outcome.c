@@ -16,6 +16,15 @@ void outcome_record_limits(struct outcome *o, const struct plan *plan)
 	o->rlimit_as_bytes = rlimit_in_force(plan, SETTING_AS);
 	o->rlimit_data_bytes = rlimit_in_force(plan, SETTING_DATA);
 	o->lock_limits = setting_enabled(plan->values, SETTING_LOCK_LIMITS);
+	if (plan->total.set) {
+		o->total_set = true;
+		o->total_bytes = plan->total.bytes;
+		o->total_file = xstrdup(plan->policy_file);
+		o->total_line = plan->total.line;
+		o->total_dir = plan->total.dir ? xstrdup(plan->total.dir) : NULL;
+		o->total_unit = plan->total.unit ? xstrdup(plan->total.unit) : NULL;
+		o->total_cgroup = xstrdup(plan->total.cgroup);
+	}
 	if (adj->set) {
 		o->oom_score_adj = (int)adj->number;
 		o->oom_score_adj_known = true;
@@ -123,6 +132,25 @@ static bool killed_by_inner_limit_only(const struct outcome *o)
 	return inner && !own;
 }
 
+/* The limit an OOM kill came from was the user's total: the kernel log
+ * names its cgroup, or, where the log names none, the total's own limit
+ * was reached while the job ran. */
+static bool total_was_hit(const struct outcome *o)
+{
+	size_t n, m;
+
+	if (!o->total_set)
+		return false;
+	if (!o->limit_cgroup)
+		return o->total_limit_hits > 0;
+	/* The log names it from the hierarchy's root, which may lie above
+	 * what memrun sees (a cgroup namespace): the end is compared, from
+	 * the '/' the total's path begins with. */
+	n = strlen(o->limit_cgroup);
+	m = strlen(o->total_cgroup);
+	return n >= m && streq(o->limit_cgroup + n - m, o->total_cgroup);
+}
+
 static enum oom_cause decide_cause(const struct outcome *o)
 {
 	bool global = false;
@@ -137,6 +165,8 @@ static enum oom_cause decide_cause(const struct outcome *o)
 		return killed_by_inner_limit_only(o) ? OOM_CAUSE_INNER_LIMIT : OOM_CAUSE_JOB_LIMIT;
 	if (global)
 		return OOM_CAUSE_SYSTEM;
+	if (total_was_hit(o))
+		return OOM_CAUSE_USER_TOTAL;
 	if (o->enclosing_attributed)
 		return OOM_CAUSE_ENCLOSING;
 	if (o->limit_cgroup)
@@ -218,6 +248,11 @@ void outcome_free(struct outcome *o)
 	free(o->oomd_record_unknown);
 	free(o->cgroup_unit_result);
 	oomd_record_free(&o->oomd_record);
+	free(o->total_file);
+	free(o->total_dir);
+	free(o->total_unit);
+	free(o->total_cgroup);
+	o->total_file = o->total_dir = o->total_unit = o->total_cgroup = NULL;
 	o->limit_cgroup = o->oomd_record_unknown = o->cgroup_unit_result = NULL;
 	o->start_error = o->cgroup_dir = o->cgroup_error = o->alloc_not_observed = NULL;
 	o->cgroup_manager_why = o->cgroup_unit = NULL;

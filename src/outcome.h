@@ -42,6 +42,7 @@ enum oom_cause {
 	OOM_CAUSE_NAMED_LIMIT,	/* the limit of an enclosing cgroup the kernel log names */
 	OOM_CAUSE_AROUND,	/* some limit around the job's cgroup */
 	OOM_CAUSE_OOMD,		/* systemd-oomd, by its rule */
+	OOM_CAUSE_USER_TOTAL,	/* the user's total from the policy (total_memory_max) */
 };
 
 /* Which OOM killer: the kernel's or systemd-oomd (the report's oom.killed_by). */
@@ -73,6 +74,17 @@ struct outcome {
 	int oom_score_adj;
 	/* lock_limits: the job could not set its memory rlimits (seccomp). */
 	bool lock_limits;
+	/* The caller's total from the policy (plan->total): its size, the
+	 * policy file and line, where it is in force (its cgroup directory,
+	 * or the user's slice) and its path in the hierarchy, as the kernel
+	 * log would name it. */
+	bool total_set;
+	uint64_t total_bytes;
+	char *total_file;
+	unsigned total_line;
+	char *total_dir, *total_unit, *total_cgroup;
+	/* How often the total's own limit was reached while the job ran. */
+	uint64_t total_limit_hits;
 
 	/* The main process. */
 	pid_t main_pid;

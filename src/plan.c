@@ -21,6 +21,9 @@ void plan_free(struct plan *plan)
 	free(plan->policy_sections);
 	for (unsigned i = 0; i < SETTING_COUNT; i++)
 		free(plan->policy_asked[i]);
+	free(plan->total.cgroup);
+	free(plan->total.dir);
+	free(plan->total.unit);
 }
 
 int plan_load_profiles(struct plan *plan, char **names, size_t count)
@@ -34,12 +37,17 @@ int plan_load_profiles(struct plan *plan, char **names, size_t count)
 			return r;
 	}
 	/* Site policy lives in a profile named 'default'; a missing one is fine. */
-	if (count == 0 && profile_find("default", NULL, &path) == 0) {
-		r = profile_load_file(&plan->profiles, "default", path, plan->values);
-		if (r < 0)
-			return r;
-		plan->default_profile_loaded = true;
-	}
+	if (count > 0)
+		return 0;
+	r = profile_find("default", NULL, &path);
+	if (r == -ENOENT)
+		return 0;
+	if (r < 0)
+		return r;	/* told: a link out of an elevated memrun's directories */
+	r = profile_load_file(&plan->profiles, "default", path, plan->values);
+	if (r < 0)
+		return r;
+	plan->default_profile_loaded = true;
 	return 0;
 }
 
@@ -134,6 +142,8 @@ budget_done:
 			plan->limit_bytes[i] = plan_value_bytes(plan, v);
 	}
 
+	/* The job's own variable, merged (as glibc's secure mode left it for
+	 * an elevated memrun): getenv. */
 	_cleanup_free_ char *tunables = mallocenv_merge(getenv("GLIBC_TUNABLES"), plan->values);
 	if (tunables) {
 		plan->glibc_tunables_entry = xasprintf("GLIBC_TUNABLES=%s", tunables);

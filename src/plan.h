@@ -19,6 +19,21 @@
 
 #define LIMIT_UNLIMITED UINT64_MAX
 
+/*
+ * The memory total the policy gives the caller for all of their jobs
+ * together (total_memory_max), and where it is in force: a cgroup that
+ * `memrun policy apply` made and delegated (the job's cgroup goes in
+ * it), or, on a systemd host, the user's slice (unit).
+ */
+struct plan_total {
+	bool set;
+	uint64_t bytes;
+	unsigned line;		/* in plan->policy_file */
+	char *cgroup;		/* its path in the hierarchy: "/memrun/user-1000" */
+	char *dir;		/* its directory; NULL: no memory hierarchy here */
+	char *unit;		/* "user-1000.slice" on a systemd host, else NULL */
+};
+
 struct plan {
 	struct setting_value values[SETTING_COUNT];
 	/* What the profiles alone set, before flags went over them: the
@@ -48,6 +63,8 @@ struct plan {
 	const char *policy_file;
 	char *policy_sections;
 	char *policy_asked[SETTING_COUNT];
+	/* Filled by policy_total_plan(): the caller's total. */
+	struct plan_total total;
 };
 
 void plan_init(struct plan *plan);

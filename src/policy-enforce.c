@@ -1,6 +1,8 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 #include "policy-enforce.h"
 
+#include <sys/resource.h>
+
 #include "size.h"
 #include "util.h"
 
@@ -81,6 +83,16 @@ static void set_to_cap(const struct policy_binding *binding, enum policy_key k, 
 	}
 }
 
+/* The hard rlimit memrun (and so the job) runs under is within bytes. */
+static bool inherited_within(enum setting_id id, uint64_t bytes)
+{
+	struct rlimit now;
+	int resource = id == SETTING_AS ? RLIMIT_AS : id == SETTING_DATA ? RLIMIT_DATA : -1;
+
+	return resource >= 0 && getrlimit(resource, &now) == 0 && now.rlim_max != RLIM_INFINITY &&
+	       (uint64_t)now.rlim_max <= bytes;
+}
+
 static int enforce_one(const struct policy_binding *binding, enum policy_key k,
 		       struct plan *plan)
 {
@@ -116,7 +128,11 @@ static int enforce_one(const struct policy_binding *binding, enum policy_key k,
 		return 0;
 
 	if (!v->set) {
-		/* Nobody asked: the cap is the limit. */
+		/* Nobody asked: the cap is the limit, unless the rlimit the
+		 * job inherits is tighter already (and raising it to the cap
+		 * would need privilege the caller lacks). */
+		if (inherited_within(id, cap->bytes))
+			return 0;
 		set_to_cap(binding, k, plan, id);
 		return 0;
 	}

@@ -172,6 +172,9 @@ int probe_env_value(const char *proc, int fd, char **ret_value, char **ret_why)
 				     strerror(-ret));
 		return ret;
 	}
+	/* pid is set unless probe_proc_self_pid failed with -errno, which
+	 * clang 14's analyzer may take for 0:
+	 * NOLINTNEXTLINE(clang-analyzer-core.CallAndMessage) */
 	value = xasprintf("%s/%d/fd/%d:%ju:%ju", proc, (int)pid, fd, (uintmax_t)st.st_dev,
 			  (uintmax_t)st.st_ino);
 	/* What every process of the job does, done once here: a path that
@@ -190,7 +193,8 @@ int probe_env_value(const char *proc, int fd, char **ret_value, char **ret_why)
 
 void probe_setup(struct probe_host *ph, const struct plan *plan)
 {
-	const char *caller = getenv("LD_PRELOAD");
+	/* glibc's secure mode has removed it for an elevated memrun. */
+	const char *caller = secure_getenv("LD_PRELOAD");
 	_cleanup_free_ char *value = NULL;
 	struct probe_region *r;
 	int ret;
@@ -209,6 +213,9 @@ void probe_setup(struct probe_host *ph, const struct plan *plan)
 					     strerror(-ret));
 		return;
 	}
+	/* r is set unless probe_region_create failed with -errno, which
+	 * clang 14's analyzer may take for 0:
+	 * NOLINTNEXTLINE(clang-analyzer-core.uninitialized.Assign) */
 	ph->region = r;
 	/* By path, so the job needs no inherited fd (see the probe).  First:
 	 * a /proc that does not show memrun also hides where memrun is
@@ -231,6 +238,7 @@ void probe_setup(struct probe_host *ph, const struct plan *plan)
 	ph->env_preload = caller && *caller ?
 			  xasprintf("LD_PRELOAD=%s:%s", ph->library, caller) :
 			  xasprintf("LD_PRELOAD=%s", ph->library);
+	/* The job's own variable, merged: getenv. */
 	ph->env_asan = probe_asan_options(getenv("ASAN_OPTIONS"));
 }
 

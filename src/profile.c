@@ -11,6 +11,7 @@
 #include <sys/stat.h>
 #include <sys/statfs.h>
 
+#include "privilege.h"
 #include "util.h"
 
 #ifndef SYSTEM_PROFILE_DIR
@@ -43,9 +44,18 @@ static bool dirs_contain(char **dirs, const char *dir)
 
 char **profile_search_dirs(void)
 {
-	const char *env = getenv("MEMRUN_PROFILE_PATH");
-	const char *home = getenv("HOME");
+	/* secure_getenv: what the caller sets never chooses an elevated
+	 * memrun's profiles. */
+	const char *env = secure_getenv("MEMRUN_PROFILE_PATH");
+	const char *home = secure_getenv("HOME");
 	char **dirs = NULL;
+
+	/* Installed with privilege: the administrator's directories only. */
+	if (privilege_elevated()) {
+		strv_push(&dirs, xstrdup(SYSTEM_PROFILE_DIR));
+		strv_push(&dirs, xstrdup(PROFILE_DIR));
+		return dirs;
+	}
 
 	for (const char *p = env ? env : ""; *p;) {
 		const char *end = strchrnul(p, ':');
@@ -80,6 +90,22 @@ static bool exists(const char *path)
 	return stat(path, &st) == 0;
 }
 
+/* path resolves inside one of the administrator's profile directories. */
+static bool in_system_dirs(const char *path)
+{
+	static const char *const system_dirs[] = { SYSTEM_PROFILE_DIR, PROFILE_DIR };
+	_cleanup_free_ char *real = realpath(path, NULL);
+
+	for (size_t i = 0; real && i < ELEMENTSOF(system_dirs); i++) {
+		_cleanup_free_ char *dir = realpath(system_dirs[i], NULL);
+		size_t n = dir ? strlen(dir) : 0;
+
+		if (dir && strncmp(real, dir, n) == 0 && real[n] == '/')
+			return true;
+	}
+	return false;
+}
+
 int profile_find(const char *name, const char *skip, char **ret_path)
 {
 	_cleanup_strv_free_ char **dirs = profile_search_dirs();
@@ -101,6 +127,17 @@ int profile_find(const char *name, const char *skip, char **ret_path)
 		/* The first NAME.conf of any type wins, so that a broken one is
 		 * an error, not a silent fall-through to another of that name. */
 		if (exists(path) && !same_file(path, skip)) {
+			/* An elevated memrun's profile is the administrator's:
+			 * never a link out of their directories. */
+			if (privilege_elevated() && !in_system_dirs(path)) {
+				log_error("profile '%s': %s leads out of %s and %s, where memrun, "
+					  "installed with privilege, reads profiles by name", name,
+					  path, SYSTEM_PROFILE_DIR, PROFILE_DIR);
+				log_hint("a symbolic link there must stay inside them; to load a "
+					 "file of your own, give its path (with a '/')");
+				free(path);
+				return -EPERM;
+			}
 			*ret_path = path;
 			r = 0;
 			break;
@@ -120,30 +157,6 @@ void profile_set_free(struct profile_set *set)
 	}
 	free(set->items);
 	*set = (struct profile_set){ 0 };
-}
-
-static void parse_error(const char *path, unsigned line, const char *fmt, ...) _printf_(3, 4);
-static void parse_error(const char *path, unsigned line, const char *fmt, ...)
-{
-	va_list ap;
-
-	fprintf(stderr, "memrun: %s:%u: ", path, line);
-	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
-	va_end(ap);
-	fputc('\n', stderr);
-}
-
-static char *strip(char *s)
-{
-	char *end;
-
-	while (isspace((unsigned char)*s))
-		s++;
-	end = s + strlen(s);
-	while (end > s && isspace((unsigned char)end[-1]))
-		*--end = '\0';
-	return s;
 }
 
 /* A trailing " # comment" ends the value; '#' inside a word does not.
@@ -230,7 +243,7 @@ static const char *key_meant(const char *key)
 	if (n == 0 || n > QUOTED_KEY_MAX)
 		return NULL;
 	for (size_t i = 0; i <= n; i++)
-		folded[i] = key[i] == '-' ? '_' : (char)tolower((unsigned char)key[i]);
+		folded[i] = (char)(key[i] == '-' ? '_' : tolower((unsigned char)key[i]));
 	for (int i = -2; i < (int)SETTING_COUNT; i++) {
 		const char *known = i == -2 ? "description" : i == -1 ? "inherit" :
 					       setting_table[i].key;
@@ -294,25 +307,25 @@ static int bad_key(const struct parsed_file *pf, const char *path, unsigned line
 	bool shaped = key_is_shaped(key);
 
 	if (!has_equals && key_is_known(key)) {
-		parse_error(path, lineno, "expected 'key = value': '=' is missing after key '%s'",
+		log_file_error(path, lineno, "expected 'key = value': '=' is missing after key '%s'",
 			    key);
 		return -EINVAL;
 	}
 	if (meant && shaped)
-		parse_error(path, lineno, "unknown key '%s'; did you mean '%s'?%s", key, meant,
+		log_file_error(path, lineno, "unknown key '%s'; did you mean '%s'?%s", key, meant,
 			    has_equals ? "" : " (and '=' is missing)");
 	else if (meant)
-		parse_error(path, lineno, "unknown key; did you mean '%s'?%s", meant,
+		log_file_error(path, lineno, "unknown key; did you mean '%s'?%s", meant,
 			    has_equals ? "" : " (and '=' is missing)");
 	else if (has_equals && shaped && pf->had_good_line)
-		parse_error(path, lineno, "unknown key '%s'", key);
+		log_file_error(path, lineno, "unknown key '%s'", key);
 	else if (has_equals && shaped)
-		parse_error(path, lineno, "unknown key (not shown: the file may not be a profile)");
+		log_file_error(path, lineno, "unknown key (not shown: the file may not be a profile)");
 	if (meant || (has_equals && shaped)) {
 		print_known_keys();
 		return -EINVAL;
 	}
-	parse_error(path, lineno, "expected 'key = value'");
+	log_file_error(path, lineno, "expected 'key = value'");
 	log_hint("a profile holds 'key = value' lines, '#' comments and blank lines; "
 		 "a line that is none of them is not shown, in case the file is not a profile");
 	return -EINVAL;
@@ -328,7 +341,7 @@ static int parse_line(struct parsed_file *pf, const char *path, const char *name
 	enum setting_id id;
 	int r;
 
-	line = strip(line);
+	line = strstrip(line);
 	if (!*line || *line == '#')
 		return 0;
 	eq = strchr(line, '=');
@@ -337,10 +350,10 @@ static int parse_line(struct parsed_file *pf, const char *path, const char *name
 		return bad_key(pf, path, lineno, line, false);
 	}
 	*eq = '\0';
-	key = strip(line);
-	value = strip(eq + 1);
+	key = strstrip(line);
+	value = strstrip(eq + 1);
 	if (!*key) {
-		parse_error(path, lineno, "a line starts with '=': the key is missing");
+		log_file_error(path, lineno, "a line starts with '=': the key is missing");
 		return -EINVAL;
 	}
 	if (!key_is_known(key))
@@ -351,7 +364,7 @@ static int parse_line(struct parsed_file *pf, const char *path, const char *name
 	if (streq(key, "description")) {
 		size_t n = strlen(value);
 		if (pf->description) {
-			parse_error(path, lineno, "key 'description' is already set on line %u",
+			log_file_error(path, lineno, "key 'description' is already set on line %u",
 				    pf->description_line);
 			return -EINVAL;
 		}
@@ -364,16 +377,16 @@ static int parse_line(struct parsed_file *pf, const char *path, const char *name
 	}
 
 	strip_trailing_comment(value);
-	value = strip(value);
+	value = strstrip(value);
 
 	if (streq(key, "inherit")) {
 		if (pf->inherit) {
-			parse_error(path, lineno, "key 'inherit' is already set on line %u; "
+			log_file_error(path, lineno, "key 'inherit' is already set on line %u; "
 				    "a profile inherits from one other profile", pf->inherit_line);
 			return -EINVAL;
 		}
 		if (!*value) {
-			parse_error(path, lineno, "key 'inherit' needs a profile name or path");
+			log_file_error(path, lineno, "key 'inherit' needs a profile name or path");
 			return -EINVAL;
 		}
 		pf->inherit = xstrdup(value);
@@ -384,7 +397,7 @@ static int parse_line(struct parsed_file *pf, const char *path, const char *name
 
 	desc = setting_by_key(key, &id);
 	if (pf->values[id].set) {
-		parse_error(path, lineno, "key '%s' is already set on line %u", key,
+		log_file_error(path, lineno, "key '%s' is already set on line %u", key,
 			    pf->values[id].origin.line);
 		return -EINVAL;
 	}
@@ -393,7 +406,7 @@ static int parse_line(struct parsed_file *pf, const char *path, const char *name
 	};
 	r = setting_parse(id, value, &pf->values[id], &why);
 	if (r < 0) {
-		parse_error(path, lineno, "bad value for key '%s': '%s': %s", desc->key,
+		log_file_error(path, lineno, "bad value for key '%s': '%s': %s", desc->key,
 			    quoted(value, buf, sizeof(buf)), why);
 		return r;
 	}
@@ -458,6 +471,10 @@ int profile_read_file(const char *path, char **ret_text)
 		return -errno;
 	if (!S_ISREG(st.st_mode))
 		return -EISDIR;
+	/* An elevated memrun reads nothing its caller could not, so that no
+	 * message quotes a line of a file the caller may not see. */
+	if (!privilege_caller_may_read(path))
+		return -EACCES;
 	fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC | O_NOCTTY);
 	if (fd < 0)
 		return -errno;
@@ -537,7 +554,7 @@ static int load_inherited(struct profile_set *set, const char *path,
 	int r;
 
 	if (self->depth >= PROFILE_MAX_INHERIT_DEPTH) {
-		parse_error(path, pf->inherit_line, "inherit: more than %d levels of inherit",
+		log_file_error(path, pf->inherit_line, "inherit: more than %d levels of inherit",
 			    PROFILE_MAX_INHERIT_DEPTH);
 		return -ELOOP;
 	}
@@ -554,19 +571,21 @@ static int load_inherited(struct profile_set *set, const char *path,
 			parent_path = xasprintf("%s/%s", dirname(dir), rel);
 		}
 	} else if (!profile_name_is_valid(pf->inherit)) {
-		parse_error(path, pf->inherit_line, "inherit: '%s' is not a profile name "
+		log_file_error(path, pf->inherit_line, "inherit: '%s' is not a profile name "
 			    "(letters, digits, '.', '_', '-', '+')",
 			    quoted(pf->inherit, buf, sizeof(buf)));
 		return -EINVAL;
-	} else if (profile_find(pf->inherit, path, &parent_path) < 0) {
-		parse_error(path, pf->inherit_line, "inherit: no profile named '%s'", pf->inherit);
+	} else if ((r = profile_find(pf->inherit, path, &parent_path)) < 0) {
+		if (r != -ENOENT)
+			return r;	/* told */
+		log_file_error(path, pf->inherit_line, "inherit: no profile named '%s'", pf->inherit);
 		log_hint("see 'memrun profiles list' for the profiles found, and where memrun looks");
 		return -ENOENT;
 	}
 
 	for (const struct load_chain *c = self; c; c = c->prev)
 		if (same_file(c->path, parent_path)) {
-			parse_error(path, pf->inherit_line, "inherit loop: '%s' is already being loaded",
+			log_file_error(path, pf->inherit_line, "inherit loop: '%s' is already being loaded",
 				    quoted(pf->inherit, buf, sizeof(buf)));
 			print_chain(self, parent_path);
 			return -ELOOP;
@@ -574,7 +593,7 @@ static int load_inherited(struct profile_set *set, const char *path,
 
 	r = profile_read_file(parent_path, &text);
 	if (r < 0) {
-		parse_error(path, pf->inherit_line, "inherit: cannot read '%s': %s",
+		log_file_error(path, pf->inherit_line, "inherit: cannot read '%s': %s",
 			    quoted(parent_path, buf, sizeof(buf)), profile_read_strerror(r));
 		return r;
 	}
@@ -627,7 +646,10 @@ static void print_search_dirs(void)
 {
 	_cleanup_strv_free_ char **dirs = profile_search_dirs();
 
-	log_hint("searched (MEMRUN_PROFILE_PATH, then):");
+	if (privilege_elevated())
+		log_hint("%s; searched:", privilege_search_note());
+	else
+		log_hint("searched (MEMRUN_PROFILE_PATH, then):");
 	for (char **d = dirs; *d; d++)
 		log_hint("  %s", *d);
 }
@@ -636,6 +658,7 @@ int profile_load(struct profile_set *set, const char *name_or_path,
 		 struct setting_value values[SETTING_COUNT])
 {
 	_cleanup_free_ char *path = NULL;
+	int r;
 
 	if (strchr(name_or_path, '/')) {
 		path = xstrdup(name_or_path);
@@ -644,7 +667,9 @@ int profile_load(struct profile_set *set, const char *name_or_path,
 			  "to load a file, give a path with a '/', such as ./%s",
 			  name_or_path, name_or_path);
 		return -EINVAL;
-	} else if (profile_find(name_or_path, NULL, &path) < 0) {
+	} else if ((r = profile_find(name_or_path, NULL, &path)) < 0) {
+		if (r != -ENOENT)
+			return r;	/* told */
 		log_error("no profile named '%s'", name_or_path);
 		if (strstr(name_or_path, PROFILE_SUFFIX))
 			log_hint("to load a file, give a path with a '/', such as ./%s", name_or_path);
@@ -701,9 +726,9 @@ int profile_read_description(const char *path, char **ret_description)
 		if (!eq)
 			continue;
 		*eq = '\0';
-		if (!streq(strip(line), "description"))
+		if (!streq(strstrip(line), "description"))
 			continue;
-		value = strip(eq + 1);
+		value = strstrip(eq + 1);
 		n = strlen(value);
 		if (n >= 2 && value[0] == '"' && value[n - 1] == '"')
 			value[n - 1] = '\0', value++;
@@ -747,6 +772,8 @@ size_t profile_list_all(struct profile_entry **ret)
 			path = xasprintf("%s/%s", *d, de->d_name);
 			if (!exists(path))	/* a dangling link: profile_find passes it */
 				continue;
+			if (privilege_elevated() && !in_system_dirs(path))
+				continue;	/* a link out, which loading refuses */
 			entries = xrealloc(entries, (n + 1) * sizeof(*entries));
 			entries[n].path = TAKE_PTR(path);
 			entries[n++].name = TAKE_PTR(name);

@@ -156,6 +156,15 @@ static void print_oom_cause(FILE *out, const struct outcome *o)
 		fputs("by systemd-oomd, ", out);
 		print_oomd_rule(out, o);
 		break;
+	case OOM_CAUSE_USER_TOTAL:
+		fprintf(out, "the user's total of %s for all their jobs was reached (total_memory_max "
+			"at %s:%u, ", size_format(o->total_bytes, buf), o->total_file, o->total_line);
+		if (o->total_unit)
+			fprintf(out, "the MemoryMax of %s)", o->total_unit);
+		else
+			fprintf(out, "in force in %s)", o->total_dir);
+		fputs(", not the job's own limit", out);
+		break;
 	case OOM_CAUSE_AROUND:
 	case OOM_CAUSE_NONE:
 	default:
@@ -349,6 +358,16 @@ static void write_policy(struct json_writer *w, const struct plan *plan)
 	json_begin_object(w, "policy");
 	json_string(w, "file", plan->policy_file);
 	json_string(w, "sections", plan->policy_sections);
+	if (plan->total.set) {
+		json_begin_object(w, "total");
+		json_uint(w, "memory_max_bytes", plan->total.bytes);
+		json_uint(w, "line", plan->total.line);
+		json_string(w, "cgroup", plan->total.dir);
+		json_string(w, "unit", plan->total.unit);
+		json_end_object(w);
+	} else {
+		json_null(w, "total");
+	}
 	json_begin_object(w, "settings");
 	for (unsigned i = 0; i < SETTING_COUNT; i++) {
 		const struct origin *origin = &plan->values[i].origin;
@@ -577,6 +596,8 @@ void report_write_json(FILE *out, const struct plan *plan, const struct outcome 
 	json_string(&w, "limit_cgroup", o->limit_cgroup);
 	json_limit(&w, "limit_cgroup_memory_max_bytes", o->limit_cgroup_max.value,
 		   o->limit_cgroup_max.known);
+	/* The user's total from the policy was the limit hit. */
+	json_bool(&w, "limit_user_total", o->oom_cause == OOM_CAUSE_USER_TOTAL);
 	write_oomd(&w, o);
 	json_end_object(&w);
 

@@ -48,8 +48,10 @@ const char *rlimit_name(enum setting_id id)
 
 static const char *rlim_format(rlim_t v, char buf[static 32])
 {
-	if (v == RLIM_INFINITY)
-		return strcpy(buf, "unlimited");
+	if (v == RLIM_INFINITY) {
+		snprintf(buf, 32, "unlimited");
+		return buf;
+	}
 	return size_format((uint64_t)v, buf);
 }
 

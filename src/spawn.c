@@ -29,6 +29,8 @@ struct child_context {
 	int hold_fd;			/* -1, or wait here for a byte before anything */
 	int32_t *announce_pid;
 	const struct seccomp_lock *lock_limits;	/* NULL: none */
+	const struct privilege_child *credentials;	/* NULL: memrun's, the caller's */
+	enum privilege_step step;	/* the credentials' step that failed */
 	pid_t parent;
 	struct spawn_failure *failure;	/* a MAP_SHARED page: seen by the parent either way */
 };
@@ -36,7 +38,9 @@ struct child_context {
 static _Noreturn void child_fail(struct child_context *ctx, enum spawn_stage stage, int err,
 				 enum setting_id setting)
 {
-	*ctx->failure = (struct spawn_failure){ .stage = stage, .err = err, .setting = setting };
+	*ctx->failure = (struct spawn_failure){
+		.stage = stage, .err = err, .setting = setting, .step = ctx->step,
+	};
 	_exit(stage == SPAWN_STAGE_EXEC && err == -ENOENT ? MEMRUN_EXIT_NOT_FOUND :
 	      stage == SPAWN_STAGE_EXEC ? MEMRUN_EXIT_CANNOT_EXEC : MEMRUN_EXIT_FAILURE);
 }
@@ -68,12 +72,30 @@ static int child_run(void *arg)
 	if (ctx->cgroup_join_fd >= 0 && write(ctx->cgroup_join_fd, "0", 1) != 1)
 		child_fail(ctx, SPAWN_STAGE_CGROUP, -errno, SETTING_COUNT);
 
+	/* An elevated memrun's child puts CAP_SYS_RESOURCE in effect for
+	 * what needs it, and nothing else. */
+	if (ctx->credentials) {
+		r = privilege_child_raise(ctx->credentials, &ctx->step);
+		if (r < 0)
+			child_fail(ctx, SPAWN_STAGE_CREDENTIALS, r, SETTING_COUNT);
+	}
 	r = rlimit_apply(plan, &failed);
 	if (r < 0)
 		child_fail(ctx, SPAWN_STAGE_RLIMIT, r, failed);
+	if (ctx->credentials) {
+		r = privilege_child_for_oom_score_adj(ctx->credentials, &ctx->step);
+		if (r < 0)
+			child_fail(ctx, SPAWN_STAGE_CREDENTIALS, r, SETTING_COUNT);
+	}
 	r = oomadj_apply(plan);
 	if (r < 0)
 		child_fail(ctx, SPAWN_STAGE_OOM_SCORE_ADJ, r, SETTING_OOM_SCORE_ADJ);
+	/* Then exactly the caller's credentials, before anything else. */
+	if (ctx->credentials) {
+		r = privilege_child_drop(ctx->credentials, &ctx->step);
+		if (r < 0)
+			child_fail(ctx, SPAWN_STAGE_CREDENTIALS, r, SETTING_COUNT);
+	}
 
 	/* So that the allocation probe knows the main program when it loads. */
 	if (ctx->announce_pid)
@@ -151,11 +173,35 @@ static pid_t clone_vfork(struct child_context *ctx)
 }
 
 /*
+ * A copy of memrun for a held child: created in the job's cgroup where
+ * clone3 can (no CLONE_VFORK: memrun goes on meanwhile), else forked, and
+ * the child joins by cgroup_join_fd.  Returns 0 in the child.
+ */
+static pid_t fork_copy(struct child_context *ctx, int cgroup_fd)
+{
+	if (cgroup_fd >= 0) {
+		struct clone_args args = {
+			.flags = CLONE_INTO_CGROUP,
+			.exit_signal = SIGCHLD,
+			.cgroup = (uint64_t)cgroup_fd,
+		};
+		long pid = syscall(SYS_clone3, &args, sizeof(args));
+
+		if (pid == 0)
+			ctx->cgroup_join_fd = -1;
+		if (pid >= 0 || (errno != ENOSYS && errno != E2BIG && errno != EINVAL))
+			return (pid_t)pid;
+	}
+	return fork();
+}
+
+/*
  * A child that waits on a pipe before anything else, for a manager that
- * makes the job's cgroup around it (systemd moves it into its scope): a
- * copy (a vfork child would keep memrun waiting), let go once
- * place_child() has put it in place.  Its exec, or its end, closes the
- * write end of done_fd, which memrun then reads end of file on.
+ * makes the job's cgroup around it (systemd moves it into its scope), and
+ * for an elevated memrun, which drops its own capabilities once the child
+ * has its copy: a copy (a vfork child would keep memrun waiting), let go
+ * once place_child() has put it in place.  Its exec, or its end, closes
+ * the write end of done_fd, which memrun then reads end of file on.
  */
 static pid_t fork_held(struct child_context *ctx, const struct spawn_options *opts)
 {
@@ -173,7 +219,7 @@ static pid_t fork_held(struct child_context *ctx, const struct spawn_options *op
 		close(hold[1]);
 		return -err;
 	}
-	pid = fork();
+	pid = fork_copy(ctx, opts->clone_into_cgroup_fd);
 	if (pid == 0) {
 		close(hold[1]);
 		close(done[0]);
@@ -189,13 +235,20 @@ static pid_t fork_held(struct child_context *ctx, const struct spawn_options *op
 		close(done[0]);
 		return -err;
 	}
-	r = opts->place_child(pid, opts->place_child_data);
+	r = opts->place_child ? opts->place_child(pid, opts->place_child_data) : 0;
 	if (r < 0) {
 		/* Told already (place_child): the child never runs. */
 		kill(pid, SIGKILL);
 		ctx->failure->stage = SPAWN_STAGE_CGROUP;
 		ctx->failure->err = r;
 		ctx->failure->explained = true;
+	} else if (opts->credentials && (r = privilege_shed()) < 0) {
+		/* After place_child, which may fail and be tried again: the
+		 * next child needs memrun's capabilities to copy. */
+		ctx->failure->stage = SPAWN_STAGE_CREDENTIALS;
+		ctx->failure->step = PRIVILEGE_STEP_SHED;
+		ctx->failure->err = r;
+		kill(pid, SIGKILL);
 	} else if (write(hold[1], "g", 1) != 1) {
 		ctx->failure->stage = SPAWN_STAGE_CGROUP;
 		ctx->failure->err = -errno;
@@ -215,9 +268,10 @@ int spawn_job(const struct plan *plan, const struct spawn_options *opts, pid_t *
 		.plan = plan, .child_mask = opts->child_mask, .child_ignored = opts->child_ignored,
 		.cgroup_join_fd = opts->cgroup_join_fd, .hold_fd = -1,
 		.announce_pid = opts->announce_pid, .lock_limits = opts->lock_limits,
-		.parent = getpid(),
+		.credentials = opts->credentials, .parent = getpid(),
 	};
 	int clone_into_cgroup_fd = opts->clone_into_cgroup_fd;
+	bool held = opts->place_child || opts->credentials;
 	pid_t pid = -ENOSYS;
 	int status = 0;
 
@@ -227,11 +281,11 @@ int spawn_job(const struct plan *plan, const struct spawn_options *opts, pid_t *
 		return -errno;
 	*ctx.failure = (struct spawn_failure){ .stage = SPAWN_STAGE_NONE };
 
-	if (opts->place_child)
+	if (held)
 		pid = fork_held(&ctx, opts);
 	else if (clone_into_cgroup_fd >= 0)
 		pid = clone_into_cgroup(&ctx, clone_into_cgroup_fd);
-	if (!opts->place_child && (pid == -ENOSYS || pid == -E2BIG || pid == -EINVAL))
+	if (!held && (pid == -ENOSYS || pid == -E2BIG || pid == -EINVAL))
 		pid = clone_vfork(&ctx);	/* a kernel before 5.7: join by cgroup.procs */
 	if (pid < 0) {
 		munmap(ctx.failure, sizeof(*ctx.failure));
@@ -456,6 +510,12 @@ void spawn_explain_failure(const struct plan *plan, const struct spawn_failure *
 		break;
 	case SPAWN_STAGE_LOCK_LIMITS:
 		explain_lock_failure(plan, failure->err, o);
+		break;
+	case SPAWN_STAGE_CREDENTIALS:
+		o->start_error = privilege_failure_why(failure->step, failure->err, &o->hint);
+		log_error("%s", o->start_error);
+		if (o->hint)
+			log_hint("%s", o->hint);
 		break;
 	case SPAWN_STAGE_CGROUP:
 		o->start_error = xasprintf("the job could not enter its cgroup: %s",

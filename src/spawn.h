@@ -15,6 +15,7 @@
 
 #include "outcome.h"
 #include "plan.h"
+#include "privilege.h"
 #include "seccomp-lock.h"
 
 enum spawn_stage {
@@ -23,6 +24,7 @@ enum spawn_stage {
 	SPAWN_STAGE_CGROUP,
 	SPAWN_STAGE_RLIMIT,
 	SPAWN_STAGE_OOM_SCORE_ADJ,
+	SPAWN_STAGE_CREDENTIALS,	/* an elevated memrun's job: its caller's, no more */
 	SPAWN_STAGE_LOCK_LIMITS,	/* the seccomp filter of lock_limits */
 	SPAWN_STAGE_EXEC,
 	SPAWN_STAGE_KILLED,		/* by a signal, before it reached exec */
@@ -32,6 +34,7 @@ struct spawn_failure {
 	enum spawn_stage stage;
 	int err;			/* negative errno */
 	enum setting_id setting;	/* SPAWN_STAGE_RLIMIT */
+	enum privilege_step step;	/* SPAWN_STAGE_CREDENTIALS */
 	int signal;			/* SPAWN_STAGE_KILLED */
 	bool reached_exec;		/* set by the child as it calls exec */
 	bool explained;			/* told, o->start_error set, by whoever failed */
@@ -61,6 +64,11 @@ struct spawn_options {
 	/* lock_limits: loaded by the child as the last thing before exec,
 	 * or NULL. */
 	const struct seccomp_lock *lock_limits;
+	/* An elevated memrun (privilege_child()): the child sets the job's
+	 * credentials after its limits, and memrun drops its own before
+	 * the child goes on (so the child is held, as for place_child).
+	 * NULL: the job keeps memrun's, which are its caller's. */
+	const struct privilege_child *credentials;
 	/* A manager that makes the job's cgroup around its main process
 	 * (systemd): the child waits before anything else until this
 	 * returns 0 (it goes on: its cgroup, limits, exec); when it returns

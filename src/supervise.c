@@ -414,11 +414,13 @@ static int read_children(pid_t *pids, int max)
 {
 	char path[64], buf[4096];
 	int n = 0;
+	ssize_t r;
 	char *p;
 
 	snprintf(path, sizeof(path), "/proc/self/task/%d/children", (int)getpid());
-	if (read_small_file(path, buf, sizeof(buf)) < 0)
-		return -errno;
+	r = read_small_file(path, buf, sizeof(buf));
+	if (r < 0)
+		return (int)r;
 	for (p = buf; *p && n < max;) {
 		char *end;
 		long pid = strtol(p, &end, 10);

@@ -103,6 +103,9 @@ static inline void strv_freep(char ***strv)
 
 static inline bool streq(const char *a, const char *b)
 {
+	/* clang 14's analyzer gets here with NULL only past a -errno it
+	 * took for 0:
+	 * NOLINTNEXTLINE(clang-analyzer-core.NonNullParamChecker) */
 	return strcmp(a, b) == 0;
 }
 
@@ -111,9 +114,14 @@ static inline bool startswith(const char *s, const char *prefix)
 	return strncmp(s, prefix, strlen(prefix)) == 0;
 }
 
+/* s without its leading blanks, and its trailing ones cut off in place. */
+char *strstrip(char *s);
+
 /* Messages go to stderr as "memrun: ...". */
 void log_error(const char *fmt, ...) _printf_(1, 2);
 void log_warning(const char *fmt, ...) _printf_(1, 2);
+/* "memrun: path:line: <message>", for an error in a file memrun reads. */
+void log_file_error(const char *path, unsigned line, const char *fmt, ...) _printf_(3, 4);
 /* Continuation line ("  hint: ...") under an error, for the remedy. */
 void log_hint(const char *fmt, ...) _printf_(1, 2);
 /*

@@ -85,8 +85,8 @@ static void *next(const char *name, void *fallback)
 /* glibc's own first, so that an allocation inside dlsym finds an allocator. */
 #define BOOT(ptr, name, libc_fn)                                          \
 	do {                                                              \
-		__atomic_store_n(&ptr, libc_fn, __ATOMIC_RELAXED);        \
-		__atomic_store_n(&ptr, (__typeof__(ptr))next(name, (void *)libc_fn), \
+		__atomic_store_n(&(ptr), libc_fn, __ATOMIC_RELAXED);      \
+		__atomic_store_n(&(ptr), (__typeof__(ptr))next(name, (void *)(libc_fn)), \
 				 __ATOMIC_RELAXED);                       \
 	} while (0)
 
@@ -135,8 +135,8 @@ static void *boot_mmap(void *addr, size_t len, int prot, int flags, int fd, off_
 /* Calls with no glibc-internal twin: looked up on first use. */
 #define LOOKUP(ptr, name)                                                 \
 	do {                                                              \
-		if (!ptr)                                                 \
-			__atomic_store_n(&ptr, (__typeof__(ptr))next(name, NULL), \
+		if (!(ptr))                                               \
+			__atomic_store_n(&(ptr), (__typeof__(ptr))next(name, NULL), \
 					 __ATOMIC_RELAXED);               \
 	} while (0)
 

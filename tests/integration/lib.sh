@@ -11,7 +11,26 @@
 set -u
 TOP=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 BUILD_DIR=$TOP/${MEMRUN_BUILD:-build}
-MEMRUN=${MEMRUN:-$BUILD_DIR/memrun}
+# make check VALGRIND=1: memrun runs under valgrind's memcheck, through the
+# wrapper the Makefile writes beside it (tests/valgrind.sh).
+VALGRIND=${MEMRUN_VALGRIND:-0}
+if [ "$VALGRIND" = 1 ]; then
+	MEMRUN=${MEMRUN:-$BUILD_DIR/memcheck/memrun}
+	# The program file, for tests that copy or inspect it (run natively).
+	MEMRUN_PROGRAM=$BUILD_DIR/memrun
+else
+	MEMRUN=${MEMRUN:-$BUILD_DIR/memrun}
+	MEMRUN_PROGRAM=$MEMRUN
+fi
+# memrun_in DIR: the memrun a test runs of the build in DIR (the site
+# build's), under memcheck as $MEMRUN is.
+memrun_in() {
+	if [ "$VALGRIND" = 1 ]; then
+		echo "$1/memcheck/memrun"
+	else
+		echo "$1/memrun"
+	fi
+}
 HELPERS=$BUILD_DIR/tests/helpers
 # memrun built with AddressSanitizer cannot start under an RLIMIT_AS.
 SANITIZED=${MEMRUN_SANITIZED:-0}
@@ -162,12 +181,40 @@ needs_cgroup() {
 	return 1
 }
 
+# write_root_file PATH LINE...: PATH holds the lines, owned by root and
+# mode 0644, as memrun demands of the administrator's files.
+write_root_file() {
+	local path=$1
+	shift
+	printf '%s\n' "$@" >"$path"
+	chown root:root "$path"
+	chmod 0644 "$path"
+}
+
 # For tests that start memrun itself under an RLIMIT_AS.
 needs_unsanitized_memrun() {
 	if [ "$SANITIZED" = 1 ]; then
 		skip "memrun is built with AddressSanitizer here, which reserves terabytes of address space and cannot start under an RLIMIT_AS (the plain build runs this test)"
 		return 1
 	fi
+	needs_native_memrun "maps its own tool and shadow memory beside memrun, which cannot start under an RLIMIT_AS"
+}
+
+# needs_native_memrun WHY: for the tests that mean nothing with memrun under
+# valgrind (make check VALGRIND=1), skipped loudly with why; the plain build
+# runs them.  WHY is free text, or one of the reasons several tests share.
+needs_native_memrun() {
+	local why=$1
+	[ "$VALGRIND" = 1 ] || return 0
+	case $why in
+	rlimits) why="applies the job's RLIMIT_AS and RLIMIT_DATA in memrun's child before exec, which is still memcheck's process there: it cannot go on under a small RLIMIT_AS, and keeps RLIMIT_DATA to itself" ;;
+	seccomp) why="does not implement the seccomp system call (valgrind 3.19 answers ENOSYS), which libseccomp needs to build the filter of --lock-limits" ;;
+	fds) why="opens its log files on fds memrun, and the job after it, then hold: a standard fd the caller closed is open, and the job's fds include memcheck's" ;;
+	memory) why="makes memrun itself use about 150 MiB, over the memory limit this test puts memrun under: the kernel OOM-kills memrun" ;;
+	environment) why="puts variables of its own in memrun's environment (GLIBCXX_FORCE_NEW, LD_LIBRARY_PATH), which memrun passes on to the job" ;;
+	esac
+	skip "memrun runs under valgrind here, which $why (the plain build runs this test)"
+	return 1
 }
 
 run_tests() {

@@ -101,6 +101,7 @@ test_cgroup_parent_below_memruns_cgroup_binds_and_sizes_the_job() {
 }
 
 test_job_never_escapes_the_limit_memrun_runs_under() {
+	needs_native_memrun memory || return
 	needs_cgroup || return
 	local box
 	box=$(make_test_cgroup box 96M) || { fail "cannot make a test cgroup"; return; }
@@ -214,6 +215,7 @@ test_read_only_cgroup_file_system_names_the_container_remedy() {
 }
 
 test_best_effort_job_killed_by_the_enclosing_limit_is_oom_killed() {
+	needs_native_memrun memory || return
 	needs_cgroup || return
 	local box
 	box=$(make_test_cgroup enclosing 96M) || { fail "cannot make a test cgroup"; return; }

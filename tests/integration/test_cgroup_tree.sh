@@ -405,6 +405,7 @@ test_job_that_moves_memrun_into_its_cgroup_does_not_end_memrun() {
 # v1 has no memory.oom.group: memrun kills the job itself, from its loop,
 # on the first OOM kill; memrun's pid in the job's cgroup must survive it.
 test_oom_group_kill_spares_memrun_moved_into_the_job() {
+	needs_native_memrun memory || return
 	needs_cgroup || return
 	if [ "$version" = 2 ]; then
 		skip "on cgroup v2 the kernel itself kills every process of the cgroup for memory.oom.group, memrun among them if the job moved it there; memrun's own group kill is v1's"

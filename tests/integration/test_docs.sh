@@ -130,6 +130,20 @@ test_every_policy_key_is_in_memrun_policy_5() {
 	done
 }
 
+# Each test the README's threat-model table names exists: a table that
+# points at a test nobody runs shows nothing.
+test_threat_model_table_names_real_tests() {
+	local names name n=0
+	names=$(sed -n '/^## Threat model/,/^## /p' "$TOP/README.md" | grep '^|' |
+		awk -F'|' '{print $4}' | grep -oE '`[a-z0-9_]+`' | tr -d '`' | grep _ | sort -u)
+	for name in $names; do
+		n=$((n + 1))
+		grep -rqE "^test_$name\(\)|cmocka_unit_test\($name\)" "$TOP/tests" ||
+			fail "README's threat model names '$name', which no test defines"
+	done
+	[ "$n" -ge 15 ] || fail "README's threat model names only $n tests"
+}
+
 test_every_profile_key_is_in_memrun_profile_5() {
 	local keys key heads=$WORK/key-items
 	keys=$(profile_keys)
@@ -393,6 +407,31 @@ test_doctor_is_completed() {
 	expect_no_reply --memory-max
 	fish_complete "memrun true doc"
 	expect_no_reply doctor
+}
+
+test_policy_is_completed_and_documented() {
+	bash_complete "memrun pol"
+	expect_reply policy
+	bash_complete "memrun policy "
+	expect_reply show
+	expect_reply apply
+	expect_no_reply --memory-max
+	bash_complete "memrun policy show roo"
+	expect_reply root
+	bash_complete "memrun -- pol"
+	expect_no_reply policy
+	"$MEMRUN" --help | grep -qF 'memrun policy [show [USER] | apply]' ||
+		fail "--help does not show memrun policy"
+	section_text "$man1" SYNOPSIS | grep -qx '\.B memrun policy' || fail "memrun.1 SYNOPSIS lacks memrun policy"
+	grep -qx '\.SS The policy command' "$man1" || fail "memrun.1 does not describe the policy command"
+	command -v fish >/dev/null || { fail "fish is not installed"; return; }
+	fish_complete "memrun pol"
+	expect_reply policy
+	fish_complete "memrun policy "
+	expect_reply show
+	expect_reply apply
+	fish_complete "memrun true pol"
+	expect_no_reply policy
 }
 
 test_fish_completion_works() {

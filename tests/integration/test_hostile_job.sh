@@ -93,6 +93,7 @@ test_sigterm_ends_the_job_under_a_caller_ignoring_sigchld() {
 # Transparency: the ignores the caller handed down reach the job, SIGCHLD's
 # too, though memrun takes SIGCHLD back for itself.
 test_caller_sigchld_ignore_reaches_the_job() {
+	needs_native_memrun "keeps the signal dispositions memrun inherits to itself: SIGCHLD the caller ignored is caught by memcheck, so the job's exec resets it" || return
 	needs_perl || return
 	run_memrun_ignoring CHLD -q -- grep SigIgn /proc/self/status
 	expect_status 0
@@ -170,6 +171,7 @@ m[:] = b"\xa5" * len(m)'
 # ---- jobs the probe cannot see into: unknown is null, never 0 -------------
 
 test_static_job_has_no_count() {
+	needs_native_memrun rlimits || return
 	run_memrun --as 128M --report "$report" -- "$HELPERS/static_alloc_until_null"
 	expect_status 3
 	expect_no_err "0 allocations"
@@ -204,6 +206,7 @@ test_exec_refused_under_memory_max_names_the_limit() {
 }
 
 test_an_argument_too_long_is_not_blamed_on_the_limits() {
+	needs_native_memrun "ends memrun's child itself (status 101) when the exec of the job fails with E2BIG, instead of returning the error to memrun" || return
 	# One string over the kernel's 128 KiB (MAX_ARG_STRLEN) is E2BIG
 	# whatever the limits: not a program that does not fit under them.
 	# GLIBC_TUNABLES just short of it reaches memrun, and memrun's merge
@@ -218,6 +221,7 @@ test_an_argument_too_long_is_not_blamed_on_the_limits() {
 }
 
 test_loader_that_cannot_map_libraries_under_rlimit_as() {
+	needs_native_memrun rlimits || return
 	run_memrun --as 1M --report "$report" -- true
 	# The job's status, as the contract says, but not left unexplained.
 	expect_status 127
@@ -249,6 +253,7 @@ test_closed_pipe_on_stderr_does_not_lose_the_report() {
 }
 
 test_signal_during_the_clean_up_does_not_lose_the_report() {
+	needs_native_memrun "starts memrun, under strace here too, too slowly for the 0.8 s after which this test expects it held in its clean-up" || return
 	command -v strace >/dev/null || { skip "strace is not installed: it alone can hold memrun in its clean-up"; return; }
 	needs_cgroup || return	# the rmdir of the job's cgroup holds memrun
 	local tracer pid

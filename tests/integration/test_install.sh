@@ -55,7 +55,7 @@ test_install_and_uninstall_under_a_prefix() {
 	make -s -C "$TOP" BUILD="$build" PREFIX="$prefix" install >"$out" 2>"$err" ||
 		{ fail "make install failed"; show_output; return; }
 	for f in bin/memrun lib/memrun/libmemrun-probe.so share/memrun/profiles/db.conf \
-		share/man/man1/memrun.1 share/man/man5/memrun.profile.5 \
+		share/man/man1/memrun.1 share/man/man5/memrun.profile.5 share/man/man5/memrun.policy.5 \
 		share/bash-completion/completions/memrun share/zsh/site-functions/_memrun \
 		share/fish/vendor_completions.d/memrun.fish \
 		share/doc/memrun/examples/memrun-db.service; do
@@ -89,12 +89,12 @@ test_self_check_a_broken_binary_fails_the_checks() {
 	for kind in not-executable other-machine truncated not-memrun; do
 		bin=$dir/$kind
 		case $kind in
-		not-executable) install -m 0644 "$MEMRUN" "$bin" ;;
+		not-executable) install -m 0644 "$MEMRUN_PROGRAM" "$bin" ;;
 		other-machine)
-			install -m 0755 "$MEMRUN" "$bin"
+			install -m 0755 "$MEMRUN_PROGRAM" "$bin"
 			# ELF e_machine, 2 bytes at offset 18: no machine has 0xffff.
 			printf '\377\377' | dd of="$bin" bs=1 seek=18 conv=notrunc status=none ;;
-		truncated) head -c 4096 "$MEMRUN" >"$bin"; chmod 0755 "$bin" ;;
+		truncated) head -c 4096 "$MEMRUN_PROGRAM" >"$bin"; chmod 0755 "$bin" ;;
 		not-memrun) printf '#!/bin/sh\necho "memrun is fine"\n' >"$bin"; chmod 0755 "$bin" ;;
 		esac
 		(_failed=0; check_runs "$bin"; exit $_failed) >"$dir/check.log" 2>&1

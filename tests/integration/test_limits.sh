@@ -8,6 +8,7 @@ without_sys_resource() {
 }
 
 test_rlimit_as_and_data_are_set_soft_and_hard() {
+	needs_native_memrun rlimits || return
 	run_memrun -q --as 256M --data 128MiB -- sh -c 'ulimit -Sv; ulimit -Hv; ulimit -Sd; ulimit -Hd'
 	expect_status 0
 	[ "$(tr '\n' ' ' <"$out")" = "262144 262144 131072 131072 " ] ||

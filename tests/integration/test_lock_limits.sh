@@ -58,6 +58,7 @@ expect_memory_rlimits_locked() {
 }
 
 test_the_lock_refuses_setting_memory_rlimits_as_root() {
+	needs_native_memrun seccomp || return
 	[ "$(id -u)" -eq 0 ] || { skip "the test runs as root, to show that root is bound too"; return; }
 	run_memrun -q --lock-limits -- python3 "$rlimits_py" AS DATA MEMLOCK NOFILE
 	expect_status 0
@@ -76,6 +77,7 @@ test_without_the_lock_the_same_calls_work() {
 }
 
 test_python_setrlimit_fails_in_the_job() {
+	needs_native_memrun seccomp || return
 	local raise='import resource; resource.setrlimit(resource.RLIMIT_AS, (1 << 30, 1 << 30))'
 	local prlimit='import resource; resource.prlimit(0, resource.RLIMIT_AS, (1 << 30, 1 << 30))'
 	run_memrun -q --lock-limits -- python3 -c "$raise"
@@ -91,6 +93,7 @@ test_python_setrlimit_fails_in_the_job() {
 }
 
 test_the_job_s_children_are_bound_too() {
+	needs_native_memrun seccomp || return
 	run_memrun -q --lock-limits -- bash -c 'python3 "$1" AS NOFILE; sh -c "python3 $1 DATA"' \
 		bash "$rlimits_py"
 	expect_status 0
@@ -101,6 +104,7 @@ test_the_job_s_children_are_bound_too() {
 }
 
 test_prlimit_from_inside_the_job_fails() {
+	needs_native_memrun seccomp || return
 	run_memrun -q --lock-limits -- sh -c 'prlimit --pid $$ --as=1073741824:1073741824'
 	[ "$status" -ne 0 ] || fail "prlimit --as worked under the lock"
 	expect_err "Operation not permitted"
@@ -116,6 +120,7 @@ test_prlimit_from_inside_the_job_fails() {
 
 # memrun's own limits are set before the lock, so they are in force.
 test_limits_memrun_sets_are_in_force_under_the_lock() {
+	needs_native_memrun seccomp || return
 	run_memrun -q --lock-limits --as 512M --data 256M -- sh -c 'ulimit -v; ulimit -d; ulimit -v 1000'
 	[ "$status" -ne 0 ] || fail "the job lowered its RLIMIT_AS under the lock"
 	expect_line "524288"
@@ -125,6 +130,7 @@ test_limits_memrun_sets_are_in_force_under_the_lock() {
 # int 0x80 from a 64-bit program takes the i386 system call table, as a
 # 32-bit program does: the i386 rules on the real kernel.
 test_the_i386_system_calls_are_locked_too() {
+	needs_native_memrun seccomp || return
 	local helper=$HELPERS/rlimit_int80 name
 	"$helper" >"$out" 2>"$err"
 	status=$?
@@ -177,6 +183,7 @@ os.execv(sys.argv[1], sys.argv[1:])
 PY
 
 test_a_filter_the_kernel_refuses_is_125_before_the_command() {
+	needs_native_memrun seccomp || return
 	{ python3 "$without_seccomp_filters_py" "$MEMRUN" --lock-limits --report "$report" -- \
 		touch "$WORK/ran" >"$out" 2>"$err" </dev/null; }
 	status=$?
@@ -198,6 +205,7 @@ test_a_filter_the_kernel_refuses_is_125_before_the_command() {
 }
 
 test_the_profile_key_locks() {
+	needs_native_memrun seccomp || return
 	local conf=$WORK/locked.conf
 	printf '# no way back up\nlock_limits = yes\n' >"$conf"
 	run_memrun -q -p "$conf" -- python3 "$rlimits_py" AS
@@ -237,6 +245,7 @@ test_dry_run_shows_the_lock() {
 }
 
 test_report_and_summary_show_the_lock() {
+	needs_native_memrun seccomp || return
 	run_memrun --lock-limits --report "$report" -- true
 	expect_status 0
 	expect_err "limits: memory rlimits locked"
@@ -250,6 +259,7 @@ test_report_and_summary_show_the_lock() {
 # As root memrun has CAP_SYS_ADMIN: the filter needs no no_new_privs, and
 # the job keeps the caller's credentials (a setuid program still works).
 test_root_s_job_keeps_its_credentials() {
+	needs_native_memrun seccomp || return
 	[ "$(id -u)" -eq 0 ] || { skip "the test runs as root"; return; }
 	run_memrun -q --lock-limits -- grep -E '^(NoNewPrivs|Seccomp):' /proc/self/status
 	expect_status 0
@@ -259,6 +269,7 @@ test_root_s_job_keeps_its_credentials() {
 
 # Without CAP_SYS_ADMIN the kernel takes a filter only with no_new_privs.
 test_a_user_s_job_gets_no_new_privs_with_the_lock() {
+	needs_native_memrun seccomp || return
 	local as_nobody=(setpriv --reuid=65534 --regid=65534 --clear-groups --)
 	if [ "$(id -u)" -ne 0 ]; then
 		as_nobody=()

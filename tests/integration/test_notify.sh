@@ -240,6 +240,7 @@ test_the_job_gets_its_own_socket_and_no_watchdog_pid() {
 }
 
 test_the_relay_adds_no_descriptor_to_the_job() {
+	needs_native_memrun fds || return
 	local direct
 	start_manager "$WORK/notify"
 	direct=$("$HELPERS/fdlist" 7</dev/null | tr '\n' ' ')
@@ -277,6 +278,7 @@ test_descriptors_reach_the_manager_and_memrun_keeps_none() {
 }
 
 test_without_notify_socket_nothing_changes() {
+	needs_native_memrun environment || return
 	local direct memrun_env
 	# Even with a WATCHDOG_PID that names memrun: no relay, nothing unset.
 	direct=$(env -u NOTIFY_SOCKET WATCHDOG_PID=1 env -0 | grep -zv '^_=' | sort -z | tr '\0' '\n')

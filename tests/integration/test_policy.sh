@@ -7,7 +7,7 @@
 source "$(dirname "$0")/lib.sh"
 
 SITE=$BUILD_DIR/site
-SITE_MEMRUN=$SITE/memrun
+SITE_MEMRUN=$(memrun_in "$SITE")
 ETC=$SITE/etc/memrun
 POLICY=$ETC/policy.conf
 # Where nobody may write: its reports.
@@ -26,17 +26,14 @@ chmod 0711 "$WORK"
 chmod 1777 "$PUB"
 
 write_policy() {
-	printf '%s\n' "$@" >"$POLICY"
-	chown root:root "$POLICY"
-	chmod 0644 "$POLICY"
+	write_root_file "$POLICY" "$@"
 }
 
 # A root-owned system profile in SYSCONFDIR/memrun/profiles.
 write_system_profile() {
 	local name=$1
 	shift
-	printf '%s\n' "$@" >"$ETC/profiles/$name.conf"
-	chmod 0644 "$ETC/profiles/$name.conf"
+	write_root_file "$ETC/profiles/$name.conf" "$@"
 }
 
 # run_as_nobody ARGS...: the site memrun as nobody; $status, $out, $err.
@@ -127,6 +124,19 @@ test_a_cap_nobody_asked_for_is_in_force_in_the_cgroup() {
 	# Within the cap, the job runs as asked.
 	run_as_nobody_in_cgroup --memory-max 32M -- "$HELPERS/hog" 8
 	expect_status 0
+}
+
+test_a_tighter_inherited_rlimit_is_kept_under_a_cap() {
+	needs_site_build || return
+	write_policy '[default]' 'max_as = 4G' 'max_data = 4G'
+	# Hard limits of 1 GiB already: the caps need not (and could not) raise them.
+	{ setpriv --reuid=nobody --regid=nogroup --clear-groups --reset-env \
+		bash -c 'ulimit -v 1048576 -d 1048576 && exec "$@"' sh \
+		"$SITE_MEMRUN" --dry-run -- true >"$out" 2>"$err" </dev/null; } 2>/dev/null
+	status=$?
+	expect_status 0
+	expect_out "as                     not set (inherited: 1 GiB)"
+	expect_out "data                   not set (inherited: 1 GiB)"
 }
 
 test_best_effort_cannot_run_a_job_past_a_cgroup_cap() {

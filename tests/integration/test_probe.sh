@@ -4,6 +4,7 @@
 source "$(dirname "$0")/lib.sh"
 
 test_c_malloc_until_null_under_rlimit_as() {
+	needs_native_memrun rlimits || return
 	run_memrun --as 128M --report "$report" -- "$HELPERS/alloc_until_null"
 	expect_status 3
 	expect_err "alloc_until_null ran out of memory: 1 allocation refused under RLIMIT_AS 128 MiB (largest 1 MiB); exited 3"
@@ -16,6 +17,7 @@ test_c_malloc_until_null_under_rlimit_as() {
 }
 
 test_handled_failure_still_out_of_memory_with_exit_0() {
+	needs_native_memrun rlimits || return
 	run_memrun --as 128M --report "$report" -- "$HELPERS/alloc_until_null" handle
 	expect_status 0
 	expect_err "ran out of memory: 1 allocation refused"
@@ -64,6 +66,7 @@ test_glibc_arenas_exceed_rlimit_as_and_arena_max_1_fixes_it() {
 }
 
 test_child_of_a_child_is_counted() {
+	needs_native_memrun rlimits || return
 	run_memrun --as 128M --report "$report" -- sh -c "sh -c '\"$HELPERS/alloc_until_null\"'; exit 0"
 	expect_status 0
 	expect_json "r['outcome'] == 'out-of-memory' and r['alloc_failures']['count'] == 1"
@@ -84,6 +87,7 @@ test_program_that_closes_all_fds_is_counted() {
 }
 
 test_statically_linked_program_is_not_observed() {
+	needs_native_memrun rlimits || return
 	run_memrun --as 128M --report "$report" -- "$HELPERS/static_alloc_until_null"
 	expect_status 3
 	expect_err "allocations not observed: $HELPERS/static_alloc_until_null is statically linked"
@@ -196,6 +200,7 @@ PY
 # still counted, through memrun's pid as that /proc numbers it, and the
 # probe never opens what /proc/1/fd/N is.
 test_pid_namespace_under_an_enclosing_proc() {
+	needs_native_memrun rlimits || return
 	needs_pid_namespaces || return
 	run_under_canary unshare --pid --fork "$MEMRUN" --as 128M --report "$report" -- \
 		"$HELPERS/alloc_until_null"
@@ -227,6 +232,7 @@ test_probe_opens_nothing_but_the_region() {
 # not in): the probe could not reach the region, and the report says so
 # rather than "the main program never reported".
 test_proc_without_memrun_says_why() {
+	needs_native_memrun rlimits || return
 	needs_pid_namespaces || return
 	if [ "$SANITIZED" = 1 ]; then
 		skip "memrun is built with the sanitizers here, which read their options and memrun's threads from /proc (LeakSanitizer fails at exit without it); the plain build runs this test"

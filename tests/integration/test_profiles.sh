@@ -22,7 +22,7 @@ test_build_tree_memrun_finds_the_trees_profiles() {
 	# On the path already: listed once, not shadowed by itself.
 	run_memrun profiles list
 	grep -c "($TOP/profiles/db.conf)" "$out" | grep -qx 1 || fail "db listed other than once"
-	cp "$MEMRUN" "$WORK/memrun-elsewhere"
+	cp "$MEMRUN_PROGRAM" "$WORK/memrun-elsewhere"
 	MEMRUN_PROFILE_PATH= "$WORK/memrun-elsewhere" profiles list >"$out" 2>"$err"
 	status=$?
 	expect_status 0

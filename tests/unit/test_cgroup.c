@@ -316,6 +316,7 @@ static const char *const not_job_names[] = {
 	"memrun-x-afffffffffffffff",
 	"memrun-1x-afffffffffffffff",
 	"memrun-0-afffffffffffffff",
+	"memrun-01-afffffffffffffff",
 	"memrun--5-afffffffffffffff",
 	"memrun-+1-afffffffffffffff",
 	"memrun- 1-afffffffffffffff",

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /* Unit tests for memrun doctor (src/doctor*.c): its parsers, its checks over literal hosts. */
 #include <errno.h>
+#include <limits.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -8,6 +9,7 @@
 
 #include <cmocka.h>
 
+#include "doctor-internal.h"
 #include "doctor.h"
 #include "util.h"
 
@@ -291,6 +293,18 @@ static void test_commit_limit(void **state)
 				 (unsigned long long)limit,
 				 (unsigned long long)commit_cases[i].limit);
 	}
+}
+
+/* A share of a whole, for messages: rounded, and saturated where the part
+ * is far over the whole (usage over a tiny limit, a made-up meminfo). */
+static void test_percent(void **state)
+{
+	(void)state;
+	assert_int_equal(percent(1, 3), 33);
+	assert_int_equal(percent(2, 3), 67);
+	assert_int_equal(percent(5, 0), 0);
+	assert_int_equal(percent(UINT64_MAX, 1), UINT_MAX);
+	assert_int_equal(percent(40ULL << 30, 1), UINT_MAX);
 }
 
 /* Debian's /etc/systemd/oomd.conf: the defaults, commented out. */
@@ -1161,6 +1175,7 @@ int main(void)
 		cmocka_unit_test(test_parse_limits),  cmocka_unit_test(test_parse_status_hex),
 		cmocka_unit_test(test_parse_number),  cmocka_unit_test(test_parse_version),
 		cmocka_unit_test(test_cgroup_layout), cmocka_unit_test(test_commit_limit),
+		cmocka_unit_test(test_percent),
 		cmocka_unit_test(test_checks),	      cmocka_unit_test(test_findings_are_complete),
 		cmocka_unit_test(test_parse_oomd_conf), cmocka_unit_test(test_systemd_topic),
 	};

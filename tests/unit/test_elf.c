@@ -269,6 +269,12 @@ static int files_setup(void **state)
 	write_script("chain-5", chain);
 	loop = xasprintf("%s/loop", tmp_dir);
 	write_script("loop", loop);
+	/* What a job may leave in its program's place: a FIFO nobody
+	 * writes to (an open that waited would wait for ever). */
+	free(chain), chain = xasprintf("%s/fifo", tmp_dir);
+	if (mkfifo(chain, 0755) < 0 || chmod(chain, 0755) < 0)
+		return -1;
+	write_script("script-fifo", chain);
 	return 0;
 }
 
@@ -305,6 +311,9 @@ static const struct {
 	{ "loop", PROGRAM_SCRIPT },
 	{ "missing", PROGRAM_UNKNOWN },
 	{ ".", PROGRAM_UNKNOWN },
+	{ "fifo", PROGRAM_UNKNOWN },
+	{ "script-fifo", PROGRAM_UNKNOWN },
+	{ "/dev/null", PROGRAM_UNKNOWN },
 };
 
 static void test_files(void **state)

@@ -100,6 +100,8 @@ static int job_send(const char *env_socket, const char *text, int fd)
 	if (fd >= 0) {
 		struct cmsghdr *c;
 
+		/* CMSG_SPACE pads past the fd: no uninitialised bytes sent. */
+		memset(&control, 0, sizeof(control));
 		msg.msg_control = control.buf;
 		msg.msg_controllen = sizeof(control.buf);
 		c = CMSG_FIRSTHDR(&msg);

@@ -147,6 +147,29 @@ static const struct summary_case summaries[] = {
 	  "memrun: ./hog was OOM-killed: the limit of /user.slice/user-4242.slice (memory.max "
 	  "100 MiB) was reached, not the job's own (peak 100 MiB), 1 process killed, after "
 	  "2.5 s\n" },
+	{ "oom-killed at the user's total, a cgroup", "./hog", NO_LIMITS,
+	  { .started = true, .signal = SIGKILL, .duration_s = 1.5, .main_pid = 100,
+	    CGROUP_V2(LIMIT_UNLIMITED), .oom_kills = KNOWN(1),
+	    .peak_memory_bytes = KNOWN(100 * MiB), .total_set = true, .total_bytes = 128 * MiB,
+	    .total_file = (char *)"/etc/memrun/policy.conf", .total_line = 5,
+	    .total_dir = (char *)"/sys/fs/cgroup/memrun/user-4242",
+	    .total_cgroup = (char *)"/memrun/user-4242", .total_limit_hits = 1 },
+	  "memrun: ./hog was OOM-killed: the user's total of 128 MiB for all their jobs was "
+	  "reached (total_memory_max at /etc/memrun/policy.conf:5, in force in "
+	  "/sys/fs/cgroup/memrun/user-4242), not the job's own limit (peak 100 MiB), 1 process "
+	  "killed, after 1.5 s\n" },
+	{ "oom-killed at the user's total, a slice", "./hog", NO_LIMITS,
+	  { .started = true, .signal = SIGKILL, .duration_s = 1.5, .main_pid = 100,
+	    CGROUP_V2(LIMIT_UNLIMITED), .oom_kills = KNOWN(1), .total_set = true,
+	    .total_bytes = 128 * MiB, .total_file = (char *)"/etc/memrun/policy.conf",
+	    .total_line = 5, .total_unit = (char *)"user-4242.slice",
+	    .total_cgroup = (char *)"/user.slice/user-4242.slice",
+	    .limit_cgroup = (char *)"/user.slice/user-4242.slice",
+	    LOG(1, VICTIM(100, "hog", .limit_cgroup = "/user.slice/user-4242.slice",
+			  .limit_levels_up = 4)) },
+	  "memrun: ./hog was OOM-killed: the user's total of 128 MiB for all their jobs was "
+	  "reached (total_memory_max at /etc/memrun/policy.conf:5, the MemoryMax of "
+	  "user-4242.slice), not the job's own limit, 1 process killed, after 1.5 s\n" },
 	{ "the limit of a cgroup named, its limit gone since", "./hog", NO_LIMITS,
 	  { .started = true, .signal = SIGKILL, .duration_s = 2.5, .main_pid = 100,
 	    CGROUP_V2(LIMIT_UNLIMITED), .oom_kills = KNOWN(1),
@@ -320,6 +343,7 @@ static const char expected_json[] =
 	"    \"victims_unknown_reason\": null,\n"
 	"    \"limit_cgroup\": null,\n"
 	"    \"limit_cgroup_memory_max_bytes\": null,\n"
+	"    \"limit_user_total\": false,\n"
 	"    \"oomd\": null\n"
 	"  },\n"
 	"  \"alloc_failures\": {\n"
@@ -349,7 +373,8 @@ static const char expected_json[] =
 	"    \"malloc\": {},\n"
 	"    \"glibc_tunables\": null,\n"
 	"    \"oom_group\": true,\n"
-	"    \"not_applied_reason\": null\n"
+	"    \"not_applied_reason\": null,\n"
+	"    \"policy\": null\n"
 	"  },\n"
 	"  \"cgroup\": {\n"
 	"    \"version\": 2,\n"
