@@ -27,26 +27,26 @@ static const struct {
 	bool by_inner_limit;
 } records[] = {
 	{ "the job's own limit",
-	  HEAD OOM_KILL "oom_memcg=/process_api/x/memrun-10-20,"
-			"task_memcg=/process_api/x/memrun-10-20," TAIL,
+	  HEAD OOM_KILL "oom_memcg=/ci.slice/x/memrun-10-20,"
+			"task_memcg=/ci.slice/x/memrun-10-20," TAIL,
 	  true, 4242, "python3", true, false, false },
 	{ "without the trailing newline",
-	  HEAD OOM_KILL "oom_memcg=/process_api/x/memrun-10-20,"
-			"task_memcg=/process_api/x/memrun-10-20,task=python3,pid=4242,uid=0",
+	  HEAD OOM_KILL "oom_memcg=/ci.slice/x/memrun-10-20,"
+			"task_memcg=/ci.slice/x/memrun-10-20,task=python3,pid=4242,uid=0",
 	  true, 4242, "python3", true, false, false },
 	{ "a victim in a sub-cgroup of the job",
-	  HEAD OOM_KILL "oom_memcg=/process_api/x/memrun-10-20,"
-			"task_memcg=/process_api/x/memrun-10-20/sub," TAIL,
+	  HEAD OOM_KILL "oom_memcg=/ci.slice/x/memrun-10-20,"
+			"task_memcg=/ci.slice/x/memrun-10-20/sub," TAIL,
 	  true, 4242, "python3", true, false, false },
 	{ "the limit of an ancestor",
-	  HEAD OOM_KILL "oom_memcg=/process_api/x,task_memcg=/process_api/x/memrun-10-20," TAIL,
+	  HEAD OOM_KILL "oom_memcg=/ci.slice/x,task_memcg=/ci.slice/x/memrun-10-20," TAIL,
 	  true, 4242, "python3", false, false, false },
 	{ "the limit of the hierarchy's root",
-	  HEAD OOM_KILL "oom_memcg=/,task_memcg=/process_api/x/memrun-10-20," TAIL, true, 4242,
+	  HEAD OOM_KILL "oom_memcg=/,task_memcg=/ci.slice/x/memrun-10-20," TAIL, true, 4242,
 	  "python3", false, false, false },
 	{ "the whole system ran out",
 	  HEAD "oom-kill:constraint=CONSTRAINT_NONE,nodemask=(null),cpuset=/,mems_allowed=0,"
-	       "global_oom,task_memcg=/process_api/x/memrun-10-20," TAIL,
+	       "global_oom,task_memcg=/ci.slice/x/memrun-10-20," TAIL,
 	  true, 4242, "python3", false, true, false },
 	{ "a cpuset ran out",
 	  HEAD "oom-kill:constraint=CONSTRAINT_CPUSET,nodemask=(null),cpuset=job,"
@@ -63,8 +63,8 @@ static const struct {
 	  HEAD OOM_KILL "oom_memcg=/pid=7/memrun-10-20,task_memcg=/pid=7/memrun-10-20," TAIL,
 	  true, 4242, "python3", true, false, false },
 	{ "the limit of a cgroup the job made",
-	  HEAD OOM_KILL "oom_memcg=/process_api/x/memrun-10-20/sub,"
-			"task_memcg=/process_api/x/memrun-10-20/sub/deeper," TAIL,
+	  HEAD OOM_KILL "oom_memcg=/ci.slice/x/memrun-10-20/sub,"
+			"task_memcg=/ci.slice/x/memrun-10-20/sub/deeper," TAIL,
 	  true, 4242, "python3", false, false, true },
 	{ "the job's limit, the victim two cgroups below",
 	  HEAD OOM_KILL "oom_memcg=/memrun-10-20,task_memcg=/memrun-10-20/a/b," TAIL, true, 4242,
@@ -132,11 +132,11 @@ static const struct {
 	  true, 4242, "x,pid=1", false, true, false },
 
 	{ "another process named after the job's cgroup",
-	  HEAD OOM_KILL "oom_memcg=/process_api,task_memcg=/process_api/other,"
+	  HEAD OOM_KILL "oom_memcg=/ci.slice,task_memcg=/ci.slice/other,"
 			"task=/memrun-10-20,pid=4242,uid=0\n",
 	  false, 0, NULL, false, false, false },
 	{ "another process whose name forges the job's cgroup",
-	  HEAD OOM_KILL "oom_memcg=/process_api,task_memcg=/process_api/other,"
+	  HEAD OOM_KILL "oom_memcg=/ci.slice,task_memcg=/ci.slice/other,"
 			"task=,task_memcg=/,pid=4242,uid=0\n",
 	  false, 0, NULL, false, false, false },
 	{ "a name longer than the kernel's",
@@ -158,19 +158,19 @@ static const struct {
 	       "task_memcg=/memrun-10-20," TAIL,
 	  false, 0, NULL, false, false, false },
 	{ "another job whose name extends this one's",
-	  HEAD OOM_KILL "oom_memcg=/process_api/x/memrun-10-200,"
-			"task_memcg=/process_api/x/memrun-10-200," TAIL,
+	  HEAD OOM_KILL "oom_memcg=/ci.slice/x/memrun-10-200,"
+			"task_memcg=/ci.slice/x/memrun-10-200," TAIL,
 	  false, 0, NULL, false, false, false },
 	{ "a sub-cgroup of another job",
-	  HEAD OOM_KILL "oom_memcg=/process_api/x/memrun-10-200,"
-			"task_memcg=/process_api/x/memrun-10-200/sub," TAIL,
+	  HEAD OOM_KILL "oom_memcg=/ci.slice/x/memrun-10-200,"
+			"task_memcg=/ci.slice/x/memrun-10-200/sub," TAIL,
 	  false, 0, NULL, false, false, false },
 	{ "another job, its limit named after this one's",
-	  HEAD OOM_KILL "oom_memcg=/process_api/x/memrun-10-20,"
-			"task_memcg=/process_api/x/memrun-10-2," TAIL,
+	  HEAD OOM_KILL "oom_memcg=/ci.slice/x/memrun-10-20,"
+			"task_memcg=/ci.slice/x/memrun-10-2," TAIL,
 	  false, 0, NULL, false, false, false },
 	{ "a process outside the job",
-	  HEAD OOM_KILL "oom_memcg=/process_api,task_memcg=/process_api/other," TAIL, false, 0,
+	  HEAD OOM_KILL "oom_memcg=/ci.slice,task_memcg=/ci.slice/other," TAIL, false, 0,
 	  NULL, false, false, false },
 	{ "the kernel's summary line is not the record",
 	  "3,1240,5679000,-;Memory cgroup out of memory: Killed process 4242 (python3) "
@@ -295,8 +295,8 @@ static const struct {
 	  "user@4242.service/app.slice/memrun-7-ab.scope/memrun-7-cd,task=hog,pid=42,uid=4242",
 	  "/memrun-7-ab.scope", "/user.slice/user-4242.slice", 3 },
 	{ "the parent of the job's cgroup",
-	  OOM_KILL "oom_memcg=/process_api/x,task_memcg=/process_api/x/memrun-10-20/sub," TAIL,
-	  JOB, "/process_api/x", 1 },
+	  OOM_KILL "oom_memcg=/ci.slice/x,task_memcg=/ci.slice/x/memrun-10-20/sub," TAIL,
+	  JOB, "/ci.slice/x", 1 },
 	{ "the job's own limit names none", OOM_KILL "oom_memcg=/a/memrun-10-20,"
 						"task_memcg=/a/memrun-10-20," TAIL, JOB, "", 0 },
 	{ "a limit below the job's names none", OOM_KILL "oom_memcg=/a/memrun-10-20/s,"
