@@ -128,6 +128,7 @@ test_a_cap_nobody_asked_for_is_in_force_in_the_cgroup() {
 
 test_a_tighter_inherited_rlimit_is_kept_under_a_cap() {
 	needs_site_build || return
+	needs_unsanitized_memrun || return
 	write_policy '[default]' 'max_as = 4G' 'max_data = 4G'
 	# Hard limits of 1 GiB already: the caps need not (and could not) raise them.
 	{ setpriv --reuid=nobody --regid=nogroup --clear-groups --reset-env \
