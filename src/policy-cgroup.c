@@ -1,7 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 #include "policy-cgroup.h"
 
-#include <dirent.h>
 #include <fcntl.h>
 #include <sys/stat.h>
 
@@ -187,44 +186,16 @@ int total_cgroup_apply(const struct total_location *loc, gid_t gid, uint64_t byt
 	return 0;
 }
 
-static int by_value(const void *a, const void *b)
-{
-	uid_t x = *(const uid_t *)a, y = *(const uid_t *)b;
-
-	return x < y ? -1 : x > y;
-}
-
 int totals_cgroup_list(const struct cgroup_place *place, uid_t **ret, size_t *ret_count)
 {
 	_cleanup_free_ char *dir = NULL;
-	uid_t *uids = NULL;
-	size_t n = 0;
-	struct dirent *de;
-	DIR *d;
 
 	*ret = NULL;
 	*ret_count = 0;
 	if (!place->manager)
 		return 0;
 	dir = xasprintf("%s/" TOTALS_CGROUP, place->mountpoint);
-	d = opendir(dir);
-	if (!d)
-		return errno == ENOENT ? 0 : -errno;
-	while ((de = readdir(d))) {
-		long long uid;
-
-		if (de->d_type != DT_DIR || !startswith(de->d_name, "user-") ||
-		    parse_int64(de->d_name + strlen("user-"), 0, UINT32_MAX - 1, &uid) < 0)
-			continue;
-		uids = xrealloc(uids, (n + 1) * sizeof(*uids));
-		uids[n++] = (uid_t)uid;
-	}
-	closedir(d);
-	if (n)
-		qsort(uids, n, sizeof(*uids), by_value);
-	*ret = uids;
-	*ret_count = n;
-	return 0;
+	return total_uids_in_dir(dir, "", true, NULL, ret, ret_count);
 }
 
 int total_cgroup_remove(const struct total_location *loc, char **ret_why)

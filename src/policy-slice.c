@@ -1,9 +1,9 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 #include "policy-slice.h"
 
-#include <dirent.h>
 
 #include "libsystemd.h"
+#include "policy-total.h"
 #include "util.h"
 
 /* A busy or emulated machine is slow; systemctl waits 25 s. */
@@ -108,49 +108,16 @@ char *slice_dropin_path(uid_t uid)
 	return xasprintf(SYSTEMD_CONTROL_DIR "/user-%u.slice.d/50-MemoryMax.conf", (unsigned)uid);
 }
 
-static int by_value(const void *a, const void *b)
+/* memrun's drop-in is in the user's slice directory. */
+static bool has_memrun_dropin(uid_t uid)
 {
-	uid_t x = *(const uid_t *)a, y = *(const uid_t *)b;
+	_cleanup_free_ char *dropin = slice_dropin_path(uid);
 
-	return x < y ? -1 : x > y;
+	return access(dropin, F_OK) == 0;
 }
 
 int slice_dropin_uids(uid_t **ret, size_t *ret_count)
 {
-	uid_t *uids = NULL;
-	size_t n = 0;
-	struct dirent *de;
-	DIR *d;
-
-	*ret = NULL;
-	*ret_count = 0;
-	d = opendir(SYSTEMD_CONTROL_DIR);
-	if (!d)
-		return errno == ENOENT ? 0 : -errno;
-	while ((de = readdir(d))) {
-		_cleanup_free_ char *name = NULL, *dropin = NULL;
-		const char *suffix;
-		long long uid;
-
-		if (!startswith(de->d_name, "user-"))
-			continue;
-		suffix = strstr(de->d_name, ".slice.d");
-		if (!suffix || suffix[strlen(".slice.d")])
-			continue;
-		name = xstrndup(de->d_name + strlen("user-"),
-				(size_t)(suffix - de->d_name) - strlen("user-"));
-		if (parse_int64(name, 0, UINT32_MAX - 1, &uid) < 0)
-			continue;
-		dropin = slice_dropin_path((uid_t)uid);
-		if (access(dropin, F_OK) < 0)
-			continue;
-		uids = xrealloc(uids, (n + 1) * sizeof(*uids));
-		uids[n++] = (uid_t)uid;
-	}
-	closedir(d);
-	if (n)
-		qsort(uids, n, sizeof(*uids), by_value);
-	*ret = uids;
-	*ret_count = n;
-	return 0;
+	return total_uids_in_dir(SYSTEMD_CONTROL_DIR, ".slice.d", false, has_memrun_dropin, ret,
+				 ret_count);
 }

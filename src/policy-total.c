@@ -2,6 +2,7 @@
 #include "policy-total.h"
 
 #include <ctype.h>
+#include <dirent.h>
 #include <fcntl.h>
 #include <pwd.h>
 #include <sys/stat.h>
@@ -271,4 +272,48 @@ void total_users_free(struct total_users *users)
 		free(users->list[i].name);
 	free(users->list);
 	*users = (struct total_users){ 0 };
+}
+
+static int by_value(const void *a, const void *b)
+{
+	uid_t x = *(const uid_t *)a, y = *(const uid_t *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+int total_uids_in_dir(const char *dir, const char *suffix, bool dirs_only, bool (*keep)(uid_t),
+		      uid_t **ret, size_t *ret_count)
+{
+	size_t suffix_len = strlen(suffix);
+	uid_t *uids = NULL;
+	size_t n = 0;
+	struct dirent *de;
+	DIR *d;
+
+	*ret = NULL;
+	*ret_count = 0;
+	d = opendir(dir);
+	if (!d)
+		return errno == ENOENT ? 0 : -errno;
+	while ((de = readdir(d))) {
+		_cleanup_free_ char *number = NULL;
+		size_t len = strlen(de->d_name);
+		long long uid;
+
+		if ((dirs_only && de->d_type != DT_DIR) || !startswith(de->d_name, "user-") ||
+		    len < strlen("user-") + suffix_len ||
+		    !streq(de->d_name + len - suffix_len, suffix))
+			continue;
+		number = xstrndup(de->d_name + strlen("user-"), len - strlen("user-") - suffix_len);
+		if (parse_int64(number, 0, UINT32_MAX - 1, &uid) < 0 || (keep && !keep((uid_t)uid)))
+			continue;
+		uids = xrealloc(uids, (n + 1) * sizeof(*uids));
+		uids[n++] = (uid_t)uid;
+	}
+	closedir(d);
+	if (n)
+		qsort(uids, n, sizeof(*uids), by_value);
+	*ret = uids;
+	*ret_count = n;
+	return 0;
 }

@@ -100,3 +100,12 @@ struct total_users {
 int total_users_collect(const struct policy *policy, unsigned long uid_min,
 			unsigned long uid_max, struct total_users *ret);
 void total_users_free(struct total_users *users);
+
+/*
+ * The users dir's entries name: "user-UID" followed by suffix ("" for a
+ * cgroup, ".slice.d" for a drop-in directory), directories only when
+ * dirs_only, and only those keep accepts (NULL: all), sorted.  A missing
+ * dir is none (0); else -errno.
+ */
+int total_uids_in_dir(const char *dir, const char *suffix, bool dirs_only, bool (*keep)(uid_t),
+		      uid_t **ret, size_t *ret_count);

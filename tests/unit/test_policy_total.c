@@ -5,11 +5,13 @@
  * gives a total.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <pwd.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/stat.h>
 
 #include <cmocka.h>
 
@@ -153,12 +155,67 @@ static void collects_the_users_a_total_binds(void **state)
 	assert_int_equal(users.count, 0);
 }
 
+static bool not_12(uid_t uid)
+{
+	return uid != 12;
+}
+
+/* The users named by a directory's entries: cgroups, or drop-in directories. */
+static void lists_the_users_a_directory_names(void **state)
+{
+	char dir[] = "/tmp/memrun-uids-XXXXXX";
+	static const char *const dirs[] = { "user-1000", "user-12", "user-x", "user-7.slice.d",
+					    "user-9.slice.d.bak", "users-3" };
+	_cleanup_free_ uid_t *uids = NULL;
+	size_t n = 99;
+	char path[128];
+
+	(void)state;
+	assert_non_null(mkdtemp(dir));
+	for (size_t i = 0; i < ELEMENTSOF(dirs); i++) {
+		snprintf(path, sizeof(path), "%s/%s", dir, dirs[i]);
+		assert_int_equal(mkdir(path, 0755), 0);
+	}
+	snprintf(path, sizeof(path), "%s/user-5", dir);
+	close(open(path, O_CREAT | O_WRONLY | O_CLOEXEC, 0644));	/* a file, not a cgroup */
+
+	assert_int_equal(total_uids_in_dir(dir, "", true, NULL, &uids, &n), 0);
+	assert_int_equal(n, 2);
+	assert_int_equal(uids[0], 12);
+	assert_int_equal(uids[1], 1000);
+	free(uids);
+	uids = NULL;
+	assert_int_equal(total_uids_in_dir(dir, "", true, not_12, &uids, &n), 0);
+	assert_int_equal(n, 1);
+	assert_int_equal(uids[0], 1000);
+	free(uids);
+	uids = NULL;
+	assert_int_equal(total_uids_in_dir(dir, ".slice.d", false, NULL, &uids, &n), 0);
+	assert_int_equal(n, 1);
+	assert_int_equal(uids[0], 7);
+	free(uids);
+	uids = NULL;
+
+	for (size_t i = 0; i < ELEMENTSOF(dirs); i++) {
+		snprintf(path, sizeof(path), "%s/%s", dir, dirs[i]);
+		rmdir(path);
+	}
+	snprintf(path, sizeof(path), "%s/user-5", dir);
+	unlink(path);
+	rmdir(dir);
+	/* Gone: none, not an error. */
+	assert_int_equal(total_uids_in_dir(dir, "", true, NULL, &uids, &n), 0);
+	assert_int_equal(n, 0);
+	assert_null(uids);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(reads_uid_range),
 		cmocka_unit_test(tells_why_a_total_is_not_in_force),
 		cmocka_unit_test(collects_the_users_a_total_binds),
+		cmocka_unit_test(lists_the_users_a_directory_names),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
