@@ -345,9 +345,15 @@ int policy_load(struct policy *policy, const char *path)
 		return 0;
 	if (r < 0) {
 		log_error("cannot read the policy file %s: %s", path,
-			  r == -EACCES ? "permission denied" : profile_read_strerror(r));
-		log_hint("the administrator's policy must be readable by every user "
-			 "(mode 0644, owned by root)");
+			  r == -EACCES ? "permission denied" :
+			  r == -EFBIG ? "larger than " PROFILE_MAX_SIZE_TEXT :
+					profile_read_strerror(r));
+		if (r == -EACCES)
+			log_hint("the administrator's policy must be readable by every user "
+				 "(mode 0644, owned by root)");
+		else
+			log_hint("the administrator's policy must be a text file of a few "
+				 "'key = value' lines in sections (memrun.policy(5))");
 		return r;
 	}
 	r = policy_path_is_safe(path, &why);
