@@ -181,9 +181,12 @@ static void note_home(struct job_cgroup *cg, const struct cgroup_place *place,
 	cg->home_path = xstrdup(place->own_path);
 }
 
-/* What to do when the cgroup file system refused memrun. */
-static char *remedy(int err)
+/* What to do when the cgroup file system refused memrun; --best-effort
+ * is named only where the administrator's policy has not turned it off. */
+static char *remedy(int err, const struct plan *plan)
 {
+	bool best_effort_offered = plan->values[SETTING_BEST_EFFORT].origin.kind != ORIGIN_POLICY;
+
 	if (err == -EROFS)
 		return xstrdup("the cgroup file system is mounted read-only, as in a container by "
 			       "default: give the container a writable cgroup of its own (podman "
@@ -191,10 +194,12 @@ static char *remedy(int err)
 			       "/sys/fs/cgroup), or set the limit on the container itself "
 			       "(docker run --memory ...) and run memrun with --best-effort");
 	if (err == -EACCES || err == -EPERM)
-		return xstrdup("memrun may not write there: run it as root, or in a cgroup "
+		return xasprintf("memrun may not write there: run it as root, or in a cgroup "
 			       "delegated to you (systemd-run --user --scope -p Delegate=yes "
 			       "memrun ...), or pass --cgroup-parent to a delegated cgroup inside "
-			       "memrun's own (--best-effort runs the job without the limit)");
+			       "memrun's own%s",
+			       best_effort_offered ? " (--best-effort runs the job without the limit)" :
+						     "");
 	return NULL;
 }
 
@@ -265,7 +270,7 @@ fail_created:
 fail:
 	cg->manager->restore_parent(cg);
 	job_cgroup_free(cg);
-	fix = remedy(r);
+	fix = remedy(r, plan);
 	*ret_why = fix ? xasprintf("%s; %s", why, fix) : TAKE_PTR(why);
 	return r;
 }

@@ -175,7 +175,8 @@ static char *describe_sections(const struct policy_binding *binding)
 }
 
 /* A cgroup cap must be in force: --best-effort, which runs a job
- * without its cgroup limits, would be a way past it. */
+ * without its cgroup limits, would be a way past it.  Set off by the
+ * policy even when nobody asked, so that no message offers it. */
 static void no_best_effort_past(const struct policy_binding *binding, struct plan *plan)
 {
 	static const enum policy_key cgroup_caps[] = {
@@ -184,15 +185,14 @@ static void no_best_effort_past(const struct policy_binding *binding, struct pla
 	struct setting_value *v = &plan->values[SETTING_BEST_EFFORT];
 	char from[512];
 
-	if (!setting_enabled(plan->values, SETTING_BEST_EFFORT))
-		return;
 	for (size_t i = 0; i < ELEMENTSOF(cgroup_caps); i++) {
 		const struct policy_value *cap = &binding->values[cgroup_caps[i]];
 		if (!cap->set || cap->bytes == UINT64_MAX)
 			continue;
-		log_warning("best_effort (%s) is off: the policy's %s (%s:%u) must be in force",
-			    origin_describe(&v->origin, from, sizeof(from)),
-			    policy_keys[cgroup_caps[i]].key, binding->path, cap->line);
+		if (setting_enabled(plan->values, SETTING_BEST_EFFORT))
+			log_warning("best_effort (%s) is off: the policy's %s (%s:%u) must be in force",
+				    origin_describe(&v->origin, from, sizeof(from)),
+				    policy_keys[cgroup_caps[i]].key, binding->path, cap->line);
 		*v = (struct setting_value){
 			.set = true, .number = 0,
 			.origin = { .kind = ORIGIN_POLICY, .flag = policy_keys[cgroup_caps[i]].key,
