@@ -24,6 +24,10 @@
 # env, as tests/systemd/lib.sh's as_user does; both sides of the
 # comparison pay that wrapper, so it cancels out of their ratio.
 #
+# memrun, its probe and the profiles are first copied to the VM's memory
+# and bind-mounted over their places, as the page cache would hold them on
+# a real machine (the project's 9p share keeps none: BENCHMARKS.md).
+#
 # Environment:
 #   BENCH_SYSTEMD_RUNS     timed runs per command (default 60)
 #   BENCH_SYSTEMD_WARMUP   warm-up runs per command (default 6)
