@@ -94,7 +94,7 @@ MEMRUN_CFLAGS += -DMEMRUN_STATIC
 else
 # libcap's and libseccomp's archives are linked in: their few functions
 # cost nothing at a start, a shared library the loader's opening, mapping
-# and relocating (0.08 ms a launch for libcap, BENCHMARKS.md).
+# and relocating (0.05 to 0.1 ms a launch for libcap, BENCHMARKS.md).
 PKG_LIBS = -Wl,-Bstatic $(shell $(PKG_CONFIG) --libs $(LIBS_PKGS) 2>/dev/null) -Wl,-Bdynamic
 MEMRUN_BIN_LDFLAGS :=
 endif

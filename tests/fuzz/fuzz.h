@@ -49,6 +49,16 @@ static inline void fuzz_quiet(void)
 		stderr = null;
 }
 
+/* The initializer of a harness whose parsers need nothing set up but
+ * their quiet (fuzz_quiet). */
+#define FUZZ_QUIET_INITIALIZER                                \
+	int LLVMFuzzerInitialize(int *argc, char ***argv)     \
+	{                                                     \
+		(void)argc, (void)argv;                       \
+		fuzz_quiet();                                 \
+		return 0;                                     \
+	}
+
 /* The input as a NUL-terminated string, as memrun holds text it read (a
  * NUL byte in it ends the text early, as it would there).  Malloc'ed. */
 static inline char *fuzz_text(const uint8_t *data, size_t size)

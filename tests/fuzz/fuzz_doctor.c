@@ -16,12 +16,7 @@
 
 #define PIECES (DOCTOR_FILE_COUNT + 2)
 
-int LLVMFuzzerInitialize(int *argc, char ***argv)
-{
-	(void)argc, (void)argv;
-	fuzz_quiet();
-	return 0;
-}
+FUZZ_QUIET_INITIALIZER
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {

@@ -7,12 +7,7 @@
 #include "meminfo.h"
 #include "util.h"
 
-int LLVMFuzzerInitialize(int *argc, char ***argv)
-{
-	(void)argc, (void)argv;
-	fuzz_quiet();
-	return 0;
-}
+FUZZ_QUIET_INITIALIZER
 
 static uint64_t field(const char *text, const char *name)
 {

@@ -8,12 +8,7 @@
 #include "doctor.h"
 #include "util.h"
 
-int LLVMFuzzerInitialize(int *argc, char ***argv)
-{
-	(void)argc, (void)argv;
-	fuzz_quiet();
-	return 0;
-}
+FUZZ_QUIET_INITIALIZER
 
 static void one_hierarchy(const char *text, bool v2, bool want_superopts)
 {

@@ -6,12 +6,7 @@
 #include "notify.h"
 #include "util.h"
 
-int LLVMFuzzerInitialize(int *argc, char ***argv)
-{
-	(void)argc, (void)argv;
-	fuzz_quiet();
-	return 0;
-}
+FUZZ_QUIET_INITIALIZER
 
 static bool names_main_pid(const char *line, size_t len)
 {

@@ -8,12 +8,7 @@
 
 #define JOB_SUFFIX "/memrun-4242-a0b1c2d3e4f5a6b7"
 
-int LLVMFuzzerInitialize(int *argc, char ***argv)
-{
-	(void)argc, (void)argv;
-	fuzz_quiet();
-	return 0;
-}
+FUZZ_QUIET_INITIALIZER
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {

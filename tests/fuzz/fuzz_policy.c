@@ -7,12 +7,7 @@
 #include "policy.h"
 #include "util.h"
 
-int LLVMFuzzerInitialize(int *argc, char ***argv)
-{
-	(void)argc, (void)argv;
-	fuzz_quiet();
-	return 0;
-}
+FUZZ_QUIET_INITIALIZER
 
 static void bind(const struct policy *policy, const struct policy_caller *caller)
 {

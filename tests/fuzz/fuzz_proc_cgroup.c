@@ -7,12 +7,7 @@
 #include "cgroup-internal.h"
 #include "util.h"
 
-int LLVMFuzzerInitialize(int *argc, char ***argv)
-{
-	(void)argc, (void)argv;
-	fuzz_quiet();
-	return 0;
-}
+FUZZ_QUIET_INITIALIZER
 
 /* A name cgroup_parse_job_name takes is one memrun would make. */
 static void job_name(const char *name)

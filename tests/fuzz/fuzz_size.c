@@ -6,12 +6,7 @@
 #include "size.h"
 #include "util.h"
 
-int LLVMFuzzerInitialize(int *argc, char ***argv)
-{
-	(void)argc, (void)argv;
-	fuzz_quiet();
-	return 0;
-}
+FUZZ_QUIET_INITIALIZER
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {

@@ -191,6 +191,19 @@ write_root_file() {
 	chmod 0644 "$path"
 }
 
+# The administrator's files of the site build's SYSCONFDIR, for the
+# tests that set POLICY (its policy.conf) and ETC (its memrun directory).
+write_policy() {
+	write_root_file "$POLICY" "$@"
+}
+
+# A root-owned system profile NAME in ETC/profiles.
+write_system_profile() {
+	local name=$1
+	shift
+	write_root_file "$ETC/profiles/$name.conf" "$@"
+}
+
 # For tests that start memrun itself under an RLIMIT_AS.
 needs_unsanitized_memrun() {
 	if [ "$SANITIZED" = 1 ]; then

@@ -25,17 +25,6 @@ chmod 0755 "$SITE" "$SITE/etc" "$ETC" "$ETC/profiles"
 chmod 0711 "$WORK"
 chmod 1777 "$PUB"
 
-write_policy() {
-	write_root_file "$POLICY" "$@"
-}
-
-# A root-owned system profile in SYSCONFDIR/memrun/profiles.
-write_system_profile() {
-	local name=$1
-	shift
-	write_root_file "$ETC/profiles/$name.conf" "$@"
-}
-
 # run_as_nobody ARGS...: the site memrun as nobody; $status, $out, $err.
 run_as_nobody() {
 	{ setpriv --reuid=nobody --regid=nogroup --clear-groups --reset-env \

@@ -58,10 +58,6 @@ cleanup_totals() {
 }
 trap cleanup_totals EXIT
 
-write_policy() {
-	write_root_file "$POLICY" "$@"
-}
-
 if [ "$(id -u)" != 0 ]; then
 	unrunnable="the tests run memrun policy apply, which only root may, and switch users: run them as root"
 elif [ -e /run/systemd/system ]; then

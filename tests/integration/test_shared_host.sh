@@ -134,16 +134,6 @@ install_elevated() {
 	return 0
 }
 
-write_policy() {
-	write_root_file "$POLICY" "$@"
-}
-
-write_system_profile() {
-	local name=$1
-	shift
-	write_root_file "$ETC/profiles/$name.conf" "$@"
-}
-
 # A profile of nobody's own.
 write_own_profile() {
 	local file=$1

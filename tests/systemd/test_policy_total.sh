@@ -16,10 +16,6 @@ SLICE=user-$TEST_UID.slice
 SLICE_DIR=/sys/fs/cgroup/user.slice/$SLICE
 DROPIN=/etc/systemd/system.control/$SLICE.d/50-MemoryMax.conf
 
-write_policy() {
-	write_root_file "$POLICY" "$@"
-}
-
 cleanup_totals() {
 	if [ -x "$SITE_MEMRUN" ] && [ -d "$ETC" ]; then
 		write_policy '[default]'
