@@ -70,38 +70,44 @@ TEST_ENV := MEMRUN_BUILD=$(BUILD) MEMRUN_SANITIZED=$(if $(filter 1,$(SANITIZE)),
 # each under tests/valgrind.sh (named memrun, as completions know it).
 VALGRIND_WRAPPER := $(if $(filter 1,$(VALGRIND)),$(BUILD)/memcheck/memrun $(BUILD)/site/memcheck/memrun)
 
-# memrun is linked dynamically against libc only, with the archives of
-# libcap and libseccomp (the filter of --lock-limits) linked in;
-# libsystemd, for the systemd cgroup manager and the journal, is loaded
-# when a job needs it
-# (src/libsystemd.c), so a launch that needs no systemd does not resolve
-# it and what it pulls in (BENCHMARKS.md).  STATIC=1 links memrun
-# static-pie instead: about a fifth of a millisecond faster to start, but
-# without systemd support.  The probe is always a shared library;
-# sanitizer builds are always dynamic.
+# memrun is linked static-pie, with libc, libcap and libseccomp (the
+# filter of --lock-limits) in the binary: the cheapest start a launcher
+# can have (BENCHMARKS.md).  A static program cannot load libsystemd,
+# which the systemd cgroup manager and the journal need, so beside it
+# comes memrun-systemd, the same program linked dynamically against libc
+# only (libcap's and libseccomp's archives linked in, libsystemd loaded
+# with dlopen when a job needs it: src/libsystemd.c).  Where systemd is
+# the init system, memrun hands the run over to it at its first
+# instruction (src/handover.c, written for x86-64).  STATIC=0 builds one
+# dynamically linked memrun instead, as sanitizer, valgrind and fuzzing
+# builds and other architectures do.  The probe is always a shared
+# library.
+ifneq ($(filter x86_64-%,$(shell $(CC) -dumpmachine 2>/dev/null)),)
+STATIC ?= 1
+else
 STATIC ?= 0
-ifeq ($(SANITIZE),1)
+endif
+ifneq ($(filter 1,$(SANITIZE) $(VALGRIND) $(FUZZ)),)
 STATIC := 0
 endif
 LIBS_PKGS := libcap libseccomp
 # Headers only: libsystemd is dlopen'ed.
 HEADER_PKGS := libsystemd
 PKG_CFLAGS = $(shell $(PKG_CONFIG) --cflags $(LIBS_PKGS) $(HEADER_PKGS) 2>/dev/null)
-ifeq ($(STATIC),1)
-PKG_LIBS = $(shell $(PKG_CONFIG) --static --libs $(LIBS_PKGS) 2>/dev/null)
-MEMRUN_BIN_LDFLAGS := -static-pie
-MEMRUN_CFLAGS += -DMEMRUN_STATIC
-else
-# libcap's and libseccomp's archives are linked in: their few functions
-# cost nothing at a start, a shared library the loader's opening, mapping
-# and relocating (0.05 to 0.1 ms a launch for libcap, BENCHMARKS.md).
+# The dynamically linked memrun: libcap's and libseccomp's archives are
+# linked in, as their few functions cost nothing at a start and a shared
+# library the loader's opening, mapping and relocating (0.05 to 0.1 ms a
+# launch for libcap, BENCHMARKS.md).
 PKG_LIBS = -Wl,-Bstatic $(shell $(PKG_CONFIG) --libs $(LIBS_PKGS) 2>/dev/null) -Wl,-Bdynamic
-MEMRUN_BIN_LDFLAGS :=
-endif
+STATIC_PKG_LIBS = $(shell $(PKG_CONFIG) --static --libs $(LIBS_PKGS) 2>/dev/null)
+# The hand-over runs before glibc has relocated the program or set up a
+# thread pointer: no stack protector, no call the compiler would add.
+HANDOVER_CFLAGS := -ffreestanding -fno-builtin -fno-stack-protector \
+	-fno-tree-loop-distribute-patterns -fno-sanitize=all
 
 SRCS := $(wildcard src/*.c)
 HEADERS := $(wildcard src/*.h src/probe/*.h)
-LIB_SRCS := $(filter-out src/main.c,$(SRCS))
+LIB_SRCS := $(filter-out src/main.c src/handover.c,$(SRCS))
 LIB_OBJS := $(LIB_SRCS:src/%.c=$(BUILD)/obj/%.o)
 UNIT_TESTS := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(wildcard tests/unit/test_*.c))
 HELPERS := $(patsubst tests/helpers/%.c,$(BUILD)/tests/helpers/%,$(wildcard tests/helpers/*.c)) \
@@ -111,7 +117,7 @@ HELPERS := $(patsubst tests/helpers/%.c,$(BUILD)/tests/helpers/%,$(wildcard test
 .PHONY: FORCE all deps demo check check-unit check-integration check-vm site-build bench \
 	bench-systemd fuzz lint install install-shared-host uninstall format clean
 
-all: $(BUILD)/memrun $(BUILD)/libmemrun-probe.so
+all: $(BUILD)/memrun $(BUILD)/libmemrun-probe.so $(if $(filter 1,$(STATIC)),$(BUILD)/memrun-systemd)
 
 $(BUILD)/.pkgcheck:
 	@$(PKG_CONFIG) --exists $(LIBS_PKGS) $(HEADER_PKGS) || { \
@@ -126,6 +132,7 @@ $(BUILD)/config.h: FORCE
 	@mkdir -p $(@D)
 	@printf '#define MEMRUN_VERSION "%s"\n#define PROFILE_DIR "%s"\n#define PROBE_LIBRARY "%s"\n' \
 		'$(VERSION)' '$(PROFILEDIR)' '$(PROBEDIR)/libmemrun-probe.so' >$@.new
+	@printf '#define MEMRUN_SYSTEMD "%s"\n' '$(PROBEDIR)/memrun-systemd' >>$@.new
 	@printf '#define BUILD_TREE_DIR "%s"\n#define SOURCE_TREE_PROFILE_DIR "%s"\n' \
 		'$(abspath $(BUILD))' '$(CURDIR)/profiles' >>$@.new
 	@printf '#define SYSCONFDIR "%s"\n#define SYSTEM_PROFILE_DIR "%s"\n#define POLICY_FILE "%s"\n' \
@@ -142,8 +149,29 @@ $(BUILD)/libmemrun.a: $(LIB_OBJS)
 	@rm -f $@
 	$(AR) rcs $@ $^
 
+ifeq ($(STATIC),1)
+# The static memrun: its entry point is the hand-over; libsystemd.c and
+# userdb.c are built for it with MEMRUN_STATIC (no libsystemd, no NSS
+# modules).
+$(BUILD)/obj/handover.o: src/handover.c src/handover.h $(BUILD)/config.h
+	@mkdir -p $(@D)
+	$(CC) $(MEMRUN_CFLAGS) $(CFLAGS) $(HANDOVER_CFLAGS) -c -o $@ $<
+
+$(BUILD)/obj/%-static.o: src/%.c $(HEADERS) $(BUILD)/config.h $(BUILD)/.pkgcheck
+	@mkdir -p $(@D)
+	$(CC) $(MEMRUN_CFLAGS) $(CFLAGS) $(PKG_CFLAGS) -DMEMRUN_STATIC -c -o $@ $<
+
+$(BUILD)/memrun: $(BUILD)/obj/handover.o $(BUILD)/obj/main.o $(BUILD)/obj/libsystemd-static.o \
+		$(BUILD)/obj/userdb-static.o $(BUILD)/libmemrun.a
+	$(CC) $(MEMRUN_LDFLAGS) -static-pie -Wl,-e,memrun_entry $(LDFLAGS) -o $@ $^ \
+		$(STATIC_PKG_LIBS)
+
+$(BUILD)/memrun-systemd: $(BUILD)/obj/main.o $(BUILD)/libmemrun.a
+	$(CC) $(MEMRUN_LDFLAGS) $(LDFLAGS) -o $@ $^ $(PKG_LIBS)
+else
 $(BUILD)/memrun: $(BUILD)/obj/main.o $(BUILD)/libmemrun.a
-	$(CC) $(MEMRUN_LDFLAGS) $(MEMRUN_BIN_LDFLAGS) $(LDFLAGS) -o $@ $^ $(PKG_LIBS)
+	$(CC) $(MEMRUN_LDFLAGS) $(LDFLAGS) -o $@ $^ $(PKG_LIBS)
+endif
 
 # The allocation probe, preloaded into the job: no dependency but libc.
 $(BUILD)/libmemrun-probe.so: src/probe/memrun-probe.c src/probe/probe-abi.h
@@ -210,13 +238,13 @@ check-integration: all $(HELPERS) site-build $(VALGRIND_WRAPPER)
 		'$(abspath $*)/memrun' >$@
 	@chmod 0755 $@
 
-# The launch is timed for this build and, beside it, a static-pie build of
-# the same source (what dynamic linking costs; BENCHMARKS.md).
+# The launch is timed for this build and, beside it, memrun-systemd, the
+# same source linked dynamically (what dynamic linking costs; BENCHMARKS.md).
 bench:
 	@scripts/install-deps.sh build bench
 	@$(MAKE) --no-print-directory all
-	@$(MAKE) --no-print-directory BUILD=$(BUILD)/static-pie STATIC=1 SANITIZE=0 all
-	@MEMRUN=$(BUILD)/memrun MEMRUN_STATIC=$(BUILD)/static-pie/memrun scripts/bench.sh
+	@MEMRUN=$(BUILD)/memrun $(if $(filter 1,$(STATIC)),MEMRUN_DYNAMIC=$(BUILD)/memrun-systemd) \
+		scripts/bench.sh
 
 # The systemd manager against systemd-run --scope, in the test VM booted
 # with systemd as PID 1 (tests/vm/run-in-vm.sh --systemd).
@@ -252,6 +280,7 @@ lint: $(BUILD)/config.h
 install: all
 	install -D -m 0755 $(BUILD)/memrun $(DESTDIR)$(BINDIR)/memrun
 	install -D -m 0644 $(BUILD)/libmemrun-probe.so $(DESTDIR)$(PROBEDIR)/libmemrun-probe.so
+	$(if $(filter 1,$(STATIC)),install -D -m 0755 $(BUILD)/memrun-systemd $(DESTDIR)$(PROBEDIR)/memrun-systemd)
 	install -d $(DESTDIR)$(PROFILEDIR)
 	install -m 0644 profiles/*.conf $(DESTDIR)$(PROFILEDIR)/
 	install -D -m 0644 man/memrun.1 $(DESTDIR)$(MANDIR)/man1/memrun.1
@@ -266,12 +295,15 @@ install: all
 # cap_sys_resource (what an allowed system profile asks beyond the caller:
 # a lower oom_score_adj, a raised hard limit) and cap_setpcap (the job's
 # bounding set and securebits), permitted and never effective (memrun(1),
-# ELEVATED INSTALL), and an example policy where the administrator has
+# ELEVATED INSTALL), on memrun-systemd as well (the same program, which
+# memrun hands a run to where systemd is init), and an example policy where the administrator has
 # none.  SETCAP=: leaves the capabilities to a package's maintainer script.
 SETCAP ?= setcap
+FILE_CAPS := cap_setpcap,cap_sys_resource=p
 install-shared-host: install
 	@scripts/install-deps.sh shared-host
-	$(SETCAP) cap_setpcap,cap_sys_resource=p $(DESTDIR)$(BINDIR)/memrun
+	$(SETCAP) $(FILE_CAPS) $(DESTDIR)$(BINDIR)/memrun
+	$(if $(filter 1,$(STATIC)),$(SETCAP) $(FILE_CAPS) $(DESTDIR)$(PROBEDIR)/memrun-systemd)
 	install -d -m 0755 $(DESTDIR)$(SYSCONFDIR)/memrun $(DESTDIR)$(SYSCONFDIR)/memrun/profiles
 	@if [ -e $(DESTDIR)$(SYSCONFDIR)/memrun/policy.conf ]; then \
 		echo "memrun: $(DESTDIR)$(SYSCONFDIR)/memrun/policy.conf exists: kept as it is"; \
@@ -282,7 +314,8 @@ install-shared-host: install
 
 # The administrator's policy and profiles stay.
 uninstall:
-	rm -f $(DESTDIR)$(BINDIR)/memrun $(DESTDIR)$(PROBEDIR)/libmemrun-probe.so
+	rm -f $(DESTDIR)$(BINDIR)/memrun $(DESTDIR)$(PROBEDIR)/libmemrun-probe.so \
+		$(DESTDIR)$(PROBEDIR)/memrun-systemd
 	-rmdir $(DESTDIR)$(PROBEDIR) 2>/dev/null
 	rm -f $(patsubst profiles/%,$(DESTDIR)$(PROFILEDIR)/%,$(wildcard profiles/*.conf))
 	-rmdir $(DESTDIR)$(PROFILEDIR) $(DESTDIR)$(DATADIR)/memrun 2>/dev/null

@@ -24,9 +24,11 @@
 # env, as tests/systemd/lib.sh's as_user does; both sides of the
 # comparison pay that wrapper, so it cancels out of their ratio.
 #
-# memrun, its probe and the profiles are first copied to the VM's memory
-# and bind-mounted over their places, as the page cache would hold them on
-# a real machine (the project's 9p share keeps none: BENCHMARKS.md).
+# memrun, memrun-systemd beside it (the VM's systemd is init, so a
+# static-pie memrun hands each run over to it), the probe and the
+# profiles are first copied to the VM's memory and bind-mounted over their
+# places, as the page cache would hold them on a real machine (the
+# project's 9p share keeps none: BENCHMARKS.md).
 #
 # Environment:
 #   BENCH_SYSTEMD_RUNS     timed runs per command (default 60)
@@ -37,8 +39,9 @@
 #                          command under strace, its steps as a timeline
 #                          (bench/timeline.py; default 0)
 #   MEMRUN                 the binary to measure (default build/memrun);
-#                          linked dynamically: a static-pie memrun cannot
-#                          load libsystemd
+#                          a static-pie memrun cannot load libsystemd and
+#                          needs memrun-systemd beside it, a dynamically
+#                          linked one (make STATIC=0) runs alone
 #   BENCH_OUT              host: where the console output and hyperfine's
 #                          JSON are kept (default: bench-systemd/ beside
 #                          MEMRUN)
@@ -78,8 +81,11 @@ if ! grep -qw 'memrun.boot=systemd' /proc/cmdline; then
 			die "$tool is not installed (Debian: hyperfine, systemd, util-linux, python3; scripts/install-deps.sh bench vm)"
 	done
 	[ -x "$MEMRUN" ] || die "$MEMRUN is missing; run 'make' first"
-	file -L "$MEMRUN" | grep -q 'dynamically linked' ||
-		die "$MEMRUN is not linked dynamically (make STATIC=1?): it cannot talk to systemd"
+	# A static memrun talks to systemd through memrun-systemd of the same
+	# build; a dynamically linked one (make STATIC=0) does so itself.
+	[ -x "$(dirname "$MEMRUN")/memrun-systemd" ] ||
+		file -L "$MEMRUN" | grep -q 'interpreter /' ||
+		die "$(dirname "$MEMRUN")/memrun-systemd is missing: $MEMRUN is linked statically and talks to systemd through it; run 'make' first"
 	OUT=${BENCH_OUT:-$(dirname "$MEMRUN")/bench-systemd}
 	mkdir -p "$OUT"
 	export MEMRUN BENCH_SYSTEMD_RUNS=$RUNS BENCH_SYSTEMD_WARMUP=$WARMUP \
@@ -126,8 +132,9 @@ chmod 0755 "$work"
 # (system time 124 against 41 ms a launch, measured), while systemd-run
 # and libsystemd, on the VM's overlay root, stay in the page cache.  The
 # same files are copied to the VM's tmpfs and bind-mounted over their
-# places, so memrun still runs as a build tree's memrun, with the same
-# probe and profiles; on a real machine the page cache does this.
+# places, so memrun still runs as a build tree's memrun, hands over to
+# the memrun-systemd beside it, with the same probe and profiles; on a
+# real machine the page cache does this.
 stage() {
 	local from=$1 copy
 	copy="$work/staged/$(basename "$from")"
@@ -137,7 +144,11 @@ stage() {
 	staged+=("$from")
 }
 stage "$MEMRUN"
-[ -e "$(dirname "$MEMRUN")/libmemrun-probe.so" ] && stage "$(dirname "$MEMRUN")/libmemrun-probe.so"
+for companion in memrun-systemd libmemrun-probe.so; do
+	if [ -e "$(dirname "$MEMRUN")/$companion" ]; then
+		stage "$(dirname "$MEMRUN")/$companion"
+	fi
+done
 stage "$PWD/profiles"
 mkdir "$work/user"
 chown "$TEST_UID:$TEST_GID" "$work/user"

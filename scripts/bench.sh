@@ -6,13 +6,14 @@
 #   scripts/bench.sh
 #   BENCH_RUNS=300 BENCH_ISOLATED_RUNS=30 BENCH_MALLOC_ROUNDS=2 \
 #     BENCH_CHURN_ROUNDS=1 BENCH_PYTHON_ROUNDS=2 scripts/bench.sh   # a quick look
-#   MEMRUN=build/x/memrun MEMRUN_STATIC=build/y/memrun scripts/bench.sh
+#   MEMRUN=build/x/memrun MEMRUN_DYNAMIC=build/x/memrun-systemd scripts/bench.sh
 #
 # Three parts, each comparing in one run what it reports as a ratio:
 #   launch     memrun -q -- /bin/true against /bin/true and prlimit, and
 #              its parts: the launcher alone, + the job's cgroup, + the
-#              allocation probe (issue 2); with MEMRUN_STATIC, the same
-#              launches of a static-pie build beside the dynamic one
+#              allocation probe (issue 2); with MEMRUN_DYNAMIC, the same
+#              launches of memrun-systemd, the dynamically linked build,
+#              beside memrun
 #   cgroup     a job cgroup created, watched and removed by memrun against
 #              cgexec into a cgroup that already exists (issue 3)
 #   probe      malloc-heavy programs and python with and without the
@@ -36,13 +37,14 @@
 #                          pairs of runs (with, without the probe) of each
 #                          (default 8, 6, 16)
 #   BENCH_LINK_GATE        largest accepted ratio of medians of
-#                          memrun -q --as / prlimit for the dynamically
-#                          linked memrun, back to back (default 1.30)
+#                          memrun -q --as / prlimit for MEMRUN as built
+#                          by default, back to back (default 1.30)
 #   BENCH_STRICT           1: exit 1 when a target is not met (default 0)
 #   MEMRUN                 the binary to measure (default build/memrun)
-#   MEMRUN_STATIC          a static-pie build of the same source (make
-#                          STATIC=1), timed beside MEMRUN: what dynamic
-#                          linking costs (default: none, those rows left out)
+#   MEMRUN_DYNAMIC         memrun-systemd of the same build, the same
+#                          source linked dynamically, timed beside MEMRUN:
+#                          what dynamic linking would cost (default: none,
+#                          those rows left out)
 #   BENCH_OUT              where the results go (default: bench/ beside
 #                          MEMRUN, build/bench for build/memrun)
 #   CC                     compiles bench/*.c (default cc)
@@ -72,7 +74,7 @@ CHURN_ROUNDS=${BENCH_CHURN_ROUNDS:-6}
 PYTHON_ROUNDS=${BENCH_PYTHON_ROUNDS:-16}
 STRICT=${BENCH_STRICT:-0}
 MEMRUN=${MEMRUN:-build/memrun}
-MEMRUN_STATIC=${MEMRUN_STATIC:-}
+MEMRUN_DYNAMIC=${MEMRUN_DYNAMIC:-}
 CC=${CC:-cc}
 # Beside the binary, never around it: the directory is emptied first.
 OUT=${BENCH_OUT:-$(dirname "$MEMRUN")/bench}
@@ -89,9 +91,9 @@ for tool in hyperfine python3 prlimit cgexec sleep "$CC"; do
 		die "$tool is not installed (Debian: hyperfine, python3, util-linux, cgroup-tools, coreutils, gcc; scripts/install-deps.sh bench)"
 done
 [ -x "$MEMRUN" ] || die "$MEMRUN is missing; run 'make' first"
-[ -z "$MEMRUN_STATIC" ] || [ -x "$MEMRUN_STATIC" ] ||
-	die "$MEMRUN_STATIC is missing; build it with 'make BUILD=DIR STATIC=1 all'"
-for bin in "$MEMRUN" ${MEMRUN_STATIC:+"$MEMRUN_STATIC"}; do
+[ -z "$MEMRUN_DYNAMIC" ] || [ -x "$MEMRUN_DYNAMIC" ] ||
+	die "$MEMRUN_DYNAMIC is missing; run 'make' first (a STATIC=0 build has no memrun-systemd)"
+for bin in "$MEMRUN" ${MEMRUN_DYNAMIC:+"$MEMRUN_DYNAMIC"}; do
 	case "$(realpath "$bin")" in
 	"$(realpath -m "$OUT")"/*) die "BENCH_OUT ($OUT) holds $bin, and it is emptied first" ;;
 	esac
@@ -178,9 +180,9 @@ names=(
 	"memrun --as"		# 8
 	"floor, no probe"	# 9 bench/floor.c: cgroup only
 	"floor"			# 10 bench/floor.c: cgroup + probe
-	"static: launcher only"	# 11 MEMRUN_STATIC: 3 linked static-pie
-	"static: + cgroup 1G"	# 12 5 linked static-pie
-	"static: -q --as"	# 13 7 linked static-pie
+	"dynamic: launcher only"	# 11 MEMRUN_DYNAMIC: 3 linked dynamically
+	"dynamic: + cgroup 1G"	# 12 5 linked dynamically
+	"dynamic: -q --as"	# 13 7 linked dynamically
 )
 commands=(
 	"$TRUE"
@@ -194,9 +196,9 @@ commands=(
 	"$MEMRUN --as 1G -- $TRUE"
 	"$OUT/floor $cgroup_mount/${current#/} - $TRUE"
 	"$OUT/floor $cgroup_mount/${current#/} $PROBE_LIBRARY $TRUE"
-	"$MEMRUN_STATIC -q --no-probe $NO_CGROUP -- $TRUE"
-	"$MEMRUN_STATIC -q --no-probe --memory-max 1G -- $TRUE"
-	"$MEMRUN_STATIC -q --as 1G -- $TRUE"
+	"$MEMRUN_DYNAMIC -q --no-probe $NO_CGROUP -- $TRUE"
+	"$MEMRUN_DYNAMIC -q --no-probe --memory-max 1G -- $TRUE"
+	"$MEMRUN_DYNAMIC -q --as 1G -- $TRUE"
 )
 
 # hyperfine measures one command after the other, so a machine that slows
@@ -216,8 +218,9 @@ back_to_back=(0 1 9 10 2 3 4 5 6 7 8 1 8 7 6 5 4 3 2 10 9 1 0)
 # sleep runs as hyperfine's untimed --prepare), as a user or a CI job
 # starts memrun once.
 isolated=(0 1 9 10 2 3 4 5 6 7 1 7 6 5 4 3 2 10 9 1 0)
-# The static-pie build in the middle, beside prlimit, in both halves.
-if [ -n "$MEMRUN_STATIC" ]; then
+# The dynamically linked build in the middle, beside prlimit, in both
+# halves.
+if [ -n "$MEMRUN_DYNAMIC" ]; then
 	back_to_back=(0 1 9 10 2 3 4 5 6 7 8 11 12 13 1 13 12 11 8 7 6 5 4 3 2 10 9 1 0)
 	isolated=(0 1 9 10 2 3 4 5 6 7 11 12 13 1 13 12 11 7 6 5 4 3 2 10 9 1 0)
 else
@@ -253,7 +256,13 @@ linked() {
 }
 echo "binary:  $MEMRUN ($(linked "$MEMRUN")$(
 	ldd "$MEMRUN" 2>/dev/null | awk '$2 == "=>" { printf "%s%s", n++ ? ", " : ": ", $1 }'))"
-[ -z "$MEMRUN_STATIC" ] || echo "static:  $MEMRUN_STATIC ($(linked "$MEMRUN_STATIC"))"
+[ -z "$MEMRUN_DYNAMIC" ] || echo "dynamic: $MEMRUN_DYNAMIC ($(linked "$MEMRUN_DYNAMIC")$(
+	ldd "$MEMRUN_DYNAMIC" 2>/dev/null | awk '$2 == "=>" { printf "%s%s", n++ ? ", " : ": ", $1 }'))"
+# Where systemd is init, the static memrun hands every run over to
+# memrun-systemd before its own start-up: its rows hold that exec too.
+if [ -d /run/systemd/system ] && [ "$(linked "$MEMRUN")" = "static-pie linked" ]; then
+	echo "init:    systemd: $MEMRUN hands each run over to memrun-systemd"
+fi
 echo
 
 # hyperfine_blocks JSON RUNS WARMUP "ORDER" [HYPERFINE OPTION]...

@@ -3,6 +3,7 @@
 
 #include <dlfcn.h>
 
+#include "handover.h"
 #include "util.h"
 
 #define LIBSYSTEMD_DEFINE(name) typeof(name) *sym_##name;
@@ -10,12 +11,23 @@ LIBSYSTEMD_SYMBOLS(LIBSYSTEMD_DEFINE)
 #undef LIBSYSTEMD_DEFINE
 
 #ifdef MEMRUN_STATIC
+/* The static memrun hands a run over to memrun-systemd where systemd is
+ * init or systemd-journald runs (src/handover.c): it runs as itself there
+ * only when it could not. */
 int libsystemd_load(char **ret_why)
 {
-	if (ret_why)
-		*ret_why = xstrdup("this memrun was linked statically (make STATIC=1), which "
-				   "cannot load libsystemd: build it with STATIC=0 to talk to "
-				   "systemd");
+	if (!ret_why)
+		return -EOPNOTSUPP;
+	if (access("/run/systemd/system", F_OK) < 0 &&
+	    access("/run/systemd/journal/socket", F_OK) < 0)
+		*ret_why = xstrdup("neither systemd nor systemd-journald runs here, and this "
+				   "memrun, linked statically, loads libsystemd only as "
+				   MEMRUN_SYSTEMD_NAME ", which it runs as where either does");
+	else
+		*ret_why = xstrdup("this memrun is linked statically and cannot load libsystemd: "
+				   "where systemd runs it runs as " MEMRUN_SYSTEMD_NAME ", found "
+				   "neither beside it nor as " MEMRUN_SYSTEMD ": reinstall memrun "
+				   "(make install)");
 	return -EOPNOTSUPP;
 }
 #else

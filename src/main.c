@@ -26,6 +26,7 @@
 #include "report.h"
 #include "spawn.h"
 #include "supervise.h"
+#include "userdb.h"
 #include "util.h"
 
 #ifndef MEMRUN_VERSION
@@ -476,6 +477,7 @@ int main(int argc, char **argv)
 		log_error("cannot open /dev/null for the closed fds 0-2: %s", strerror(-r));
 		return MEMRUN_EXIT_FAILURE;
 	}
+	userdb_init();
 	/* Refuses a setuid memrun; takes an elevated one's capabilities out
 	 * of effect before anything is read. */
 	status = privilege_init();
