@@ -99,6 +99,8 @@ __attribute__((visibility("hidden"), used, noinline)) void handover(long *stack)
 	/* Beside this file: memrun-systemd of the same build tree. */
 	n = raw_syscall3(SYS_readlink, (long)"/proc/self/exe", (long)path, sizeof(path));
 	for (long i = 0; i < n && i < (long)sizeof(path); i++)
+		/* readlink wrote path[0..n), in assembly the analyzer does not see:
+		 * NOLINTNEXTLINE(clang-analyzer-core.UndefinedBinaryOperatorResult) */
 		if (path[i] == '/')
 			dir_len = i + 1;
 	if (n > 0 && n < (long)sizeof(path) && dir_len > 0 &&
