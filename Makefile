@@ -152,7 +152,9 @@ $(BUILD)/libmemrun.a: $(LIB_OBJS)
 ifeq ($(STATIC),1)
 # The static memrun: its entry point is the hand-over; libsystemd.c and
 # userdb.c are built for it with MEMRUN_STATIC (no libsystemd, no NSS
-# modules).
+# modules).  The linker's warnings that getpwnam and the like need glibc's
+# shared libraries at run time are about NSS modules, which the static
+# memrun never loads: it reads /etc/passwd and /etc/group (src/userdb.c).
 $(BUILD)/obj/handover.o: src/handover.c src/handover.h $(BUILD)/config.h
 	@mkdir -p $(@D)
 	$(CC) $(MEMRUN_CFLAGS) $(CFLAGS) $(HANDOVER_CFLAGS) -c -o $@ $<

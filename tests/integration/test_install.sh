@@ -62,6 +62,11 @@ test_install_and_uninstall_under_a_prefix() {
 		[ -e "$prefix/$f" ] || fail "not installed: $f"
 	done
 	check_runs "$prefix/bin/memrun"
+	# The static memrun's companion, which it hands a systemd host's runs to.
+	if [[ $(cc -dumpmachine) == x86_64-* ]]; then
+		[ -x "$prefix/lib/memrun/memrun-systemd" ] || fail "not installed: lib/memrun/memrun-systemd"
+		check_runs "$prefix/lib/memrun/memrun-systemd"
+	fi
 	check_finds_installed "$prefix/bin/memrun" "$prefix"
 	make -s -C "$TOP" BUILD="$build" PREFIX="$prefix" uninstall >"$out" 2>"$err" ||
 		fail "make uninstall failed"
