@@ -8,11 +8,13 @@
 #include <limits.h>
 #include <signal.h>
 #include <sys/prctl.h>
+#include <sys/auxv.h>
 #include <sys/resource.h>
 
 #include "cgroup.h"
 #include "doctor.h"
 #include "dryrun.h"
+#include "handover.h"
 #include "kmsg.h"
 #include "notify.h"
 #include "probe.h"
@@ -458,6 +460,23 @@ static void die_by_job_signal(int sig)
 	sigprocmask(SIG_UNBLOCK, &set, NULL);
 }
 
+/*
+ * A run the static memrun handed over (src/handover.c) keeps the name it
+ * was started by: ps, pgrep and systemctl status show memrun, not the
+ * file memrun-systemd.
+ */
+static void keep_started_name(const char *argv0)
+{
+	const char *execfn = (const char *)getauxval(AT_EXECFN);
+	const char *started;
+
+	if (!execfn || !argv0 || !streq(basename(execfn), MEMRUN_SYSTEMD_NAME))
+		return;
+	started = basename(argv0);
+	if (*started && !streq(started, MEMRUN_SYSTEMD_NAME))
+		(void)prctl(PR_SET_NAME, started);
+}
+
 int main(int argc, char **argv)
 {
 	struct options opts = { 0 };
@@ -477,6 +496,7 @@ int main(int argc, char **argv)
 		log_error("cannot open /dev/null for the closed fds 0-2: %s", strerror(-r));
 		return MEMRUN_EXIT_FAILURE;
 	}
+	keep_started_name(argc > 0 ? argv[0] : NULL);
 	userdb_init();
 	/* Refuses a setuid memrun; takes an elevated one's capabilities out
 	 * of effect before anything is read. */

@@ -24,7 +24,8 @@ test_memrun_runs_as_memrun_systemd_where_systemd_is_init() {
 	run_memrun -q --no-probe -- sh -c "$SHOW_MEMRUN"
 	expect_status 0
 	expect_out "$(realpath "$COMPANION")"
-	expect_out "memrun-systemd"
+	# Under the name it was started by, for ps, pgrep and systemctl status.
+	expect "memrun keeps its name: $(sed -n 2p "$out")" test "$(sed -n 2p "$out")" = memrun
 	# The same process: its pid is the one that was started.
 	"$MEMRUN" -q --no-probe -- sh -c 'echo $PPID' >"$out" 2>"$err" &
 	wait $!
