@@ -258,10 +258,12 @@ echo "binary:  $MEMRUN ($(linked "$MEMRUN")$(
 	ldd "$MEMRUN" 2>/dev/null | awk '$2 == "=>" { printf "%s%s", n++ ? ", " : ": ", $1 }'))"
 [ -z "$MEMRUN_DYNAMIC" ] || echo "dynamic: $MEMRUN_DYNAMIC ($(linked "$MEMRUN_DYNAMIC")$(
 	ldd "$MEMRUN_DYNAMIC" 2>/dev/null | awk '$2 == "=>" { printf "%s%s", n++ ? ", " : ": ", $1 }'))"
-# Where systemd is init, the static memrun hands every run over to
-# memrun-systemd before its own start-up: its rows hold that exec too.
-if [ -d /run/systemd/system ] && [ "$(linked "$MEMRUN")" = "static-pie linked" ]; then
-	echo "init:    systemd: $MEMRUN hands each run over to memrun-systemd"
+# Where systemd is init or journald runs, the static memrun hands every
+# run over to memrun-systemd before its own start-up: its rows hold that
+# exec too.
+if { [ -d /run/systemd/system ] || [ -S /run/systemd/journal/socket ]; } &&
+	[ "$(linked "$MEMRUN")" = "static-pie linked" ]; then
+	echo "systemd: $MEMRUN hands each run over to memrun-systemd (systemd or journald runs here)"
 fi
 echo
 
