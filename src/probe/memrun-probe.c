@@ -170,14 +170,23 @@ static int read_proc(const char *path, char *buf, size_t size)
 }
 
 /* "Key:   123 kB" from a /proc text, in bytes; PROBE_UNKNOWN when absent. */
-static uint64_t kb_field(const char *text, const char *key)
+/* "Key: N" of /proc's status-like files, or PROBE_UNKNOWN. */
+static uint64_t number_field(const char *text, const char *key)
 {
 	size_t klen = strlen(key);
 
 	for (const char *p = text; p && *p; p = strchr(p, '\n'), p = p ? p + 1 : NULL)
 		if (strncmp(p, key, klen) == 0 && p[klen] == ':')
-			return parse_u64(p + klen + 1) * 1024;
+			return parse_u64(p + klen + 1);
 	return PROBE_UNKNOWN;
+}
+
+/* "Key: N kB", in bytes. */
+static uint64_t kb_field(const char *text, const char *key)
+{
+	uint64_t kb = number_field(text, key);
+
+	return kb == PROBE_UNKNOWN ? kb : kb * 1024;
 }
 
 static uint64_t soft_limit(int resource)
@@ -205,6 +214,7 @@ static void note_failure(enum probe_function fn, uint64_t bytes, uint32_t flags)
 	struct probe_failure f = { .function = fn, .bytes = bytes, .flags = flags };
 	char buf[4096];
 	struct timespec ts;
+	uint64_t vm_peak, threads;
 	int saved = errno;
 
 	if (!r)
@@ -215,10 +225,12 @@ static void note_failure(enum probe_function fn, uint64_t bytes, uint32_t flags)
 	prctl(PR_GET_NAME, f.comm, 0, 0, 0);
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	f.t_ns = (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
-	f.vm_size = f.vm_data = PROBE_UNKNOWN;
+	f.vm_size = f.vm_data = vm_peak = threads = PROBE_UNKNOWN;
 	if (read_proc("/proc/self/status", buf, sizeof(buf))) {
 		f.vm_size = kb_field(buf, "VmSize");
 		f.vm_data = kb_field(buf, "VmData");
+		vm_peak = kb_field(buf, "VmPeak");
+		threads = number_field(buf, "Threads");
 	}
 	f.rlimit_as = soft_limit(RLIMIT_AS);
 	f.rlimit_data = soft_limit(RLIMIT_DATA);
@@ -240,7 +252,7 @@ static void note_failure(enum probe_function fn, uint64_t bytes, uint32_t flags)
 		struct mallinfo2 mi = mallinfo2();
 		f.heap_free = mi.fordblks;
 	}
-	f.cause = probe_classify(&f);
+	f.cause = probe_classify_threads(&f, vm_peak, threads);
 
 	__atomic_fetch_add(&r->failures, 1, __ATOMIC_RELAXED);
 	__atomic_fetch_add(&r->by_cause[f.cause], 1, __ATOMIC_RELAXED);

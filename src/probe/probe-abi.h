@@ -105,10 +105,16 @@ static inline bool probe_over(uint64_t used, uint64_t need, uint64_t limit)
 	return used > limit || need > limit - used;
 }
 
+/* The room a refused request needed. */
+static inline uint64_t probe_need(const struct probe_failure *f)
+{
+	return (f->flags & PROBE_FLAG_HEAP) && f->bytes < PROBE_HEAP_GROWTH_MIN ?
+	       PROBE_HEAP_GROWTH_MIN : f->bytes;
+}
+
 static inline enum probe_cause probe_classify(const struct probe_failure *f)
 {
-	uint64_t need = (f->flags & PROBE_FLAG_HEAP) && f->bytes < PROBE_HEAP_GROWTH_MIN ?
-			PROBE_HEAP_GROWTH_MIN : f->bytes;
+	uint64_t need = probe_need(f);
 
 	if ((f->flags & PROBE_FLAG_HEAP) && (f->flags & PROBE_FLAG_MAIN_THREAD) &&
 	    f->heap_free != PROBE_UNKNOWN && f->heap_free >= f->bytes)
@@ -124,6 +130,28 @@ static inline enum probe_cause probe_classify(const struct probe_failure *f)
 	    probe_over(f->committed_as, f->bytes, f->commit_limit))
 		return PROBE_CAUSE_COMMIT_LIMIT;
 	return PROBE_CAUSE_UNKNOWN;
+}
+
+/*
+ * probe_classify for a process of `threads` threads (0: unknown) whose
+ * address space has been at most vm_peak (VmPeak).  RLIMIT_AS refuses
+ * against the address space at the moment of the call, and another
+ * thread's mapping may have come and gone before the probe looks: glibc
+ * maps twice a new arena's 64 MiB to align it, then unmaps the rest.  So
+ * when what the probe reads explains nothing, a peak within the request
+ * of the limit names RLIMIT_AS; a single thread's failure is read as it
+ * was.
+ */
+static inline enum probe_cause probe_classify_threads(const struct probe_failure *f,
+						      uint64_t vm_peak, uint64_t threads)
+{
+	enum probe_cause cause = probe_classify(f);
+
+	if (cause == PROBE_CAUSE_UNKNOWN && threads > 1 && threads != PROBE_UNKNOWN &&
+	    f->rlimit_as != PROBE_UNKNOWN && vm_peak != PROBE_UNKNOWN &&
+	    probe_over(vm_peak, probe_need(f), f->rlimit_as))
+		return PROBE_CAUSE_RLIMIT_AS;
+	return cause;
 }
 
 /*

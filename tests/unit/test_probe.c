@@ -172,6 +172,55 @@ static void test_classify(void **state)
 	}
 }
 
+/* Another thread's mapping came and went before the probe looked: the
+ * peak, read only where nothing else explains the refusal, and only in a
+ * process of several threads. */
+static const struct {
+	const char *what;
+	uint64_t vm_size, vm_peak, threads, vm_data, rlimit_data;
+	enum probe_cause cause;
+} threaded[] = {
+	{ "8 threads, the peak within the request of the limit", 201 * MiB, 256 * MiB, 8, U, U,
+	  PROBE_CAUSE_RLIMIT_AS },
+	{ "one thread reads what it did: unknown", 201 * MiB, 256 * MiB, 1, U, U,
+	  PROBE_CAUSE_UNKNOWN },
+	{ "threads unknown: unknown", 201 * MiB, 256 * MiB, U, U, U, PROBE_CAUSE_UNKNOWN },
+	{ "the peak far from the limit: unknown", 201 * MiB, 202 * MiB, 8, U, U,
+	  PROBE_CAUSE_UNKNOWN },
+	{ "peak unknown: unknown", 201 * MiB, U, 8, U, U, PROBE_CAUSE_UNKNOWN },
+	{ "what was read explains it first: RLIMIT_DATA", 201 * MiB, 256 * MiB, 8, 100 * MiB,
+	  100 * MiB, PROBE_CAUSE_RLIMIT_DATA },
+	{ "VmSize at the limit needs no peak", 256 * MiB, 256 * MiB, 1, U, U,
+	  PROBE_CAUSE_RLIMIT_AS },
+};
+
+static void test_classify_threads(void **state)
+{
+	(void)state;
+	for (size_t i = 0; i < ELEMENTSOF(threaded); i++) {
+		const struct probe_failure f = {
+			.ready = 1,
+			.function = PROBE_FN_MALLOC,
+			.flags = HEAP,
+			.bytes = 64 * KiB,
+			.vm_size = threaded[i].vm_size,
+			.vm_data = threaded[i].vm_data,
+			.rlimit_as = 256 * MiB,
+			.rlimit_data = threaded[i].rlimit_data,
+			.overcommit_mode = 0,
+			.commit_limit = U,
+			.committed_as = U,
+			.heap_free = U,
+		};
+		enum probe_cause cause = probe_classify_threads(&f, threaded[i].vm_peak,
+								threaded[i].threads);
+
+		if (cause != threaded[i].cause)
+			fail_msg("%s: probe_classify_threads = %s, expected %s", threaded[i].what,
+				 probe_cause_name(cause), probe_cause_name(threaded[i].cause));
+	}
+}
+
 static const struct {
 	unsigned value;
 	const char *name;
@@ -847,6 +896,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_classify),
+		cmocka_unit_test(test_classify_threads),
 		cmocka_unit_test(test_function_names),
 		cmocka_unit_test(test_cause_names),
 		cmocka_unit_test(test_region_is_sealed),
