@@ -77,8 +77,8 @@ VALGRIND_WRAPPER := $(if $(filter 1,$(VALGRIND)),$(BUILD)/memcheck/memrun $(BUIL
 # comes memrun-systemd, the same program linked dynamically against libc
 # only (libcap's and libseccomp's archives linked in, libsystemd loaded
 # with dlopen when a job needs it: src/libsystemd.c).  Where systemd is
-# the init system, memrun hands the run over to it at its first
-# instruction (src/handover.c, written for x86-64).  STATIC=0 builds one
+# the init system or systemd-journald runs, memrun hands the run over to
+# it at its first instruction (src/handover.c, written for x86-64).  STATIC=0 builds one
 # dynamically linked memrun instead, as sanitizer, valgrind and fuzzing
 # builds and other architectures do.  The probe is always a shared
 # library.
