@@ -77,11 +77,12 @@ VALGRIND_WRAPPER := $(if $(filter 1,$(VALGRIND)),$(BUILD)/memcheck/memrun $(BUIL
 # comes memrun-systemd, the same program linked dynamically against libc
 # only (libcap's and libseccomp's archives linked in, libsystemd loaded
 # with dlopen when a job needs it: src/libsystemd.c).  Where systemd is
-# the init system or systemd-journald runs, memrun hands the run over to
-# it at its first instruction (src/handover.c, written for x86-64).  STATIC=0 builds one
-# dynamically linked memrun instead, as sanitizer, valgrind and fuzzing
-# builds and other architectures do.  The probe is always a shared
-# library.
+# the init system, systemd-journald runs or a policy exists, memrun hands
+# the run over to it at its first instruction (src/handover.c, written
+# for x86-64).
+# STATIC=0 builds one dynamically linked memrun instead, as sanitizer,
+# valgrind and fuzzing builds and other architectures do.  The probe is
+# always a shared library.
 ifneq ($(filter x86_64-%,$(shell $(CC) -dumpmachine 2>/dev/null)),)
 STATIC ?= 1
 else
@@ -125,14 +126,16 @@ $(BUILD)/.pkgcheck:
 	  exit 1; }
 	@mkdir -p $(@D) && touch $@
 
-# Paths compiled in; rewritten only when they change, so 'make install
-# PREFIX=/usr' rebuilds what must know the new place.  The build tree's own
+# Paths compiled in, and how memrun is linked; rewritten only when they
+# change, so 'make install PREFIX=/usr' rebuilds what must know the new
+# place, and 'make STATIC=0' relinks a static memrun.  The build tree's own
 # place too: memrun run from it, uninstalled, finds the tree's profiles.
 $(BUILD)/config.h: FORCE
 	@mkdir -p $(@D)
 	@printf '#define MEMRUN_VERSION "%s"\n#define PROFILE_DIR "%s"\n#define PROBE_LIBRARY "%s"\n' \
 		'$(VERSION)' '$(PROFILEDIR)' '$(PROBEDIR)/libmemrun-probe.so' >$@.new
 	@printf '#define MEMRUN_SYSTEMD "%s"\n' '$(PROBEDIR)/memrun-systemd' >>$@.new
+	@printf '/* STATIC=%s: a change relinks memrun */\n' '$(STATIC)' >>$@.new
 	@printf '#define BUILD_TREE_DIR "%s"\n#define SOURCE_TREE_PROFILE_DIR "%s"\n' \
 		'$(abspath $(BUILD))' '$(CURDIR)/profiles' >>$@.new
 	@printf '#define SYSCONFDIR "%s"\n#define SYSTEM_PROFILE_DIR "%s"\n#define POLICY_FILE "%s"\n' \
@@ -298,8 +301,8 @@ install: all
 # a lower oom_score_adj, a raised hard limit) and cap_setpcap (the job's
 # bounding set and securebits), permitted and never effective (memrun(1),
 # ELEVATED INSTALL), on memrun-systemd as well (the same program, which
-# memrun hands a run to where systemd is init), and an example policy where the administrator has
-# none.  SETCAP=: leaves the capabilities to a package's maintainer script.
+# memrun hands a run to where systemd runs), and an example policy where
+# the administrator has none.  SETCAP=: leaves the capabilities to a package's maintainer script.
 SETCAP ?= setcap
 FILE_CAPS := cap_setpcap,cap_sys_resource=p
 install-shared-host: install

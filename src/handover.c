@@ -8,7 +8,9 @@
  * init system (sd_booted(3): /run/systemd/system exists) or
  * systemd-journald runs (its socket exists), memrun hands the run over to
  * memrun-systemd, the same program linked dynamically: same pid, same
- * arguments, same environment.  It looks beside its own
+ * arguments, same environment.  So it does where an administrator's
+ * policy exists: the policy names users and groups, which only a dynamic
+ * program can look up as nsswitch.conf says (directory services).  It looks beside its own
  * file first (a build tree) and then in MEMRUN_SYSTEMD (the installed
  * place).  When neither can be executed memrun runs as itself, and says
  * what it lacks if the job needs systemd (src/libsystemd.c).
@@ -47,16 +49,6 @@ static long raw_syscall3(long nr, long a, long b, long c)
 	return ret;
 }
 
-static const char *base_name(const char *path)
-{
-	const char *base = path;
-
-	for (const char *p = path; *p; p++)
-		if (*p == '/')
-			base = p + 1;
-	return base;
-}
-
 static int same_string(const char *a, const char *b)
 {
 	while (*a && *a == *b)
@@ -64,12 +56,8 @@ static int same_string(const char *a, const char *b)
 	return *a == *b;
 }
 
-/*
- * A static memrun installed as memrun-systemd by mistake would hand over
- * to itself for ever: the name the kernel ran (AT_EXECFN) says it is the
- * companion already.
- */
-static int started_as_companion(char **envp)
+/* The path this program was executed by (AT_EXECFN), or "". */
+static const char *executed_as(char **envp)
 {
 	char **p = envp;
 	Elf64_auxv_t *aux;
@@ -78,9 +66,20 @@ static int started_as_companion(char **envp)
 		p++;
 	for (aux = (Elf64_auxv_t *)(p + 1); aux->a_type != AT_NULL; aux++)
 		if (aux->a_type == AT_EXECFN)
-			return same_string(base_name((const char *)aux->a_un.a_val),
-					   MEMRUN_SYSTEMD_NAME);
-	return 0;
+			return (const char *)aux->a_un.a_val;
+	return "";
+}
+
+/*
+ * Executes path, unless this program was executed by that very path: a
+ * static memrun installed as memrun-systemd by mistake then runs as
+ * itself instead of handing over to itself for ever.  Only the exact path
+ * counts, so a caller's symlink named memrun-systemd hands over as usual.
+ */
+static void hand_over_to(const char *path, char **argv, char **envp)
+{
+	if (!same_string(path, executed_as(envp)))
+		raw_syscall3(SYS_execve, (long)path, (long)argv, (long)envp);
 }
 
 /* Called from memrun_entry with the stack the kernel set up: argc, the
@@ -92,9 +91,12 @@ __attribute__((visibility("hidden"), used, noinline)) void handover(long *stack)
 	char path[PATH_MAX];
 	long n, dir_len = 0;
 
-	if ((raw_syscall3(SYS_access, (long)"/run/systemd/system", F_OK, 0) != 0 &&
-	     raw_syscall3(SYS_access, (long)"/run/systemd/journal/socket", F_OK, 0) != 0) ||
-	    started_as_companion(envp))
+	/* Where systemd or journald runs, memrun needs libsystemd; where an
+	 * administrator's policy names users and groups, the name service as
+	 * configured (src/userdb.c). */
+	if (raw_syscall3(SYS_access, (long)"/run/systemd/system", F_OK, 0) != 0 &&
+	    raw_syscall3(SYS_access, (long)"/run/systemd/journal/socket", F_OK, 0) != 0 &&
+	    raw_syscall3(SYS_access, (long)POLICY_FILE, F_OK, 0) != 0)
 		return;
 	/* Beside this file: memrun-systemd of the same build tree. */
 	n = raw_syscall3(SYS_readlink, (long)"/proc/self/exe", (long)path, sizeof(path));
@@ -111,9 +113,9 @@ __attribute__((visibility("hidden"), used, noinline)) void handover(long *stack)
 		do
 			path[dir_len + i] = name[i];
 		while (name[i++]);
-		raw_syscall3(SYS_execve, (long)path, (long)argv, (long)envp);
+		hand_over_to(path, argv, envp);
 	}
-	raw_syscall3(SYS_execve, (long)MEMRUN_SYSTEMD, (long)argv, (long)envp);
+	hand_over_to(MEMRUN_SYSTEMD, argv, envp);
 }
 
 /*

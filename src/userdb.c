@@ -5,8 +5,8 @@
  * glibc would load a second libc into it, and a lookup can crash, as it
  * does with Debian's "passwd: files systemd".  The static memrun therefore
  * reads /etc/passwd and /etc/group alone, which glibc has built in; where
- * systemd is init it runs as memrun-systemd (src/handover.c), which asks
- * the switch as configured.  This file is built twice, as libsystemd.c
+ * a policy names users and groups, or systemd runs, it runs as
+ * memrun-systemd (src/handover.c), which asks the switch as configured.  This file is built twice, as libsystemd.c
  * is: MEMRUN_STATIC for the static memrun.
  */
 #include "userdb.h"

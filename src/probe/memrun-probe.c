@@ -169,8 +169,7 @@ static int read_proc(const char *path, char *buf, size_t size)
 	return len > 0;
 }
 
-/* "Key:   123 kB" from a /proc text, in bytes; PROBE_UNKNOWN when absent. */
-/* "Key: N" of /proc's status-like files, or PROBE_UNKNOWN. */
+/* "Key:   123" from a /proc text; PROBE_UNKNOWN when absent. */
 static uint64_t number_field(const char *text, const char *key)
 {
 	size_t klen = strlen(key);
@@ -181,7 +180,7 @@ static uint64_t number_field(const char *text, const char *key)
 	return PROBE_UNKNOWN;
 }
 
-/* "Key: N kB", in bytes. */
+/* "Key:   123 kB" from a /proc text, in bytes; PROBE_UNKNOWN when absent. */
 static uint64_t kb_field(const char *text, const char *key)
 {
 	uint64_t kb = number_field(text, key);

@@ -133,8 +133,8 @@ static inline enum probe_cause probe_classify(const struct probe_failure *f)
 }
 
 /*
- * probe_classify for a process of `threads` threads (0: unknown) whose
- * address space has been at most vm_peak (VmPeak).  RLIMIT_AS refuses
+ * probe_classify for a process of `threads` threads whose address space
+ * has been at most vm_peak (VmPeak); either may be PROBE_UNKNOWN.  RLIMIT_AS refuses
  * against the address space at the moment of the call, and another
  * thread's mapping may have come and gone before the probe looks: glibc
  * maps twice a new arena's 64 MiB to align it, then unmaps the rest.  So

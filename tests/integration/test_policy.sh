@@ -219,4 +219,21 @@ test_root_is_not_bound() {
 	expect_out "memory_max             1 GiB"
 }
 
+# A policy names users and groups, which only a dynamically linked memrun
+# looks up as nsswitch.conf says (directory services): where one exists,
+# the static memrun hands the run over to memrun-systemd (src/handover.c).
+test_with_a_policy_memrun_runs_as_memrun_systemd() {
+	[ -x "$SITE/memrun-systemd" ] ||
+		{ skip "this build has no memrun-systemd: it links memrun dynamically (STATIC=0), with no hand-over to test"; return; }
+	write_policy "[default]" "max_as = 4G"
+	run_as_nobody -q --no-probe -- sh -c 'readlink /proc/$PPID/exe; cat /proc/$PPID/comm'
+	expect_status 0
+	expect_out "$(realpath "$SITE/memrun-systemd")"
+	expect "memrun keeps its name: $(sed -n 2p "$out")" test "$(sed -n 2p "$out")" = memrun
+	rm -f "$POLICY"
+	run_as_nobody -q --no-probe -- sh -c 'readlink /proc/$PPID/exe'
+	expect_status 0
+	expect_out "$(realpath "$SITE/memrun")"
+}
+
 run_tests

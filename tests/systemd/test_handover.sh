@@ -2,8 +2,8 @@
 # The static memrun (the default build) on a systemd host: it hands the
 # run over to memrun-systemd, the same program linked dynamically, which
 # loads libsystemd (src/handover.c).  Without it memrun runs as itself
-# and says what it lacks when a job needs systemd; a static memrun under
-# memrun-systemd's name never hands over to itself.
+# and says what it lacks when a job needs systemd; a static memrun
+# installed as memrun-systemd never hands over to itself.
 source "$(dirname "$0")/lib.sh"
 
 COMPANION=$BUILD_DIR/memrun-systemd
@@ -52,6 +52,19 @@ test_without_memrun_systemd_memrun_runs_as_itself_and_says_why() {
 	expect_err "this memrun is linked statically and cannot load libsystemd: where systemd runs it runs as memrun-systemd, found neither beside it nor as"
 	expect_err "reinstall memrun"
 	expect "nothing left behind" no_scope_left
+}
+
+# A caller's symlink named memrun-systemd is no companion: the run is
+# handed over as usual (an elevated memrun so reached still reads the
+# policy's users as the name service says).
+test_a_symlink_named_memrun_systemd_still_hands_over() {
+	needs_handover || return
+	mkdir -p "$WORK/link"
+	ln -s "$MEMRUN_PROGRAM" "$WORK/link/memrun-systemd"
+	{ "$WORK/link/memrun-systemd" -q --no-probe -- sh -c "$SHOW_MEMRUN" >"$out" 2>"$err" </dev/null; } 2>/dev/null
+	status=$?
+	expect_status 0
+	expect_out "$(realpath "$COMPANION")"
 }
 
 test_a_static_memrun_named_memrun_systemd_runs_as_itself() {

@@ -196,25 +196,21 @@ static const struct {
 
 static void test_classify_threads(void **state)
 {
+	/* A 64 KiB malloc of another thread under RLIMIT_AS 256 MiB. */
+	const struct probe_failure base = {
+		.ready = 1, .function = PROBE_FN_MALLOC, .flags = HEAP, .bytes = 64 * KiB,
+		.rlimit_as = 256 * MiB, .commit_limit = U, .committed_as = U, .heap_free = U,
+	};
+
 	(void)state;
 	for (size_t i = 0; i < ELEMENTSOF(threaded); i++) {
-		const struct probe_failure f = {
-			.ready = 1,
-			.function = PROBE_FN_MALLOC,
-			.flags = HEAP,
-			.bytes = 64 * KiB,
-			.vm_size = threaded[i].vm_size,
-			.vm_data = threaded[i].vm_data,
-			.rlimit_as = 256 * MiB,
-			.rlimit_data = threaded[i].rlimit_data,
-			.overcommit_mode = 0,
-			.commit_limit = U,
-			.committed_as = U,
-			.heap_free = U,
-		};
-		enum probe_cause cause = probe_classify_threads(&f, threaded[i].vm_peak,
-								threaded[i].threads);
+		struct probe_failure f = base;
+		enum probe_cause cause;
 
+		f.vm_size = threaded[i].vm_size;
+		f.vm_data = threaded[i].vm_data;
+		f.rlimit_data = threaded[i].rlimit_data;
+		cause = probe_classify_threads(&f, threaded[i].vm_peak, threaded[i].threads);
 		if (cause != threaded[i].cause)
 			fail_msg("%s: probe_classify_threads = %s, expected %s", threaded[i].what,
 				 probe_cause_name(cause), probe_cause_name(threaded[i].cause));
