@@ -119,16 +119,33 @@ expect() {
 	"$@" || fail "$what"
 }
 
-# memrun ARGS... runs a job that sleeps 2 s; memrun must not wake up meanwhile.
+# memrun ARGS... runs a job that sleeps; once memrun waits for it, memrun must
+# not wake up for a second.
 expect_no_wakeups() {
-	local pid before after
-	"$MEMRUN" -q "$@" -- sleep 2 &
+	local pid job before after
+	"$MEMRUN" -q "$@" -- sleep 60 &
 	pid=$!
-	sleep 0.5
+	# Measure from the moment memrun has started the job and waits in
+	# epoll, not after a fixed delay: under valgrind or a loaded CI machine
+	# its start-up can take longer than any guess.
+	job=
+	for _ in $(seq 300); do
+		job=$(pgrep -P "$pid" -x sleep)
+		[ -n "$job" ] && grep -q epoll "/proc/$pid/wchan" 2>/dev/null && break
+		job=
+		sleep 0.1
+	done
+	if [ -z "$job" ]; then
+		fail "memrun did not start the job and wait for it within 30 s"
+		kill -KILL "$pid" 2>/dev/null
+		wait "$pid" 2>/dev/null
+		return
+	fi
 	before=$(awk '/ctxt_switches/ {s += $2} END {print s}' "/proc/$pid/status")
 	sleep 1
 	after=$(awk '/ctxt_switches/ {s += $2} END {print s}' "/proc/$pid/status")
-	wait "$pid"
+	kill -TERM "$job"
+	wait "$pid" 2>/dev/null
 	[ -n "$before" ] && [ "$before" = "$after" ] ||
 		fail "memrun woke up while the job slept: context switches $before -> $after"
 }
