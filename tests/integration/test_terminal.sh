@@ -149,10 +149,10 @@ while not os.path.exists(sys.argv[1] + ".go"):
     time.sleep(0.05)
 print("job resumed ok", flush=True)
 PY
-	# Typed at the shell: wait (up to 5 s) until memrun and its job have
-	# stopped, then their states.
+	# Typed at the shell: wait (up to 20 s, for a loaded machine) until memrun
+	# and its job have stopped, then their states.
 	cat >"$WORK/wait-stopped.sh" <<'SH'
-for _ in $(seq 50); do
+for _ in $(seq 200); do
 	ps -o stat= -p "$(tr ' ' , <"$1")" | grep -qv '^T' || exit 0
 	sleep 0.1
 done
