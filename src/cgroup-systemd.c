@@ -23,6 +23,9 @@
 #include <linux/magic.h>
 #include <poll.h>
 #include <sys/epoll.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <sys/signalfd.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/xattr.h>
@@ -81,8 +84,11 @@ static void systemd_free_state(void *state)
 	if (!st)
 		return;
 	guard_release(&st->guard);
+	/* Closed, not flushed: every call has had its answer, and a flush
+	 * would wait (sd-bus: up to 90 s) on a manager that stopped
+	 * answering, which is when memrun gives up on it. */
 	if (st->bus)
-		sym_sd_bus_flush_close_unref(st->bus);
+		sym_sd_bus_close_unref(st->bus);
 	safe_close(st->scope_fd);
 	safe_close(st->events_fd);
 	safe_close(st->peak_fd);
@@ -255,7 +261,7 @@ static int connect_private(struct systemd_state *st)
 		r = -EPERM;
 	if (r < 0) {
 		if (bus)
-			sym_sd_bus_flush_close_unref(bus);
+			sym_sd_bus_close_unref(bus);
 		return r;
 	}
 	st->bus = bus;
@@ -279,7 +285,7 @@ static int connect_bus(struct systemd_state *st, char **ret_why)
 		r = sym_sd_bus_set_method_call_timeout(st->bus, CALL_TIMEOUT_USEC);
 	if (r < 0) {
 		if (st->bus)
-			sym_sd_bus_flush_close_unref(st->bus);
+			sym_sd_bus_close_unref(st->bus);
 		st->bus = NULL;
 		if (st->user_manager)
 			*ret_why = xasprintf("cannot reach your systemd user manager over D-Bus: %s; "
@@ -625,10 +631,35 @@ fail:
 /* ---- the scope ----------------------------------------------------------- */
 
 struct job_wait {
-	const char *job;	/* the object path StartTransientUnit returned */
+	const char *unit;	/* the scope's name */
+	bool replied;		/* StartTransientUnit has answered */
+	sd_bus_error error;	/* its error, if it refused */
+	int call_errno;
+	char *job;		/* the object path it returned */
 	char *result;		/* "done", "failed", ...; NULL until removed */
 };
 
+static int on_start_reply(sd_bus_message *m, void *userdata, sd_bus_error *error)
+{
+	struct job_wait *w = userdata;
+	const sd_bus_error *refused = sym_sd_bus_message_get_error(m);
+	const char *job;
+
+	(void)error;
+	w->replied = true;
+	if (refused) {
+		w->call_errno = sym_sd_bus_message_get_errno(m);
+		sym_sd_bus_error_copy(&w->error, refused);
+	} else if (sym_sd_bus_message_read(m, "o", &job) >= 0) {
+		w->job = xstrdup(job);
+	} else {
+		w->call_errno = EBADMSG;
+	}
+	return 0;
+}
+
+/* The scope's job, by its unit's name: the signal may be read before the
+ * reply that names the job. */
 static int on_job_removed(sd_bus_message *m, void *userdata, sd_bus_error *error)
 {
 	struct job_wait *w = userdata;
@@ -636,10 +667,51 @@ static int on_job_removed(sd_bus_message *m, void *userdata, sd_bus_error *error
 	uint32_t id;
 
 	(void)error;
-	if (sym_sd_bus_message_read(m, "uoss", &id, &path, &unit, &result) >= 0 && w->job &&
-	    streq(path, w->job) && !w->result)
+	if (sym_sd_bus_message_read(m, "uoss", &id, &path, &unit, &result) >= 0 &&
+	    streq(unit, w->unit) && (!w->job || streq(path, w->job)) && !w->result)
 		w->result = xstrdup(result);
 	return 0;
+}
+
+/* The caller's signals that end a run (Ctrl-C, Ctrl-\, a hang-up,
+ * systemctl stop), pending in memrun's blocked mask; 0 if none. */
+static int pending_stop_signal(void)
+{
+	static const int stops[] = { SIGINT, SIGTERM, SIGHUP, SIGQUIT };
+	sigset_t pending;
+
+	if (sigpending(&pending) == 0)
+		for (size_t i = 0; i < ELEMENTSOF(stops); i++)
+			if (sigismember(&pending, stops[i]))
+				return stops[i];
+	return 0;
+}
+
+/* Waits up to timeout_usec for the bus, or for the caller to stop memrun
+ * (stop_fd, a signalfd of the stop signals; -1: none).  1 when a stop
+ * signal is pending, which stays pending for memrun's exit path. */
+static int wait_bus_or_stop(sd_bus *bus, int stop_fd, uint64_t timeout_usec)
+{
+	struct pollfd pfd[2] = {
+		{ .fd = sym_sd_bus_get_fd(bus), .events = (short)sym_sd_bus_get_events(bus) },
+		{ .fd = stop_fd, .events = POLLIN },
+	};
+	uint64_t until;
+	struct timespec now;
+	int timeout_ms;
+
+	if (sym_sd_bus_get_timeout(bus, &until) >= 0 && until != UINT64_MAX) {
+		uint64_t now_usec;
+
+		clock_gettime(CLOCK_MONOTONIC, &now);
+		now_usec = (uint64_t)now.tv_sec * 1000000 + (uint64_t)now.tv_nsec / 1000;
+		if (until < now_usec + timeout_usec)
+			timeout_usec = until > now_usec ? until - now_usec : 0;
+	}
+	timeout_ms = (int)((timeout_usec + 999) / 1000);
+	if (poll(pfd, stop_fd >= 0 ? 2 : 1, timeout_ms) < 0 && errno != EINTR)
+		return -errno;
+	return pending_stop_signal() ? 1 : 0;
 }
 
 static int append_limit(sd_bus_message *m, const struct plan *plan, enum setting_id id,
@@ -654,12 +726,24 @@ static int append_limit(sd_bus_message *m, const struct plan *plan, enum setting
 static int start_scope(struct systemd_state *st, pid_t child, const struct plan *plan,
 		       char **ret_why)
 {
-	sd_bus_error error = SD_BUS_ERROR_NULL;
-	sd_bus_message *m = NULL, *reply = NULL;
-	sd_bus_slot *slot = NULL;
-	struct job_wait wait = { 0 };
+	sd_bus_message *m = NULL;
+	sd_bus_slot *slot = NULL, *call_slot = NULL;
+	struct job_wait wait = { .unit = st->unit, .error = SD_BUS_ERROR_NULL };
 	struct timespec start, now;
+	sigset_t stops;
+	_cleanup_close_ int stop_fd = -1;
 	int r;
+
+	/* systemd may take seconds (a busy or emulated machine, a stopped
+	 * user manager): the caller's Ctrl-C or systemctl stop ends the wait
+	 * instead of waiting out the timeout.  The stop signals are blocked
+	 * (the supervisor reads them), so a signalfd sees them pending. */
+	sigemptyset(&stops);
+	sigaddset(&stops, SIGINT);
+	sigaddset(&stops, SIGTERM);
+	sigaddset(&stops, SIGHUP);
+	sigaddset(&stops, SIGQUIT);
+	stop_fd = signalfd(-1, &stops, SFD_CLOEXEC | SFD_NONBLOCK);
 
 	/* Before the call, so that the signal cannot pass unseen. */
 	/* Signals on the private socket carry no sender. */
@@ -704,20 +788,14 @@ static int start_scope(struct systemd_state *st, pid_t child, const struct plan 
 		r = sym_sd_bus_message_append(m, "a(sa(sv))", 0);
 	if (r < 0)
 		goto bus_failed;
-	r = sym_sd_bus_call(st->bus, m, JOB_TIMEOUT_USEC, &error, &reply);
-	if (r < 0) {
-		_cleanup_free_ char *text = bus_error_text(&error, r);
-
-		*ret_why = xasprintf("systemd refused the scope %s: %s", st->unit, text);
-		goto out;
-	}
-	r = sym_sd_bus_message_read(reply, "o", &wait.job);
+	r = sym_sd_bus_call_async(st->bus, &call_slot, m, on_start_reply, &wait, JOB_TIMEOUT_USEC);
 	if (r < 0)
 		goto bus_failed;
 
 	clock_gettime(CLOCK_MONOTONIC, &start);
-	while (!wait.result) {
+	while (!wait.replied || (wait.job && !wait.result)) {
 		uint64_t waited;
+		int sig;
 
 		r = sym_sd_bus_process(st->bus, NULL);
 		if (r < 0)
@@ -733,9 +811,31 @@ static int start_scope(struct systemd_state *st, pid_t child, const struct plan 
 					     st->unit, JOB_TIMEOUT_USEC / 1000000);
 			goto out;
 		}
-		r = sym_sd_bus_wait(st->bus, JOB_TIMEOUT_USEC - waited);
-		if (r < 0 && r != -EINTR)
+		r = wait_bus_or_stop(st->bus, stop_fd, JOB_TIMEOUT_USEC - waited);
+		if (r < 0)
 			goto bus_failed;
+		if (r > 0 && (sig = pending_stop_signal()) > 0) {
+			/* Whatever systemd makes of the call now, the held job
+			 * and the guard are gone by then: a scope with no
+			 * process fails to start, and is collected. */
+			clock_gettime(CLOCK_MONOTONIC, &now);
+			r = -ECANCELED;
+			*ret_why = xasprintf("stopped by SIG%s after %.1f s of waiting for systemd "
+					     "to start the scope %s; the job did not start",
+					     sigabbrev_np(sig),
+					     (double)(now.tv_sec - start.tv_sec) +
+					     (double)(now.tv_nsec - start.tv_nsec) / 1e9,
+					     st->unit);
+			goto out;
+		}
+	}
+	if (wait.call_errno || !wait.job) {
+		_cleanup_free_ char *text = NULL;
+
+		r = -(wait.call_errno ? abs(wait.call_errno) : EBADMSG);
+		text = bus_error_text(&wait.error, r);
+		*ret_why = xasprintf("systemd refused the scope %s: %s", st->unit, text);
+		goto out;
 	}
 	/* The scope now exists, whatever became of its job. */
 	st->started = true;
@@ -751,10 +851,11 @@ static int start_scope(struct systemd_state *st, pid_t child, const struct plan 
 bus_failed:
 	*ret_why = xasprintf("cannot ask systemd for the scope %s: %s", st->unit, strerror(-r));
 out:
+	free(wait.job);
 	free(wait.result);
-	sym_sd_bus_error_free(&error);
-	sym_sd_bus_message_unref(reply);
+	sym_sd_bus_error_free(&wait.error);
 	sym_sd_bus_message_unref(m);
+	sym_sd_bus_slot_unref(call_slot);
 	sym_sd_bus_slot_unref(slot);
 	return r;
 }

@@ -412,6 +412,15 @@ int cgroup_adopt_failed(struct job_cgroup *cg, const struct cgroup_place *place,
 	/* Whatever the manager made goes first (a scope, its guard). */
 	cg->manager->restore_parent(cg);
 	job_cgroup_free(cg);
+	/* The caller stopped memrun before the job started: no fallback,
+	 * best effort or not, runs the job after that. */
+	if (err == -ECANCELED) {
+		log_error("%s", why);
+		free(o->start_error);
+		o->start_error = xstrdup(why);
+		o->start_exit_status = MEMRUN_EXIT_FAILURE;
+		return err;
+	}
 	r = cgroup_unavailable(cg, place, plan, o, err, why);
 	if (r >= 0)
 		cgroup_total_watch_start(cg, place, plan);

@@ -24,9 +24,13 @@
 	X(sd_bus_start)					\
 	X(sd_bus_get_fd)				\
 	X(sd_bus_flush_close_unref)			\
+	X(sd_bus_close_unref)				\
 	X(sd_bus_set_method_call_timeout)		\
 	X(sd_bus_call_method)				\
 	X(sd_bus_call)					\
+	X(sd_bus_call_async)				\
+	X(sd_bus_get_events)				\
+	X(sd_bus_get_timeout)				\
 	X(sd_bus_get_property)				\
 	X(sd_bus_get_property_string)			\
 	X(sd_bus_get_property_trivial)			\
@@ -35,6 +39,8 @@
 	X(sd_bus_message_open_container)		\
 	X(sd_bus_message_close_container)		\
 	X(sd_bus_message_read)				\
+	X(sd_bus_message_get_error)			\
+	X(sd_bus_message_get_errno)			\
 	X(sd_bus_message_enter_container)		\
 	X(sd_bus_message_exit_container)		\
 	X(sd_bus_message_unref)				\
@@ -43,6 +49,7 @@
 	X(sd_bus_process)				\
 	X(sd_bus_wait)					\
 	X(sd_bus_error_free)				\
+	X(sd_bus_error_copy)				\
 	X(sd_bus_error_has_name)			\
 	X(sd_bus_path_encode)				\
 	X(sd_journal_open)				\

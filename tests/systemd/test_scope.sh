@@ -233,6 +233,51 @@ test_a_refused_scope_follows_the_best_effort_policy() {
 	expect no_scope_left no_scope_left
 }
 
+# The user's manager stopped (SIGSTOP) while memrun asks it for the scope:
+# systemctl stop or Ctrl-C ends memrun at once, with 125 and why, instead
+# of after the 25 s memrun would wait for systemd; no fallback runs the
+# job, best effort or not; once the manager runs again, nothing is left.
+test_a_stop_while_systemd_starts_the_scope_ends_memrun_at_once() {
+	local manager pid i started ended
+	manager=$(pgrep -u "$TEST_UID" -x systemd | head -1)
+	[ -n "$manager" ] || { fail "memrun-user's systemd is not running"; return; }
+	trap 'kill -CONT "$manager" 2>/dev/null' RETURN
+	kill -STOP "$manager"
+	# exec: $! is memrun itself (setpriv and env exec it in turn).
+	(exec setpriv --reuid="$TEST_UID" --regid="$TEST_GID" --init-groups 		env XDG_RUNTIME_DIR="$TEST_USER_RUNTIME_DIR" "$MEMRUN" --memory-max 64M 		--best-effort --report "$USER_WORK/stop.json" -- touch "$USER_WORK/ran") \
+		>"$out" 2>"$err" </dev/null &
+	pid=$!
+	# Until memrun waits for systemd's answer (in poll).
+	for i in $(seq 200); do
+		grep -q poll "/proc/$pid/wchan" 2>/dev/null && break
+		sleep 0.1
+	done
+	grep -q poll "/proc/$pid/wchan" 2>/dev/null ||
+		fail "memrun never waited for systemd: $(cat "/proc/$pid/wchan" 2>&1)"
+	started=$(date +%s%N)
+	kill -TERM "$pid"
+	wait "$pid"
+	status=$?
+	ended=$(date +%s%N)
+	kill -CONT "$manager"
+	trap - RETURN
+	expect_status 125
+	expect_err "stopped by SIGTERM after"
+	expect_err "of waiting for systemd to start the scope"
+	expect_err "the job did not start"
+	[ $(((ended - started) / 1000000)) -lt 5000 ] ||
+		fail "memrun took $(((ended - started) / 1000000)) ms to end after SIGTERM"
+	[ ! -e "$USER_WORK/ran" ] || fail "the job ran after memrun was stopped"
+	expect_json 'r["outcome"] == "failed-to-start"' "$USER_WORK/stop.json"
+	! pgrep -u "$TEST_UID" -x memrun >/dev/null ||
+		fail "a memrun process was left: $(pgrep -a -u "$TEST_UID" -x memrun)"
+	! pgrep -x memrun-guard >/dev/null || fail "a guard was left: $(pgrep -a -x memrun-guard)"
+	expect no_scope_left no_scope_left
+	# The manager answers again: the next run is as usual.
+	run_memrun_as_user -q --memory-max 64M -- true
+	expect_status 0
+}
+
 test_the_job_is_killed_with_its_main_process() {
 	# The main process leaves a child behind: it dies with the scope.
 	run_memrun --memory-max 64M --report "$report" -- sh -c 'sleep 300 & echo $! > '"$WORK/bg"
