@@ -134,22 +134,34 @@ static inline enum probe_cause probe_classify(const struct probe_failure *f)
 
 /*
  * probe_classify for a process of `threads` threads whose address space
- * has been at most vm_peak (VmPeak); either may be PROBE_UNKNOWN.  RLIMIT_AS refuses
- * against the address space at the moment of the call, and another
- * thread's mapping may have come and gone before the probe looks: glibc
- * maps twice a new arena's 64 MiB to align it, then unmaps the rest.  So
- * when what the probe reads explains nothing, a peak within the request
- * of the limit names RLIMIT_AS; a single thread's failure is read as it
- * was.
+ * has been at most vm_peak (VmPeak); either may be PROBE_UNKNOWN.
+ *
+ * glibc's free total spans every arena: in a process of more than one
+ * thread the free bytes may be in another thread's arena, which the main
+ * thread's brk heap cannot use, so they do not show fragmentation; the
+ * limits are read instead.
+ *
+ * RLIMIT_AS refuses against the address space at the moment of the call,
+ * and another thread's mapping may have come and gone before the probe
+ * looks: glibc maps twice a new arena's 64 MiB to align it, then unmaps
+ * the rest.  So when what the probe reads explains nothing, a peak within
+ * the request of the limit names RLIMIT_AS.  A single thread's failure is
+ * read as it was.
  */
 static inline enum probe_cause probe_classify_threads(const struct probe_failure *f,
 						      uint64_t vm_peak, uint64_t threads)
 {
+	bool several = threads > 1 && threads != PROBE_UNKNOWN;
 	enum probe_cause cause = probe_classify(f);
 
-	if (cause == PROBE_CAUSE_UNKNOWN && threads > 1 && threads != PROBE_UNKNOWN &&
-	    f->rlimit_as != PROBE_UNKNOWN && vm_peak != PROBE_UNKNOWN &&
-	    probe_over(vm_peak, probe_need(f), f->rlimit_as))
+	if (cause == PROBE_CAUSE_FRAGMENTATION && several) {
+		struct probe_failure without_free = *f;
+
+		without_free.heap_free = PROBE_UNKNOWN;
+		cause = probe_classify(&without_free);
+	}
+	if (cause == PROBE_CAUSE_UNKNOWN && several && f->rlimit_as != PROBE_UNKNOWN &&
+	    vm_peak != PROBE_UNKNOWN && probe_over(vm_peak, probe_need(f), f->rlimit_as))
 		return PROBE_CAUSE_RLIMIT_AS;
 	return cause;
 }

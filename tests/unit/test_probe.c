@@ -174,24 +174,35 @@ static void test_classify(void **state)
 
 /* Another thread's mapping came and went before the probe looked: the
  * peak, read only where nothing else explains the refusal, and only in a
- * process of several threads. */
+ * process of several threads.  Free bytes (glibc's total, over every
+ * arena) show fragmentation of the main thread's heap only where no other
+ * thread can hold them.  A 64 KiB malloc of another thread, unless flags
+ * and heap_free (0: unknown) say otherwise. */
 static const struct {
 	const char *what;
 	uint64_t vm_size, vm_peak, threads, vm_data, rlimit_data;
 	enum probe_cause cause;
+	unsigned flags;
+	uint64_t heap_free;
 } threaded[] = {
+	{ "main thread, 5 threads, 1 MiB free in other arenas: RLIMIT_AS", 255 * MiB + 512 * KiB,
+	  256 * MiB, 5, U, U, PROBE_CAUSE_RLIMIT_AS, MAIN, 1 * MiB },
+	{ "main thread alone, 1 MiB free: fragmentation", 255 * MiB + 512 * KiB, 256 * MiB, 1, U,
+	  U, PROBE_CAUSE_FRAGMENTATION, MAIN, 1 * MiB },
+	{ "main thread, threads unknown, 1 MiB free: fragmentation", 255 * MiB + 512 * KiB,
+	  256 * MiB, U, U, U, PROBE_CAUSE_FRAGMENTATION, MAIN, 1 * MiB },
 	{ "8 threads, the peak within the request of the limit", 201 * MiB, 256 * MiB, 8, U, U,
-	  PROBE_CAUSE_RLIMIT_AS },
+	  PROBE_CAUSE_RLIMIT_AS, 0, 0 },
 	{ "one thread reads what it did: unknown", 201 * MiB, 256 * MiB, 1, U, U,
-	  PROBE_CAUSE_UNKNOWN },
-	{ "threads unknown: unknown", 201 * MiB, 256 * MiB, U, U, U, PROBE_CAUSE_UNKNOWN },
+	  PROBE_CAUSE_UNKNOWN, 0, 0 },
+	{ "threads unknown: unknown", 201 * MiB, 256 * MiB, U, U, U, PROBE_CAUSE_UNKNOWN, 0, 0 },
 	{ "the peak far from the limit: unknown", 201 * MiB, 202 * MiB, 8, U, U,
-	  PROBE_CAUSE_UNKNOWN },
-	{ "peak unknown: unknown", 201 * MiB, U, 8, U, U, PROBE_CAUSE_UNKNOWN },
+	  PROBE_CAUSE_UNKNOWN, 0, 0 },
+	{ "peak unknown: unknown", 201 * MiB, U, 8, U, U, PROBE_CAUSE_UNKNOWN, 0, 0 },
 	{ "what was read explains it first: RLIMIT_DATA", 201 * MiB, 256 * MiB, 8, 100 * MiB,
-	  100 * MiB, PROBE_CAUSE_RLIMIT_DATA },
+	  100 * MiB, PROBE_CAUSE_RLIMIT_DATA, 0, 0 },
 	{ "VmSize at the limit needs no peak", 256 * MiB, 256 * MiB, 1, U, U,
-	  PROBE_CAUSE_RLIMIT_AS },
+	  PROBE_CAUSE_RLIMIT_AS, 0, 0 },
 };
 
 static void test_classify_threads(void **state)
@@ -207,6 +218,10 @@ static void test_classify_threads(void **state)
 		struct probe_failure f = base;
 		enum probe_cause cause;
 
+		if (threaded[i].flags)
+			f.flags = threaded[i].flags;
+		if (threaded[i].heap_free)
+			f.heap_free = threaded[i].heap_free;
 		f.vm_size = threaded[i].vm_size;
 		f.vm_data = threaded[i].vm_data;
 		f.rlimit_data = threaded[i].rlimit_data;
