@@ -58,10 +58,10 @@ run "$memrun" --memory-max 64M -- sh -c 'python3 -c "bytearray(512 << 20)" & wai
 step "A kill -9 from a user is not an OOM kill" "memrun --memory-max 64M -- sh -c 'kill -9 \$\$'"
 run "$memrun" --memory-max 64M -- sh -c 'kill -9 $$'
 
-step "Too many malloc arenas: 8 threads under a 256 MiB RLIMIT_AS, then with --malloc arena_max=1" \
-	"memrun --as 256M -- arenas 8 16; memrun --as 256M --malloc arena_max=1 -- arenas 8 16"
-run "$memrun" --as 256M -- "$helpers/arenas" 8 16
-run "$memrun" --as 256M --malloc arena_max=1 -- "$helpers/arenas" 8 16
+step "Too many malloc arenas: 4 idle threads' arenas leave no room for 150 MiB under a 256 MiB RLIMIT_AS, then with --malloc arena_max=1" \
+	"memrun --as 256M -- arenas 4 150; memrun --as 256M --malloc arena_max=1 -- arenas 4 150"
+run "$memrun" --as 256M -- "$helpers/arenas" 4 150
+run "$memrun" --as 256M --malloc arena_max=1 -- "$helpers/arenas" 4 150
 
 step "Profiles: what would run, with every value's origin" \
 	"memrun --dry-run -p strict -p ci --as 1G -- make -j8 test"
